@@ -1,0 +1,83 @@
+# The verbs people type. Every target installs what it needs when it is missing and says
+# what it installs; nothing is assumed to have been installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PYTHON      := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+PIP_PACKAGES := moto[server]==5.2.5 cfn-lint cargo-lambda
+# Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test)
+# and dig (the demo prints the zone with it).
+APT_PACKAGES := dnsmasq-base bind9-dnsutils
+# Extra Debian packages for `make bench`: the peers srv-proxy is measured against.
+BENCH_APT_PACKAGES := haproxy socat iperf3 wrk nginx-light
+
+# CI reruns on the same machine reuse one target dir; a developer keeps the usual ./target.
+ifdef CI
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecs-srv/target
+endif
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help deps apt-deps venv build lint fmt test demo bench fuzz invoke watch deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+deps: apt-deps venv ## install Debian packages and the Python venv the tests need
+
+apt-deps:
+	@$(call apt_install,$(APT_PACKAGES))
+
+# apt_install installs the listed Debian packages that are missing, and says which.
+define apt_install
+	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: Makefile
+	@echo "make: creating $(VENV) with $(PIP_PACKAGES)"
+	@python3 -m venv $(VENV)
+	@$(PIP) install -q --disable-pip-version-check $(PIP_PACKAGES)
+	@touch $@
+
+build: ## build every crate of the workspace (dev profile)
+	cargo build --workspace
+
+fmt: ## format the code
+	cargo fmt --all
+
+lint: ## rustfmt and clippy, warnings are errors
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test: deps lint ## run every test of the workspace, and the lints
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo test --workspace --no-fail-fast
+
+demo: deps ## run the whole pipeline locally: moto, the DNS front, ecs-srv, srv-proxy
+	cargo build --workspace
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR="$(TARGET_DIR)" bash tests/demo/run.sh
+
+bench: deps ## measure srv-proxy and ecs-srv beside their peers; writes BENCHMARKS.md
+	@$(call apt_install,$(BENCH_APT_PACKAGES))
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/bench/run.sh
+
+invoke: venv ## send events/bridge-running.json to a running `make watch`
+	$(VENV)/bin/cargo-lambda lambda invoke ecs-srv --data-file events/bridge-running.json
+
+watch: venv ## serve the function through cargo lambda's local runtime on 127.0.0.1
+	$(VENV)/bin/cargo-lambda lambda watch -A 127.0.0.1 --bin ecs-srv
+
+deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
+	sam build && sam deploy --guided
+
+clean: ## remove build output and the venv
+	cargo clean
+	rm -rf $(VENV)

@@ -1,0 +1,216 @@
+//! The publisher's settings: read once at start, from flags or their environment
+//! variables (the Lambda sets only the variables).
+//!
+//! Every value is checked here, so that a bad deployment fails at start-up with a message
+//! that names the variable and what it accepts, instead of failing on the first event.
+
+use clap::{Args, ValueEnum};
+
+/// Routing policy of the service-wide names (`S.Z` and `_P._tcp.S.Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingPolicy {
+    /// One record set per answer, drawn by the task's weight: Route 53 balances.
+    Weighted,
+    /// Up to eight record sets per answer: the client balances.
+    Multivalue,
+}
+
+/// Everything the publisher needs to know about its deployment.
+#[derive(Args, Clone, Debug)]
+pub struct PublisherConfig {
+    /// The Route 53 private hosted zone that receives the records (its zone name is
+    /// read from Route 53 at start).
+    #[arg(long, env = "HOSTED_ZONE_ID", value_parser = parse_hosted_zone_id)]
+    pub hosted_zone_id: String,
+
+    /// TTL of every record, in seconds. Short, so that clients follow tasks quickly.
+    #[arg(long, env = "RECORD_TTL", default_value = "10", value_parser = parse_record_ttl)]
+    pub record_ttl: u32,
+
+    /// Routing policy of the service names: weighted or multivalue.
+    #[arg(long, env = "ROUTING_POLICY", value_enum, default_value = "weighted")]
+    pub routing_policy: RoutingPolicy,
+
+    /// Clusters to publish, by name or ARN, comma separated. Empty means every cluster.
+    #[arg(long, env = "CLUSTERS", value_delimiter = ',', value_parser = parse_cluster)]
+    pub clusters: Vec<String>,
+
+    /// Weight of a task that has no `ecs-srv.weight` docker label (0 to 255).
+    #[arg(long, env = "DEFAULT_WEIGHT", default_value = "1", value_parser = parse_default_weight)]
+    pub default_weight: u8,
+
+    /// Tag at the head of every SetIdentifier this deployment writes. Two deployments
+    /// that share a zone must use different tags; each touches only its own records.
+    #[arg(long, env = "RECORD_OWNER", default_value = "ecs-srv", value_parser = parse_record_owner)]
+    pub record_owner: String,
+}
+
+impl PublisherConfig {
+    /// Whether events from this cluster ARN are published.
+    pub fn accepts_cluster(&self, cluster_arn: &str) -> bool {
+        if self.clusters.is_empty() {
+            return true;
+        }
+        let name = cluster_arn.rsplit('/').next().unwrap_or(cluster_arn);
+        self.clusters
+            .iter()
+            .any(|wanted| wanted == cluster_arn || wanted == name)
+    }
+}
+
+/// Route 53 zone ids are upper-case letters and digits, optionally behind `/hostedzone/`.
+fn parse_hosted_zone_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim().trim_start_matches("/hostedzone/");
+    let valid = !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if valid {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "HOSTED_ZONE_ID must be a Route 53 zone id such as Z0123456789ABCDEFGHIJ, got {raw:?}"
+        ))
+    }
+}
+
+/// Route 53 accepts 0 to 2147483647; a week is already far longer than any sane TTL
+/// for records that follow tasks.
+fn parse_record_ttl(raw: &str) -> Result<u32, String> {
+    match raw.trim().parse::<u32>() {
+        Ok(ttl) if ttl <= 604_800 => Ok(ttl),
+        _ => Err(format!(
+            "RECORD_TTL must be whole seconds from 0 to 604800, got {raw:?}"
+        )),
+    }
+}
+
+fn parse_default_weight(raw: &str) -> Result<u8, String> {
+    raw.trim()
+        .parse::<u8>()
+        .map_err(|_| format!("DEFAULT_WEIGHT must be a whole number from 0 to 255, got {raw:?}"))
+}
+
+fn parse_cluster(raw: &str) -> Result<String, String> {
+    let cluster = raw.trim();
+    let valid_name = |name: &str| {
+        !name.is_empty()
+            && name.len() <= 255
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let ok = match cluster.strip_prefix("arn:") {
+        Some(_) => {
+            cluster.contains(":cluster/") && valid_name(cluster.rsplit('/').next().unwrap_or(""))
+        }
+        None => valid_name(cluster),
+    };
+    if ok {
+        Ok(cluster.to_owned())
+    } else {
+        Err(format!(
+            "CLUSTERS must list cluster names or cluster ARNs separated by commas, got {raw:?}"
+        ))
+    }
+}
+
+/// The tag sits inside SetIdentifiers, split on `:`; keep it short and plain.
+fn parse_record_owner(raw: &str) -> Result<String, String> {
+    let owner = raw.trim();
+    let valid = !owner.is_empty()
+        && owner.len() <= 32
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(owner.to_owned())
+    } else {
+        Err(format!(
+            "RECORD_OWNER must be 1 to 32 characters of a-z, 0-9 and -, got {raw:?}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Harness {
+        #[command(flatten)]
+        config: PublisherConfig,
+    }
+
+    fn parse(args: &[&str]) -> Result<PublisherConfig, String> {
+        let mut argv = vec!["ecs-srv"];
+        argv.extend_from_slice(args);
+        Harness::try_parse_from(argv)
+            .map(|h| h.config)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_short_and_weighted() {
+        let config = parse(&["--hosted-zone-id", "/hostedzone/Z123ABC"]).unwrap();
+        assert_eq!(config.hosted_zone_id, "Z123ABC");
+        assert_eq!(config.record_ttl, 10);
+        assert_eq!(config.routing_policy, RoutingPolicy::Weighted);
+        assert!(config.clusters.is_empty());
+        assert_eq!(config.default_weight, 1);
+        assert_eq!(config.record_owner, "ecs-srv");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_what_it_accepts() {
+        for (args, fragment) in [
+            (
+                vec!["--hosted-zone-id", "zone one"],
+                "HOSTED_ZONE_ID must be",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--record-ttl=-1"],
+                "RECORD_TTL must be whole seconds",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--default-weight", "256"],
+                "DEFAULT_WEIGHT must be a whole number from 0 to 255",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--routing-policy", "latency"],
+                "[possible values: weighted, multivalue]",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--clusters", "a b"],
+                "CLUSTERS must list",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--record-owner", "Blue:1"],
+                "RECORD_OWNER must be",
+            ),
+        ] {
+            let err = parse(&args).unwrap_err();
+            assert!(err.contains(fragment), "{args:?}: {err}");
+        }
+        assert!(parse(&[]).unwrap_err().contains("--hosted-zone-id"));
+    }
+
+    #[test]
+    fn cluster_allow_list_matches_names_and_arns() {
+        let config = parse(&[
+            "--hosted-zone-id",
+            "Z1",
+            "--clusters",
+            "demo,arn:aws:ecs:us-east-1:1:cluster/prod",
+        ])
+        .unwrap();
+        assert!(config.accepts_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/demo"));
+        assert!(config.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/prod"));
+        assert!(!config.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/other"));
+        let open = parse(&["--hosted-zone-id", "Z1"]).unwrap();
+        assert!(open.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/anything"));
+    }
+}

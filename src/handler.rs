@@ -1,0 +1,182 @@
+//! The Lambda handler and the shapes of input it accepts.
+//!
+//! One function serves every trigger: a direct EventBridge event, an SQS batch whose
+//! bodies are EventBridge events, and (for replay) a JSON array or newline-delimited JSON
+//! of either. The answer follows the trigger: SQS gets `batchItemFailures` so that only
+//! the failed messages return to the queue; a direct invocation fails as a whole when its
+//! event failed, so that Lambda's retries and the on-failure destination take over.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+use crate::event::{parse_task_event, parse_task_event_value, EventError};
+use crate::publish::{EventInput, Publisher};
+use crate::report::InvocationReport;
+
+/// How the events of an invocation arrived, which decides how failures are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// EventBridge invoked the function with one event (or a replay gave a list).
+    Direct,
+    /// An SQS event source delivered a batch of messages.
+    Sqs,
+}
+
+/// The events of one invocation, ready for [`Publisher::process`].
+#[derive(Debug)]
+pub struct Invocation {
+    /// How they arrived.
+    pub delivery: Delivery,
+    /// Each event, parsed or with the reason it was refused.
+    pub inputs: Vec<EventInput>,
+}
+
+/// Why a whole payload was refused: nothing in it could be attributed to an event.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// An SQS-shaped payload that does not match the SQS event format.
+    #[error("payload looks like an SQS event but is not one: {0}")]
+    BadSqsEvent(String),
+    /// Neither an event, an SQS batch, nor a list of them.
+    #[error(
+        "payload is a JSON {0}; expected an EventBridge event, an SQS event or an array of them"
+    )]
+    Unrecognised(&'static str),
+}
+
+impl From<PayloadError> for Diagnostic {
+    fn from(err: PayloadError) -> Self {
+        Diagnostic {
+            error_type: "PayloadError".to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// The direct invocation's event failed; Lambda should retry it.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} events failed: {first}")]
+pub struct EventsFailed {
+    failed: usize,
+    total: usize,
+    first: String,
+}
+
+impl From<EventsFailed> for Diagnostic {
+    fn from(err: EventsFailed) -> Self {
+        Diagnostic {
+            error_type: "EventsFailed".to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// Sorts a payload into events. `origin` names it in sources (`file.json`, `lambda`).
+pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
+    match payload {
+        Value::Object(ref object) if object.contains_key("Records") => {
+            let sqs: SqsEvent = serde_json::from_value(payload)
+                .map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
+            let inputs = sqs
+                .records
+                .into_iter()
+                .enumerate()
+                .map(|(index, message)| EventInput {
+                    source: message
+                        .message_id
+                        .unwrap_or_else(|| format!("{origin}:{index}")),
+                    parsed: match message.body {
+                        Some(body) => parse_task_event(body.as_bytes()),
+                        None => Err(EventError::NotJson {
+                            reason: "the SQS message has no body".to_owned(),
+                        }),
+                    },
+                })
+                .collect();
+            Ok(Invocation {
+                delivery: Delivery::Sqs,
+                inputs,
+            })
+        }
+        Value::Object(_) => Ok(Invocation {
+            delivery: Delivery::Direct,
+            inputs: vec![EventInput {
+                source: origin.to_owned(),
+                parsed: parse_task_event_value(payload),
+            }],
+        }),
+        Value::Array(items) => {
+            let mut inputs = Vec::new();
+            for (index, item) in items.into_iter().enumerate() {
+                let source = format!("{origin}:{index}");
+                match read_payload(item, &source) {
+                    Ok(nested) => inputs.extend(nested.inputs),
+                    Err(err) => inputs.push(EventInput {
+                        source,
+                        parsed: Err(EventError::NotJson {
+                            reason: err.to_string(),
+                        }),
+                    }),
+                }
+            }
+            Ok(Invocation {
+                delivery: Delivery::Direct,
+                inputs,
+            })
+        }
+        Value::Null => Err(PayloadError::Unrecognised("null")),
+        Value::Bool(_) => Err(PayloadError::Unrecognised("boolean")),
+        Value::Number(_) => Err(PayloadError::Unrecognised("number")),
+        Value::String(_) => Err(PayloadError::Unrecognised("string")),
+    }
+}
+
+/// Whether a payload is EventBridge's scheduled event, which asks for a reconcile.
+pub fn is_scheduled_event(payload: &Value) -> bool {
+    payload.get("source").and_then(Value::as_str) == Some("aws.events")
+        && payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+}
+
+/// What a finished invocation answers to Lambda.
+pub fn lambda_response(
+    delivery: Delivery,
+    report: &InvocationReport,
+) -> Result<Value, EventsFailed> {
+    match delivery {
+        Delivery::Sqs => {
+            let mut response = SqsBatchResponse::default();
+            response.batch_item_failures = report
+                .failed_sources()
+                .into_iter()
+                .map(|id| {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id.to_owned();
+                    failure
+                })
+                .collect();
+            Ok(serde_json::to_value(response).unwrap_or(Value::Null))
+        }
+        Delivery::Direct if report.has_failures() => {
+            let failed: Vec<&String> = report
+                .events
+                .iter()
+                .filter_map(|e| e.error.as_ref())
+                .collect();
+            Err(EventsFailed {
+                failed: failed.len(),
+                total: report.events.len(),
+                first: failed.first().map(|s| s.to_string()).unwrap_or_default(),
+            })
+        }
+        Delivery::Direct => Ok(serde_json::to_value(report).unwrap_or(Value::Null)),
+    }
+}
+
+/// The Lambda handler: events in, records changed, failures reported the way the
+/// trigger expects.
+pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<Value, Diagnostic> {
+    let invocation = read_payload(event.payload, &event.context.request_id)?;
+    let report = publisher.process(invocation.inputs).await;
+    Ok(lambda_response(invocation.delivery, &report)?)
+}

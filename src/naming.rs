@@ -1,0 +1,352 @@
+//! Record names and SetIdentifiers: how a task becomes DNS names, and how ecs-srv later
+//! recognises the records it wrote.
+//!
+//! Names from ECS (families, services, containers, docker labels) are free text to DNS.
+//! Every one passes through [`dns_label`], which can only produce a single valid label of
+//! `[a-z0-9-]`, so no input can add a label, escape the zone, or start with the `_` that
+//! SRV owner names reserve.
+
+use crate::records::RecordType;
+
+/// Longest DNS label (RFC 1035, 2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+/// Longest domain name in presentation form without the trailing dot.
+pub const MAX_NAME_LEN: usize = 253;
+/// Longest SetIdentifier Route 53 accepts.
+pub const MAX_SET_IDENTIFIER_LEN: usize = 128;
+
+/// Turns any text into one DNS label: lower case ASCII letters, digits and `-`.
+///
+/// Every other character becomes `-`, runs of `-` collapse, and the label never starts
+/// or ends with `-`. A label that would pass 63 characters is cut and given a short hash
+/// of the whole input, so two long names that share a prefix stay apart. Input with no
+/// letter or digit at all yields `x` plus its hash, never an empty label.
+pub fn dns_label(raw: &str) -> String {
+    let mut label = String::with_capacity(raw.len().min(MAX_LABEL_LEN));
+    for ch in raw.chars() {
+        let mapped = match ch {
+            'a'..='z' | '0'..='9' => ch,
+            'A'..='Z' => ch.to_ascii_lowercase(),
+            _ => '-',
+        };
+        if mapped == '-' && (label.is_empty() || label.ends_with('-')) {
+            continue;
+        }
+        label.push(mapped);
+    }
+    while label.ends_with('-') {
+        label.pop();
+    }
+    if label.is_empty() {
+        return format!("x-{:08x}", short_hash(raw));
+    }
+    if label.len() > MAX_LABEL_LEN {
+        let suffix = format!("-{:08x}", short_hash(raw));
+        label.truncate(MAX_LABEL_LEN - suffix.len());
+        while label.ends_with('-') {
+            label.pop();
+        }
+        label.push_str(&suffix);
+    }
+    label
+}
+
+/// FNV-1a folded to 32 bits: stable across builds and platforms, which std's hasher is
+/// not, so a name hashed today matches the same name hashed by next year's binary.
+pub fn short_hash(text: &str) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// The transport label of an SRV owner name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// `_tcp`
+    Tcp,
+    /// `_udp`
+    Udp,
+}
+
+impl Transport {
+    fn label(self) -> &'static str {
+        match self {
+            Transport::Tcp => "_tcp",
+            Transport::Udp => "_udp",
+        }
+    }
+}
+
+/// The zone's apex and the owner tag, from which every owned name and SetIdentifier is
+/// built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneNaming {
+    /// The zone apex, lower case, with the trailing dot (`ecs.internal.`).
+    apex: String,
+    /// Tag at the head of every owned SetIdentifier.
+    owner: String,
+}
+
+/// A name that cannot be written, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("record name {name} is {len} characters long; DNS allows {MAX_NAME_LEN}: shorten the service or port label (docker labels ecs-srv.service / ecs-srv.port) or use a shorter zone")]
+pub struct NameTooLong {
+    /// The name that was too long.
+    pub name: String,
+    /// Its length without the trailing dot.
+    pub len: usize,
+}
+
+impl ZoneNaming {
+    /// `apex` is the hosted zone's name as Route 53 returns it; `owner` is the
+    /// RECORD_OWNER tag, already validated by the config.
+    pub fn new(apex: &str, owner: &str) -> Self {
+        let mut apex = apex.trim().to_ascii_lowercase();
+        if !apex.ends_with('.') {
+            apex.push('.');
+        }
+        Self {
+            apex,
+            owner: owner.to_owned(),
+        }
+    }
+
+    /// The zone apex with its trailing dot.
+    pub fn apex(&self) -> &str {
+        &self.apex
+    }
+
+    /// The owner tag of this deployment.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// `S.Z`: the service's weighted A name.
+    pub fn service_name(&self, service_label: &str) -> Result<String, NameTooLong> {
+        self.checked(format!("{service_label}.{}", self.apex))
+    }
+
+    /// `T.S.Z`: the task's own A name, which the SRV records point at.
+    pub fn task_name(&self, task_label: &str, service_label: &str) -> Result<String, NameTooLong> {
+        self.checked(format!("{task_label}.{service_label}.{}", self.apex))
+    }
+
+    /// `_P._tcp.S.Z`: the SRV owner name of one port of a service.
+    pub fn srv_name(
+        &self,
+        port_label: &str,
+        transport: Transport,
+        service_label: &str,
+    ) -> Result<String, NameTooLong> {
+        self.checked(format!(
+            "_{port_label}.{}.{service_label}.{}",
+            transport.label(),
+            self.apex
+        ))
+    }
+
+    fn checked(&self, name: String) -> Result<String, NameTooLong> {
+        let len = name.len() - 1;
+        if len > MAX_NAME_LEN {
+            return Err(NameTooLong { name, len });
+        }
+        Ok(name)
+    }
+
+    /// The SetIdentifier of one owned record set: `OWNER:TASK:KIND:HASH`, where HASH is
+    /// [`short_hash`] of the record's name and type.
+    ///
+    /// Route 53 needs a SetIdentifier unique only per name and type; moto deletes every
+    /// set sharing one, so each of ours is unique zone-wide. The hash also makes the mark
+    /// self-checking: a foreign set cannot pass [`Self::owned_task_id`] by accident.
+    pub fn set_identifier(&self, task_id: &str, role: RecordRole, name: &str) -> String {
+        format!(
+            "{}:{task_id}:{}:{:08x}",
+            self.owner,
+            role.tag(),
+            short_hash(&format!("{name} {}", role.record_type()))
+        )
+    }
+
+    /// The task id an owned record set belongs to, or `None` when the set is not ours:
+    /// a different owner, a name outside the zone, or a SetIdentifier that does not match
+    /// its name.
+    pub fn owned_task_id<'a>(
+        &self,
+        name: &str,
+        record_type: RecordType,
+        set_identifier: &'a str,
+    ) -> Option<&'a str> {
+        if !name.ends_with(&self.apex) || name.len() <= self.apex.len() {
+            return None;
+        }
+        let mut parts = set_identifier.split(':');
+        let (owner, task_id, kind, _hash) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || owner != self.owner || task_id.is_empty() {
+            return None;
+        }
+        let role = RecordRole::from_tag(kind)?;
+        let matches = role.record_type() == record_type
+            && self.set_identifier(task_id, role, name) == set_identifier;
+        matches.then_some(task_id)
+    }
+}
+
+/// Which of a task's records a set is. Its tag sits in the SetIdentifier for the humans
+/// reading the Route 53 console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordRole {
+    /// `S.Z` A: the service's weighted address.
+    ServiceAddress,
+    /// `T.S.Z` A: the task's own address, the SRV target.
+    TaskAddress,
+    /// `_P._tcp.S.Z` SRV: one port of the task.
+    ServicePort,
+}
+
+impl RecordRole {
+    fn tag(self) -> &'static str {
+        match self {
+            RecordRole::ServiceAddress => "svc",
+            RecordRole::TaskAddress => "task",
+            RecordRole::ServicePort => "srv",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        [Self::ServiceAddress, Self::TaskAddress, Self::ServicePort]
+            .into_iter()
+            .find(|role| role.tag() == tag)
+    }
+
+    /// The record type a set of this role has.
+    pub fn record_type(self) -> RecordType {
+        match self {
+            RecordRole::ServicePort => RecordType::Srv,
+            RecordRole::ServiceAddress | RecordRole::TaskAddress => RecordType::A,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_single_valid_dns_labels() {
+        for raw in [
+            "web",
+            "My_Service",
+            "a.b.c",
+            "*",
+            "_tcp",
+            "ünïcødé-名前",
+            "--x--",
+            &"long".repeat(80),
+            "",
+            "...",
+        ] {
+            let label = dns_label(raw);
+            assert!(
+                !label.is_empty() && label.len() <= MAX_LABEL_LEN,
+                "{raw:?} -> {label:?}"
+            );
+            assert!(
+                label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{label}"
+            );
+            assert!(!label.starts_with('-') && !label.ends_with('-'), "{label}");
+        }
+        assert_eq!(dns_label("My_Service"), "my-service");
+        assert_eq!(dns_label("a.b.c"), "a-b-c");
+        assert_eq!(dns_label("web"), "web");
+    }
+
+    #[test]
+    fn long_labels_that_share_a_prefix_stay_apart() {
+        let a = dns_label(&format!("{}a", "x".repeat(300)));
+        let b = dns_label(&format!("{}b", "x".repeat(300)));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), MAX_LABEL_LEN);
+    }
+
+    #[test]
+    fn names_follow_the_layout() {
+        let zone = ZoneNaming::new("ECS.internal", "ecs-srv");
+        assert_eq!(zone.service_name("web").unwrap(), "web.ecs.internal.");
+        assert_eq!(
+            zone.task_name("abc", "web").unwrap(),
+            "abc.web.ecs.internal."
+        );
+        assert_eq!(
+            zone.srv_name("web", Transport::Tcp, "web").unwrap(),
+            "_web._tcp.web.ecs.internal."
+        );
+        assert_eq!(
+            zone.srv_name("dns", Transport::Udp, "shop").unwrap(),
+            "_dns._udp.shop.ecs.internal."
+        );
+    }
+
+    #[test]
+    fn overlong_names_are_refused() {
+        let zone = ZoneNaming::new(
+            &format!("{}.{}.internal", "z".repeat(60), "y".repeat(60)),
+            "ecs-srv",
+        );
+        let label = "p".repeat(63);
+        let err = zone
+            .srv_name(&label, Transport::Tcp, &"s".repeat(63))
+            .unwrap_err();
+        assert!(err.to_string().contains("characters long"));
+    }
+
+    #[test]
+    fn set_identifiers_round_trip_and_reject_look_alikes() {
+        let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
+        let name = "_web._tcp.web.ecs.internal.";
+        let id = zone.set_identifier("0123abcd", RecordRole::ServicePort, name);
+        assert!(id.len() <= MAX_SET_IDENTIFIER_LEN);
+        assert_eq!(
+            zone.owned_task_id(name, RecordType::Srv, &id),
+            Some("0123abcd")
+        );
+        // Same identifier on another name, type, owner or zone: not ours.
+        assert_eq!(
+            zone.owned_task_id("web.ecs.internal.", RecordType::Srv, &id),
+            None
+        );
+        assert_eq!(zone.owned_task_id(name, RecordType::A, &id), None);
+        let other_owner = ZoneNaming::new("ecs.internal.", "blue");
+        assert_eq!(other_owner.owned_task_id(name, RecordType::Srv, &id), None);
+        assert_eq!(
+            zone.owned_task_id("_web._tcp.web.other.", RecordType::Srv, &id),
+            None
+        );
+        assert_eq!(zone.owned_task_id(name, RecordType::Srv, "manual-1"), None);
+        assert_eq!(
+            zone.owned_task_id(name, RecordType::Srv, &format!("{id}:x")),
+            None
+        );
+    }
+
+    #[test]
+    fn set_identifier_kinds_are_readable() {
+        let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
+        let service = zone.set_identifier("t1", RecordRole::ServiceAddress, "web.ecs.internal.");
+        let task = zone.set_identifier("t1", RecordRole::TaskAddress, "t1.web.ecs.internal.");
+        assert!(service.starts_with("ecs-srv:t1:svc:"), "{service}");
+        assert!(task.starts_with("ecs-srv:t1:task:"), "{task}");
+        assert_eq!(
+            zone.owned_task_id("t1.web.ecs.internal.", RecordType::A, &task),
+            Some("t1")
+        );
+    }
+}

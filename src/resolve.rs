@@ -1,0 +1,392 @@
+//! From a running task to its endpoints: which address, which ports, under which names
+//! and weights. Pure: the caller brings the task definition and the host's IP.
+//!
+//! The network mode decides where an endpoint lives. In bridge and host mode it is the
+//! EC2 host's private IP with the host port from the task's network bindings; in awsvpc
+//! (EC2 or Fargate) it is the task's own ENI with the container port from the task
+//! definition, because such tasks have no bindings.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use crate::event::{NetworkBinding, TaskStateChange, TransportProtocol};
+use crate::naming::{dns_label, Transport};
+
+/// Docker label that renames the service label `S` of a container's records.
+pub const LABEL_SERVICE: &str = "ecs-srv.service";
+/// Docker label that renames the port label `P` of a single-port container.
+pub const LABEL_PORT: &str = "ecs-srv.port";
+/// Prefix of the per-port label `ecs-srv.port.<containerPort>` for multi-port containers.
+pub const LABEL_PORT_PREFIX: &str = "ecs-srv.port.";
+/// Docker label with the container's weight, 0 to 255.
+pub const LABEL_WEIGHT: &str = "ecs-srv.weight";
+/// Docker label that opts a container out when set to `false`, `0`, `no` or `off`.
+pub const LABEL_ENABLE: &str = "ecs-srv.enable";
+
+/// The task definition's network mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Docker bridge: host ports, often dynamic.
+    Bridge,
+    /// The host's network stack: host port equals container port.
+    Host,
+    /// A task ENI of its own (EC2 awsvpc and every Fargate task).
+    Awsvpc,
+    /// No networking: nothing to publish.
+    None,
+}
+
+/// What ecs-srv needs from a task definition. A revision never changes, so this is
+/// cached for the life of the process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDefinitionFacts {
+    /// The task definition ARN, family and revision included.
+    pub arn: String,
+    /// The family, the service label of last resort.
+    pub family: String,
+    /// How the task's containers reach the network.
+    pub network_mode: NetworkMode,
+    /// Container definitions in their declared order.
+    pub containers: Vec<ContainerDefinitionFacts>,
+}
+
+/// One container definition's labels and port mappings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerDefinitionFacts {
+    /// The container name, as events name it too.
+    pub name: String,
+    /// Docker labels.
+    pub labels: BTreeMap<String, String>,
+    /// Declared port mappings.
+    pub port_mappings: Vec<PortMapping>,
+}
+
+/// One declared port mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortMapping {
+    /// The container port; absent when a range is declared instead.
+    pub container_port: Option<u16>,
+    /// The fixed host port, if any (0 or absent means dynamic in bridge mode).
+    pub host_port: Option<u16>,
+    /// tcp or udp.
+    pub transport: Transport,
+    /// A declared container port range, which ecs-srv does not publish.
+    pub container_port_range: Option<String>,
+}
+
+/// One SRV-worthy endpoint of a running task.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Endpoint {
+    /// `S`, already a DNS label.
+    pub service_label: String,
+    /// `P`, already a DNS label.
+    pub port_label: String,
+    /// `_tcp` or `_udp`.
+    pub transport: Transport,
+    /// The port clients connect to.
+    pub port: u16,
+    /// The weight in the weighted record and the SRV weight field.
+    pub weight: u8,
+    /// The container that serves it, for logs.
+    pub container: String,
+}
+
+/// A task confirmed running, reduced to what its records need.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RunningTask {
+    /// The last segment of the task ARN, the `T` label.
+    pub task_id: String,
+    /// Where clients connect.
+    pub address: Ipv4Addr,
+    /// Every published port; may be empty when a task exposes nothing.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// The result of resolving a task: its endpoints and anything skipped on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// The task as its records will show it.
+    pub task: RunningTask,
+    /// Ports or containers that were skipped, with the reason, for the log.
+    pub warnings: Vec<String>,
+}
+
+/// Why a running task cannot be published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// awsvpc without an ENI address.
+    #[error("task {task_id} runs in awsvpc mode but its event carries no ENI privateIPv4Address")]
+    MissingEniAddress {
+        /// The task.
+        task_id: String,
+    },
+    /// bridge or host without the host's IP.
+    #[error("task {task_id} runs in {mode:?} mode but the private IP of its container instance is unknown")]
+    MissingHostAddress {
+        /// The task.
+        task_id: String,
+        /// Its network mode.
+        mode: NetworkMode,
+    },
+    /// A docker label with a value ecs-srv cannot use.
+    #[error("task {task_id}, container {container}: docker label {label}={value:?} is invalid: {expected}")]
+    BadLabel {
+        /// The task.
+        task_id: String,
+        /// The container whose label it is.
+        container: String,
+        /// The label key.
+        label: String,
+        /// The value found.
+        value: String,
+        /// What the label accepts.
+        expected: &'static str,
+    },
+}
+
+/// Works out a running task's endpoints.
+///
+/// `host_address` is the container instance's private IP (bridge and host mode); it is
+/// ignored in awsvpc mode, where the ENI address from the event is used.
+pub fn resolve_running_task(
+    detail: &TaskStateChange,
+    definition: &TaskDefinitionFacts,
+    host_address: Option<Ipv4Addr>,
+    default_weight: u8,
+) -> Result<Resolution, ResolveError> {
+    let task_id = detail.task_id().to_owned();
+    let mut warnings = Vec::new();
+    let address = match definition.network_mode {
+        NetworkMode::Awsvpc => {
+            detail
+                .eni_private_ipv4()
+                .ok_or_else(|| ResolveError::MissingEniAddress {
+                    task_id: task_id.clone(),
+                })?
+        }
+        NetworkMode::Bridge | NetworkMode::Host => {
+            host_address.ok_or(ResolveError::MissingHostAddress {
+                task_id: task_id.clone(),
+                mode: definition.network_mode,
+            })?
+        }
+        NetworkMode::None => {
+            warnings.push("network mode none: the task has no reachable ports".to_owned());
+            return Ok(Resolution {
+                task: RunningTask {
+                    task_id,
+                    address: Ipv4Addr::UNSPECIFIED,
+                    endpoints: Vec::new(),
+                },
+                warnings,
+            });
+        }
+    };
+
+    let default_service = service_name_from_group(detail.group.as_deref())
+        .unwrap_or(&definition.family)
+        .to_owned();
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    for container in &definition.containers {
+        if is_opted_out(&container.labels) {
+            warnings.push(format!(
+                "container {} opted out with {LABEL_ENABLE}",
+                container.name
+            ));
+            continue;
+        }
+        let bad_label = |label: &str, value: &str, expected| ResolveError::BadLabel {
+            task_id: task_id.clone(),
+            container: container.name.clone(),
+            label: label.to_owned(),
+            value: value.to_owned(),
+            expected,
+        };
+        let weight = match container.labels.get(LABEL_WEIGHT) {
+            Some(raw) => raw
+                .trim()
+                .parse::<u8>()
+                .map_err(|_| bad_label(LABEL_WEIGHT, raw, "a whole number from 0 to 255"))?,
+            None => default_weight,
+        };
+        let service_label = match container.labels.get(LABEL_SERVICE) {
+            Some(raw) if raw.trim().is_empty() => {
+                return Err(bad_label(LABEL_SERVICE, raw, "a non-empty service name"))
+            }
+            Some(raw) => dns_label(raw),
+            None => dns_label(&default_service),
+        };
+        let ports = container_ports(detail, definition.network_mode, container, &mut warnings);
+        let distinct_ports = {
+            let mut numbers: Vec<u16> = ports.iter().map(|p| p.container_port).collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            numbers.len()
+        };
+        for port in ports {
+            let port_label = port_label(container, port.container_port, distinct_ports);
+            let endpoint = Endpoint {
+                service_label: service_label.clone(),
+                port_label,
+                transport: port.transport,
+                port: port.published_port,
+                weight,
+                container: container.name.clone(),
+            };
+            let clash = endpoints.iter().find(|e| {
+                e.service_label == endpoint.service_label
+                    && e.port_label == endpoint.port_label
+                    && e.transport == endpoint.transport
+            });
+            match clash {
+                Some(first) => warnings.push(format!(
+                    "container {} port {} has the same SRV name as container {} port {}; keeping the first",
+                    endpoint.container, endpoint.port, first.container, first.port
+                )),
+                None => endpoints.push(endpoint),
+            }
+        }
+    }
+    Ok(Resolution {
+        task: RunningTask {
+            task_id,
+            address,
+            endpoints,
+        },
+        warnings,
+    })
+}
+
+/// `service:NAME` and `family:NAME` both give NAME; a custom group (`run-task --group`)
+/// is its own name.
+fn service_name_from_group(group: Option<&str>) -> Option<&str> {
+    let group = group?;
+    group
+        .strip_prefix("service:")
+        .or_else(|| group.strip_prefix("family:"))
+        .unwrap_or(group)
+        .split(':')
+        .next()
+        .filter(|name| !name.is_empty())
+}
+
+fn is_opted_out(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(LABEL_ENABLE).is_some_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "false" | "0" | "no" | "off"
+        )
+    })
+}
+
+/// A port as clients reach it.
+struct PublishedPort {
+    container_port: u16,
+    published_port: u16,
+    transport: Transport,
+}
+
+/// The container's ports in this network mode, in declaration order, without repeats
+/// (ECS lists one binding per address family for the same port).
+fn container_ports(
+    detail: &TaskStateChange,
+    mode: NetworkMode,
+    container: &ContainerDefinitionFacts,
+    warnings: &mut Vec<String>,
+) -> Vec<PublishedPort> {
+    let mut ports: Vec<PublishedPort> = Vec::new();
+    let mut push = |port: PublishedPort| {
+        let seen = ports
+            .iter()
+            .any(|p| p.container_port == port.container_port && p.transport == port.transport);
+        if !seen {
+            ports.push(port);
+        }
+    };
+    let bindings: &[NetworkBinding] = detail
+        .containers
+        .iter()
+        .find(|c| c.name == container.name)
+        .map(|c| c.network_bindings.as_slice())
+        .unwrap_or_default();
+    let use_bindings =
+        matches!(mode, NetworkMode::Bridge | NetworkMode::Host) && !bindings.is_empty();
+    if use_bindings {
+        for binding in bindings {
+            match (binding.container_port, binding.host_port) {
+                _ if binding.host_port_range.is_some()
+                    || binding.container_port_range.is_some() =>
+                {
+                    warnings.push(format!(
+                        "container {}: a port range binding is not published (SRV names one port)",
+                        container.name
+                    ))
+                }
+                (Some(container_port), Some(host_port)) if host_port != 0 => push(PublishedPort {
+                    container_port,
+                    published_port: host_port,
+                    transport: transport_of(binding.protocol),
+                }),
+                _ => warnings.push(format!(
+                    "container {}: a network binding without a host port is skipped",
+                    container.name
+                )),
+            }
+        }
+        return ports;
+    }
+    for mapping in &container.port_mappings {
+        let Some(container_port) = mapping
+            .container_port
+            .filter(|_| mapping.container_port_range.is_none())
+        else {
+            warnings.push(format!(
+                "container {}: a port range mapping is not published (SRV names one port)",
+                container.name
+            ));
+            continue;
+        };
+        match mode {
+            NetworkMode::Awsvpc | NetworkMode::Host => push(PublishedPort {
+                container_port,
+                published_port: container_port,
+                transport: mapping.transport,
+            }),
+            NetworkMode::Bridge => warnings.push(format!(
+                "container {} port {container_port}: no network binding in the event, so the host port is unknown",
+                container.name
+            )),
+            NetworkMode::None => {}
+        }
+    }
+    ports
+}
+
+fn transport_of(protocol: Option<TransportProtocol>) -> Transport {
+    match protocol {
+        Some(TransportProtocol::Udp) => Transport::Udp,
+        Some(TransportProtocol::Tcp) | None => Transport::Tcp,
+    }
+}
+
+/// `ecs-srv.port.<N>` wins; a single-port container may use `ecs-srv.port`; otherwise the
+/// container name, with `-<N>` when the container has several ports.
+fn port_label(
+    container: &ContainerDefinitionFacts,
+    container_port: u16,
+    distinct_ports: usize,
+) -> String {
+    let per_port = container
+        .labels
+        .get(&format!("{LABEL_PORT_PREFIX}{container_port}"));
+    let whole_container = container
+        .labels
+        .get(LABEL_PORT)
+        .filter(|_| distinct_ports <= 1);
+    match per_port.or(whole_container) {
+        Some(raw) => dns_label(raw),
+        None if distinct_ports > 1 => dns_label(&format!("{}-{container_port}", container.name)),
+        None => dns_label(&container.name),
+    }
+}

@@ -1,0 +1,412 @@
+//! The real SDK clients against canned responses (`aws-smithy-mocks`), where moto is too
+//! lax: the exact content of a DELETE, retries on Throttling and PriorRequestNotComplete,
+//! the DescribeTasks guard, and a refused batch that must not hold back other tasks.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ecs::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_route53::operation::change_resource_record_sets::{
+    ChangeResourceRecordSetsInput, ChangeResourceRecordSetsOutput,
+};
+use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+use aws_sdk_route53::types::{
+    ChangeAction, ChangeInfo, ChangeStatus, HostedZone, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use ecs_srv::aws::{ApiCallLog, AwsClients};
+use ecs_srv::config::{PublisherConfig, RoutingPolicy};
+use ecs_srv::event::parse_task_event_value;
+use ecs_srv::naming::{RecordRole, ZoneNaming};
+use ecs_srv::publish::{EventInput, Publisher};
+use ecs_srv::report::Decision;
+use serde_json::Value;
+
+const ZONE_ID: &str = "ZMOCK123";
+const ZONE: &str = "mock.internal.";
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(
+        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+        |i, rule| i.with_rule(rule),
+    )
+}
+
+fn credentials() -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(Credentials::new("mock", "mock", None, None, "mocks"))
+}
+
+/// Quick retries: the backoff is the SDK's own, shortened so that the test is fast.
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
+/// The three clients, each answering from its own rules.
+fn mocked_clients(ecs_rules: &[&Rule], ec2_rules: &[&Rule], route53_rules: &[&Rule]) -> AwsClients {
+    let ecs = aws_sdk_ecs::Client::from_conf(
+        aws_sdk_ecs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .http_client(create_mock_http_client())
+            .retry_config(retries())
+            .interceptor(interceptor(ecs_rules))
+            .build(),
+    );
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .http_client(create_mock_http_client())
+            .retry_config(retries())
+            .interceptor(interceptor(ec2_rules))
+            .build(),
+    );
+    let route53 = aws_sdk_route53::Client::from_conf(
+        aws_sdk_route53::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .http_client(create_mock_http_client())
+            .retry_config(retries())
+            .interceptor(interceptor(route53_rules))
+            .build(),
+    );
+    AwsClients {
+        ecs,
+        ec2,
+        route53,
+        calls: ApiCallLog::default(),
+    }
+}
+
+fn config() -> PublisherConfig {
+    PublisherConfig {
+        hosted_zone_id: ZONE_ID.to_owned(),
+        record_ttl: 10,
+        routing_policy: RoutingPolicy::Weighted,
+        clusters: Vec::new(),
+        default_weight: 1,
+        record_owner: "ecs-srv".to_owned(),
+    }
+}
+
+fn hosted_zone_rule() -> Rule {
+    mock!(aws_sdk_route53::Client::get_hosted_zone).then_output(|| {
+        GetHostedZoneOutput::builder()
+            .hosted_zone(
+                HostedZone::builder()
+                    .id(format!("/hostedzone/{ZONE_ID}"))
+                    .name(ZONE)
+                    .caller_reference("r")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    })
+}
+
+fn listing_rule(sets: Vec<ResourceRecordSet>) -> Rule {
+    mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
+        ListResourceRecordSetsOutput::builder()
+            .set_resource_record_sets(Some(sets.clone()))
+            .is_truncated(false)
+            .max_items(300)
+            .build()
+            .unwrap()
+    })
+}
+
+fn change_accepted() -> ChangeResourceRecordSetsOutput {
+    ChangeResourceRecordSetsOutput::builder()
+        .change_info(
+            ChangeInfo::builder()
+                .id("/change/C1")
+                .status(ChangeStatus::Pending)
+                .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// A change rule that records every batch it receives.
+fn recording_change_rule(seen: Arc<Mutex<Vec<ChangeResourceRecordSetsInput>>>) -> Rule {
+    mock!(aws_sdk_route53::Client::change_resource_record_sets).then_compute_output(move |input| {
+        seen.lock().unwrap().push(input.clone());
+        change_accepted()
+    })
+}
+
+fn weighted(
+    name: &str,
+    rr_type: RrType,
+    set_identifier: &str,
+    weight: i64,
+    ttl: i64,
+    value: &str,
+) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(name)
+        .r#type(rr_type)
+        .set_identifier(set_identifier)
+        .weight(weight)
+        .ttl(ttl)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+        .build()
+        .unwrap()
+}
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn input(value: Value) -> EventInput {
+    EventInput {
+        source: "mock".to_owned(),
+        parsed: parse_task_event_value(value),
+    }
+}
+
+/// Route 53's XML error body for a code.
+fn route53_error(status: u16, code: &str) -> aws_smithy_runtime_api::http::Response {
+    let body = format!(
+        r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{code} (mock)</Message></Error><RequestId>mock</RequestId></ErrorResponse>"#
+    );
+    aws_smithy_runtime_api::http::Response::new(
+        aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+        aws_smithy_types::body::SdkBody::from(body),
+    )
+}
+
+/// The held records of the sample bridge task, written long ago with another TTL and
+/// weight than today's config would produce: a withdrawal must delete them as they are.
+fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecordSet> {
+    let service = format!("web.{ZONE}");
+    let task = format!("{task_id}.web.{ZONE}");
+    let srv = format!("_web._tcp.web.{ZONE}");
+    vec![
+        weighted(
+            &service,
+            RrType::A,
+            &naming.set_identifier(task_id, RecordRole::ServiceAddress, &service),
+            7,
+            60,
+            "10.9.9.9",
+        ),
+        weighted(
+            &task,
+            RrType::A,
+            &naming.set_identifier(task_id, RecordRole::TaskAddress, &task),
+            1,
+            60,
+            "10.9.9.9",
+        ),
+        weighted(
+            &srv,
+            RrType::Srv,
+            &naming.set_identifier(task_id, RecordRole::ServicePort, &srv),
+            7,
+            60,
+            &format!("1 7 31000 {task}"),
+        ),
+        // Somebody else's weighted set on the same name: never touched.
+        weighted(&service, RrType::A, "manual-canary", 1, 300, "10.1.1.1"),
+    ]
+}
+
+#[tokio::test]
+async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
+    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let event = sample("bridge-draining.json");
+    let task_id = event["detail"]["taskArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let held = held_bridge_records(&naming, &task_id);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (zone, listing, change) = (
+        hosted_zone_rule(),
+        listing_rule(held.clone()),
+        recording_change_rule(seen.clone()),
+    );
+    let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
+    let publisher = Publisher::new(config(), clients).await.unwrap();
+
+    let report = publisher.process(vec![input(event)]).await;
+    assert_eq!(report.events[0].error, None, "{report:?}");
+    assert_eq!(report.events[0].decision, Decision::Withdraw);
+
+    let batches = seen.lock().unwrap();
+    assert_eq!(batches.len(), 1, "one ChangeBatch");
+    let sent = batches[0].change_batch().unwrap().changes();
+    assert!(sent.iter().all(|c| *c.action() == ChangeAction::Delete));
+    let mut deleted: Vec<ResourceRecordSet> = sent
+        .iter()
+        .map(|c| c.resource_record_set().unwrap().clone())
+        .collect();
+    let mut expected: Vec<ResourceRecordSet> = held[..3].to_vec();
+    let key = |s: &ResourceRecordSet| (s.name().to_owned(), s.set_identifier().map(str::to_owned));
+    deleted.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(
+        deleted, expected,
+        "DELETEs carry the held TTL, weight and values exactly"
+    );
+}
+
+#[tokio::test]
+async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
+    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let event = sample("bridge-draining.json");
+    let task_id = event["detail"]["taskArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .sequence()
+        .http_response(|| route53_error(400, "Throttling"))
+        .http_response(|| route53_error(400, "PriorRequestNotComplete"))
+        .output(change_accepted)
+        .build();
+    let (zone, listing) = (
+        hosted_zone_rule(),
+        listing_rule(held_bridge_records(&naming, &task_id)),
+    );
+    let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
+    let publisher = Publisher::new(config(), clients).await.unwrap();
+
+    let report = publisher.process(vec![input(event)]).await;
+    assert_eq!(report.events[0].error, None, "{report:?}");
+    assert_eq!(
+        change.num_calls(),
+        3,
+        "two throttled attempts, then the one that lands"
+    );
+    assert_eq!(report.batches.len(), 1, "applied once, not doubled");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_running_task_is_never_published() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_tasks)
+        .sequence()
+        .http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"AccessDeniedException","message":"not allowed (mock)"}"#,
+                ),
+            )
+        })
+        .repeatedly()
+        .build();
+    let change =
+        mock!(aws_sdk_route53::Client::change_resource_record_sets).then_output(change_accepted);
+    let (zone, listing) = (hosted_zone_rule(), listing_rule(Vec::new()));
+    let clients = mocked_clients(&[&describe], &[], &[&zone, &listing, &change]);
+    let publisher = Publisher::new(config(), clients).await.unwrap();
+
+    let report = publisher
+        .process(vec![input(sample("bridge-running.json"))])
+        .await;
+    let error = report.events[0]
+        .error
+        .as_deref()
+        .expect("the event must fail visibly");
+    assert!(
+        error.contains("could not be confirmed") && error.contains("DescribeTasks"),
+        "{error}"
+    );
+    assert_eq!(
+        change.num_calls(),
+        0,
+        "nothing written without confirmation"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_else() {
+    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let draining = sample("bridge-draining.json");
+    let stopped = sample("fargate-stopped.json");
+    let bridge_id = draining["detail"]["taskArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let fargate_id = stopped["detail"]["taskArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut held = held_bridge_records(&naming, &bridge_id);
+    let api = format!("api.{ZONE}");
+    held.push(weighted(
+        &api,
+        RrType::A,
+        &naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, &api),
+        1,
+        10,
+        "10.0.2.40",
+    ));
+    // The merged batch and the Fargate task's own batch are refused; the bridge task's
+    // own batch goes through.
+    let fargate_set = naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, &api);
+    let refuse_fargate = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .match_requests(move |input| {
+            input.change_batch().is_some_and(|b| {
+                b.changes().iter().any(|c| {
+                    c.resource_record_set().and_then(|s| s.set_identifier())
+                        == Some(fargate_set.as_str())
+                })
+            })
+        })
+        .sequence()
+        .http_response(|| route53_error(400, "InvalidChangeBatch"))
+        .repeatedly()
+        .build();
+    let accept =
+        mock!(aws_sdk_route53::Client::change_resource_record_sets).then_output(change_accepted);
+    let (zone, listing) = (hosted_zone_rule(), listing_rule(held));
+    let clients = mocked_clients(&[], &[], &[&zone, &listing, &refuse_fargate, &accept]);
+    let publisher = Publisher::new(config(), clients).await.unwrap();
+
+    let report = publisher
+        .process(vec![input(draining), input(stopped)])
+        .await;
+    assert_eq!(
+        report.events[0].error, None,
+        "the bridge task is withdrawn: {report:?}"
+    );
+    let error = report.events[1]
+        .error
+        .as_deref()
+        .expect("the refused task fails");
+    assert!(error.contains("InvalidChangeBatch"), "{error}");
+    assert_eq!(
+        refuse_fargate.num_calls(),
+        2,
+        "the merged batch, then the task alone"
+    );
+    assert_eq!(accept.num_calls(), 1);
+    assert_eq!(report.batches.len(), 1);
+    assert_eq!(report.batches[0].task_ids, vec![bridge_id]);
+}
