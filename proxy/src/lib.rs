@@ -1,0 +1,33 @@
+//! srv-proxy: a tiny TCP ambassador driven by DNS SRV records.
+//!
+//! It runs beside a client that cannot read SRV records (a sidecar in the same ECS task, or on a
+//! host), listens locally, and forwards each connection to one target of an SRV name, chosen per
+//! RFC 2782. The pieces, in the order a connection meets them:
+//!
+//! - [`server`]: accept loop, connection limit, graceful drain;
+//! - [`connect`]: pick a target, connect, retry elsewhere, re-resolve;
+//! - [`discovery`]: TTL cache, last good answer, state-change logs;
+//! - [`resolve`]: the [`resolve::Resolve`] seam, with [`hickory`] behind it in production;
+//! - [`picker`] and [`health`]: RFC 2782 choice and passive ejection;
+//! - [`relay`]: the byte copy with half-close and idle timeout;
+//! - [`metrics`] and [`metrics_http`]: Prometheus `/metrics`.
+//!
+//! The binary is a thin shell around [`app::run_cli`]; tests drive [`server::serve`] in-process
+//! with listeners bound to `127.0.0.1:0`.
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod config;
+pub mod connect;
+pub mod discovery;
+pub mod health;
+pub mod hickory;
+pub mod logging;
+pub mod metrics;
+pub mod metrics_http;
+pub mod picker;
+pub mod relay;
+pub mod resolve;
+pub mod server;

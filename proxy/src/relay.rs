@@ -1,0 +1,127 @@
+//! The data path: copy bytes both ways until both sides are done or the pair goes idle.
+//!
+//! Each direction runs its own small loop so that a half-close is passed on: when one side stops
+//! sending, the other side's write half is shut down (a FIN), and the reverse direction keeps
+//! flowing. A shared "last activity" clock drives the idle timeout, so a long one-way download
+//! is not mistaken for an idle pair.
+//!
+//! The copy buffer is allocated only while data is flowing and is freed as soon as the socket has
+//! nothing more to read; an idle connection costs no heap beyond its task. (Measured against
+//! `splice(2)`; see the crate README for the figures and why this path was kept.)
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::metrics::counter::Counter;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// Bytes per read. 64 KiB measured as fast as splice(2) on loopback (16 KiB was 30% slower), and
+/// the buffer exists only while data flows, so idle pairs do not pay for the size.
+pub const COPY_BUFFER_BYTES: usize = 64 * 1024;
+
+/// How a relay ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayEnd {
+    /// Both sides closed their sending half.
+    Finished,
+    /// Nothing moved in either direction for the idle timeout.
+    IdleTimeout,
+}
+
+/// Byte counters for the two directions of one route.
+#[derive(Clone, Debug)]
+pub struct ByteCounters {
+    /// Client to target.
+    pub upstream: Counter,
+    /// Target to client.
+    pub downstream: Counter,
+}
+
+/// The clock both directions touch, in milliseconds since the relay began.
+struct ActivityClock {
+    started: Instant,
+    last_millis: AtomicU64,
+}
+
+impl ActivityClock {
+    fn touch(&self) {
+        let millis = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_millis.store(millis, Ordering::Relaxed);
+    }
+
+    fn idle_deadline(&self, idle: Duration) -> Instant {
+        self.started + Duration::from_millis(self.last_millis.load(Ordering::Relaxed)) + idle
+    }
+}
+
+/// Copies between `client` and `backend` until both directions end, one fails, or nothing has
+/// moved for `idle_timeout`.
+pub async fn relay(
+    client: &mut TcpStream,
+    backend: &mut TcpStream,
+    idle_timeout: Duration,
+    counters: &ByteCounters,
+) -> io::Result<RelayEnd> {
+    let clock = ActivityClock {
+        started: Instant::now(),
+        last_millis: AtomicU64::new(0),
+    };
+    let (client_read, mut client_write) = client.split();
+    let (backend_read, mut backend_write) = backend.split();
+    let upstream = copy_one_way(&client_read, &mut backend_write, &clock, &counters.upstream);
+    let downstream = copy_one_way(
+        &backend_read,
+        &mut client_write,
+        &clock,
+        &counters.downstream,
+    );
+    tokio::select! {
+        result = async { tokio::try_join!(upstream, downstream) } => result.map(|_| RelayEnd::Finished),
+        () = wait_until_idle(&clock, idle_timeout) => Ok(RelayEnd::IdleTimeout),
+    }
+}
+
+async fn copy_one_way(
+    reader: &ReadHalf<'_>,
+    writer: &mut WriteHalf<'_>,
+    clock: &ActivityClock,
+    bytes: &Counter,
+) -> io::Result<()> {
+    let mut buffer: Option<Box<[u8]>> = None;
+    loop {
+        reader.readable().await?;
+        let chunk = buffer.get_or_insert_with(|| vec![0u8; COPY_BUFFER_BYTES].into_boxed_slice());
+        match reader.try_read(chunk) {
+            Ok(0) => {
+                // The sender closed its half: pass the FIN on and let the other direction finish.
+                writer.shutdown().await?;
+                return Ok(());
+            }
+            Ok(read) => {
+                clock.touch();
+                writer.write_all(&chunk[..read]).await?;
+                bytes.inc_by(read as u64);
+                clock.touch();
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                // Drained for now: give the buffer back so an idle pair holds no heap.
+                buffer = None;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn wait_until_idle(clock: &ActivityClock, idle_timeout: Duration) {
+    loop {
+        let deadline = clock.idle_deadline(idle_timeout);
+        if Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}

@@ -1,0 +1,155 @@
+//! Choosing targets through a real DNS server: weights, priorities, retries and ejection.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use srv_proxy::health::EjectionPolicy;
+use support::dns::TestDns;
+use support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
+
+const WEB: &str = "_web._tcp.web.ecs.test.";
+
+#[tokio::test]
+async fn distribution_follows_the_weights() {
+    let dns = TestDns::start().await;
+    let light = start_backend("light").await;
+    let heavy = start_backend("heavy").await;
+    dns.set_targets(WEB, &[(10, 1, light.port), (10, 3, heavy.port)]);
+    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for _ in 0..400 {
+        let reached = backend_reached(proxy.addr())
+            .await
+            .expect("a backend answers");
+        *counts.entry(reached).or_default() += 1;
+    }
+    // The picker's seed is fixed, so these counts are the same on every run; the bound only
+    // checks that they sit near the 1:3 split (100 : 300).
+    let light_share = counts.get("light").copied().unwrap_or(0);
+    let heavy_share = counts.get("heavy").copied().unwrap_or(0);
+    assert_eq!(light_share + heavy_share, 400);
+    assert!((70..=130).contains(&light_share), "{counts:?}");
+}
+
+#[tokio::test]
+async fn lower_priority_is_used_and_higher_only_when_it_fails() {
+    let dns = TestDns::start().await;
+    let primary = start_backend("primary").await;
+    let backup = start_backend("backup").await;
+    dns.set_targets(WEB, &[(20, 100, backup.port), (10, 1, primary.port)]);
+    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    for _ in 0..20 {
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("primary")
+        );
+    }
+
+    // The primary dies: every client still gets through, to the backup.
+    let primary_port = primary.port;
+    drop(primary);
+    for _ in 0..20 {
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("backup")
+        );
+    }
+    let failures = proxy.sample(
+        "srv_proxy_connect_failures_total",
+        &format!(":{primary_port}\""),
+    );
+    assert!(
+        failures >= 1.0,
+        "failures against the dead primary are counted"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_backend_costs_zero_client_connections() {
+    let dns = TestDns::start().await;
+    let alive = start_backend("alive").await;
+    let dead = dead_port().await;
+    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    for _ in 0..50 {
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("alive")
+        );
+    }
+    assert!(proxy.sample("srv_proxy_connect_retries_total", "") >= 1.0);
+}
+
+#[tokio::test]
+async fn a_failing_target_is_ejected_and_left_alone() {
+    let dns = TestDns::start().await;
+    let alive = start_backend("alive").await;
+    let dead = dead_port().await;
+    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    let dead_label = format!(":{dead}\"");
+
+    // Bounded: the dead target is picked about half the time, so 5 failures come quickly.
+    for _ in 0..200 {
+        if proxy.sample("srv_proxy_ejections_total", &dead_label) >= 1.0 {
+            break;
+        }
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("alive")
+        );
+    }
+    assert_eq!(proxy.sample("srv_proxy_ejections_total", &dead_label), 1.0);
+    let failures_at_ejection = proxy.sample("srv_proxy_connect_failures_total", &dead_label);
+    assert_eq!(failures_at_ejection, 5.0);
+
+    // Ejected for 30 s: the next clients never try it.
+    for _ in 0..30 {
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("alive")
+        );
+    }
+    assert_eq!(
+        proxy.sample("srv_proxy_connect_failures_total", &dead_label),
+        failures_at_ejection
+    );
+}
+
+#[tokio::test]
+async fn an_ejection_expires_and_the_target_is_tried_again() {
+    let dns = TestDns::start().await;
+    let alive = start_backend("alive").await;
+    let dead = dead_port().await;
+    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let mut settings = test_settings();
+    settings.ejection = EjectionPolicy {
+        consecutive_failures: 5,
+        base_ejection: Duration::from_millis(200),
+        max_ejection: Duration::from_millis(200),
+    };
+    let proxy = start_proxy(dns.addr, &[WEB], settings).await;
+    let dead_label = format!(":{dead}\"");
+
+    let mut tried_again = false;
+    for _ in 0..300 {
+        assert_eq!(
+            backend_reached(proxy.addr()).await.as_deref(),
+            Some("alive")
+        );
+        let ejections = proxy.sample("srv_proxy_ejections_total", &dead_label);
+        let failures = proxy.sample("srv_proxy_connect_failures_total", &dead_label);
+        if ejections >= 1.0 && failures > 5.0 {
+            tried_again = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        tried_again,
+        "after the ejection ran out the target was tried again"
+    );
+}

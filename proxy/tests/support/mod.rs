@@ -1,0 +1,215 @@
+//! Shared test helpers: backends that say who they are, and an in-process proxy.
+//!
+//! Every wait here is bounded in count and time; nothing asserts on how long something took.
+
+#![allow(dead_code)]
+
+pub mod dns;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::registry::Registry;
+use srv_proxy::health::EjectionPolicy;
+use srv_proxy::hickory::HickoryResolver;
+use srv_proxy::metrics::ProxyMetrics;
+use srv_proxy::server::{serve, BoundRoute, DrainOutcome, ProxySettings};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The longest any single test step may wait before the test fails.
+pub const STEP_LIMIT: Duration = Duration::from_secs(15);
+
+/// A backend that greets each client with `<name>\n`, echoes until EOF, then sends `done\n` and
+/// closes: enough to tell targets apart and to check half-close.
+pub struct Backend {
+    pub port: u16,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn start_backend(name: &str) -> Backend {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
+    let port = listener.local_addr().expect("backend addr").port();
+    let greeting = format!("{name}\n");
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let greeting = greeting.clone();
+            tokio::spawn(async move {
+                let _ = stream.write_all(greeting.as_bytes()).await;
+                let mut buffer = [0u8; 4096];
+                loop {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => {
+                            if stream.write_all(&buffer[..read]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                let _ = stream.write_all(b"done\n").await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    Backend { port, task }
+}
+
+/// A port on which nothing listens: connects to it are refused.
+pub async fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Settings for tests: short timeouts, fixed picker seed.
+pub fn test_settings() -> ProxySettings {
+    ProxySettings {
+        connect_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(3600),
+        retries: 2,
+        max_connections: 1000,
+        drain_timeout: Duration::from_secs(5),
+        ejection: EjectionPolicy::default(),
+        rng_seed: Some(42),
+    }
+}
+
+/// A proxy running in this process.
+pub struct RunningProxy {
+    pub listen: Vec<SocketAddr>,
+    pub metrics: Arc<ProxyMetrics>,
+    pub registry: Arc<Registry>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<DrainOutcome>>,
+}
+
+impl RunningProxy {
+    /// The first route's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.listen[0]
+    }
+
+    /// Sends the shutdown signal and waits for the drain to finish.
+    pub async fn stop(mut self) -> DrainOutcome {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.take().expect("running");
+        tokio::time::timeout(STEP_LIMIT, task)
+            .await
+            .expect("proxy stops")
+            .expect("proxy task")
+    }
+
+    /// One Prometheus sample by name and label fragment, 0 when absent.
+    pub fn sample(&self, metric: &str, label_fragment: &str) -> f64 {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("encode");
+        text.lines()
+            .filter(|line| line.starts_with(metric) && line.contains(label_fragment))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// Starts a proxy with one route per SRV name, all on 127.0.0.1:0, resolving through `dns`.
+pub async fn start_proxy(
+    dns: SocketAddr,
+    srv_names: &[&str],
+    settings: ProxySettings,
+) -> RunningProxy {
+    let resolver = Arc::new(HickoryResolver::with_nameserver(dns).expect("resolver"));
+    let metrics = Arc::new(ProxyMetrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let mut routes = Vec::new();
+    let mut listen = Vec::new();
+    for srv_name in srv_names {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        listen.push(listener.local_addr().expect("proxy addr"));
+        routes.push(BoundRoute {
+            listener,
+            srv_name: (*srv_name).to_owned(),
+        });
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(routes, settings, resolver, metrics.clone(), async {
+        let _ = stopped.await;
+    }));
+    RunningProxy {
+        listen,
+        metrics,
+        registry: Arc::new(registry),
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// A client connection through the proxy, reading line by line.
+pub struct Client {
+    pub reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Self {
+        let stream = tokio::time::timeout(STEP_LIMIT, TcpStream::connect(addr))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Self {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// The next line, or `None` at EOF (or on a reset, which is also "closed").
+    pub async fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match tokio::time::timeout(STEP_LIMIT, self.reader.read_line(&mut line))
+            .await
+            .expect("a line or EOF in time")
+        {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end().to_owned()),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).await.expect("send");
+    }
+
+    pub async fn finish_sending(&mut self) {
+        self.reader
+            .get_mut()
+            .shutdown()
+            .await
+            .expect("shutdown write");
+    }
+}
+
+/// Connects through the proxy and returns the greeting of the backend reached, or `None` if the
+/// proxy closed the client.
+pub async fn backend_reached(addr: SocketAddr) -> Option<String> {
+    Client::connect(addr).await.line().await
+}

@@ -1,0 +1,248 @@
+//! dns-front: a local DNS server for an emulated Route 53 hosted zone. Test and demo
+//! infrastructure only; it is never deployed.
+//!
+//! In AWS a task resolves its SRV and A names through the VPC resolver, which applies
+//! Route 53's routing rules. On a laptop the zone lives in moto server, which has no DNS
+//! side. This crate reads the zone through the Route 53 API and answers A, AAAA and SRV
+//! queries (any type whose values parse, in fact) over UDP and TCP on loopback, with the
+//! same rules: one weighted record set per query, up to eight multivalue sets, every simple
+//! value, NXDOMAIN or NODATA with the zone's SOA.
+//!
+//! ```no_run
+//! # async fn demo(client: aws_sdk_route53::Client) -> Result<(), dns_front::FrontError> {
+//! let zone = dns_front::Route53Zone::new(client, "Z0123456789");
+//! let front = dns_front::start(dns_front::FrontConfig::default(), zone).await?;
+//! println!("query me at {}", front.addr());
+//! front.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod handler;
+mod route53;
+mod zone;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use cache::ZoneSource;
+pub use route53::{Route53Zone, ZoneReadError};
+pub use zone::{RecordSetEntry, Routing, ZoneSnapshot, MULTIVALUE_ANSWER_LIMIT};
+
+use cache::ZoneCache;
+use handler::FrontHandler;
+
+/// A TCP client that sends nothing for this long is disconnected, so a stuck test client
+/// cannot hold a connection for ever.
+const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Responses queued per TCP connection before the server waits for the client to read.
+const TCP_RESPONSE_BUFFER: usize = 32;
+
+/// With an ephemeral port, UDP is bound first and TCP then takes the same port number; if
+/// another process holds that TCP port, a new pair is tried, this many times at most.
+const PORT_PAIR_ATTEMPTS: usize = 20;
+
+/// How the server listens and how fresh its answers are.
+#[derive(Clone, Debug)]
+pub struct FrontConfig {
+    /// Where UDP and TCP listen, on one port. Must be a loopback address; port 0 picks a
+    /// free one.
+    pub listen: SocketAddr,
+    /// A query re-reads the zone when the last read started longer ago than this.
+    pub refresh: Duration,
+    /// Seed for the weighted and multivalue picks; `None` seeds from the OS. Tests seed it
+    /// so that a sequence of queries always gets the same answers.
+    pub rng_seed: Option<u64>,
+}
+
+impl Default for FrontConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            refresh: Duration::from_millis(200),
+            rng_seed: None,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FrontError {
+    /// Only loopback is allowed: this is a test server with no access control.
+    #[error("refusing to listen on {0}: dns-front serves loopback only (use 127.0.0.1)")]
+    NotLoopback(SocketAddr),
+    /// A socket could not be bound.
+    #[error("cannot bind {protocol} on {addr}: {source}")]
+    Bind {
+        /// `UDP` or `TCP`.
+        protocol: &'static str,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The first zone read failed, so there is nothing to serve.
+    #[error("cannot read the zone: {0}")]
+    ZoneRead(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A server that is answering queries. Dropping it stops the server too; `shutdown` also
+/// waits until the sockets are closed.
+pub struct RunningFront {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server_task: JoinHandle<()>,
+}
+
+impl RunningFront {
+    /// The address that answers both UDP and TCP.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting queries and waits for the server's tasks to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Err(error) = (&mut self.server_task).await {
+            tracing::warn!(%error, "dns-front server task ended abnormally");
+        }
+    }
+}
+
+/// Reads the zone once, binds UDP and TCP on one port, and serves queries from a spawned
+/// task until the returned handle is shut down or dropped.
+pub async fn start<S: ZoneSource>(
+    config: FrontConfig,
+    source: S,
+) -> Result<RunningFront, FrontError> {
+    if !config.listen.ip().is_loopback() {
+        return Err(FrontError::NotLoopback(config.listen));
+    }
+    let cache = ZoneCache::load(source, config.refresh)
+        .await
+        .map_err(|error| FrontError::ZoneRead(Box::new(error)))?;
+    let rng = match config.rng_seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_os_rng(),
+    };
+    let (udp, tcp) = bind_port_pair(config.listen).await?;
+    let addr = udp.local_addr().map_err(|source| FrontError::Bind {
+        protocol: "UDP",
+        addr: config.listen,
+        source,
+    })?;
+
+    let mut server = Server::new(FrontHandler::new(Arc::new(cache), rng));
+    server.register_socket(udp);
+    server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+    let (stop, stopped) = oneshot::channel();
+    let server_task = tokio::spawn(async move {
+        // A dropped handle closes the channel, which stops the server just like a send.
+        let _ = stopped.await;
+        if let Err(error) = server.shutdown_gracefully().await {
+            tracing::warn!(%error, "dns-front did not shut down cleanly");
+        }
+    });
+    tracing::info!(%addr, "dns-front listening on UDP and TCP");
+    Ok(RunningFront {
+        addr,
+        stop: Some(stop),
+        server_task,
+    })
+}
+
+/// Binds UDP and TCP on the same port, so clients need only one address.
+async fn bind_port_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), FrontError> {
+    let attempts = if listen.port() == 0 {
+        PORT_PAIR_ATTEMPTS
+    } else {
+        1
+    };
+    let mut attempt = 1;
+    loop {
+        let udp = UdpSocket::bind(listen)
+            .await
+            .map_err(|source| FrontError::Bind {
+                protocol: "UDP",
+                addr: listen,
+                source,
+            })?;
+        let addr = udp.local_addr().map_err(|source| FrontError::Bind {
+            protocol: "UDP",
+            addr: listen,
+            source,
+        })?;
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(source) if attempt >= attempts => {
+                return Err(FrontError::Bind {
+                    protocol: "TCP",
+                    addr,
+                    source,
+                })
+            }
+            Err(_) => attempt += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::rr::Name;
+
+    use super::*;
+
+    struct EmptyZone;
+
+    impl ZoneSource for EmptyZone {
+        type Error = std::io::Error;
+
+        async fn read_zone(&self) -> Result<ZoneSnapshot, std::io::Error> {
+            let apex = Name::from_ascii("empty.test.").map_err(std::io::Error::other)?;
+            Ok(ZoneSnapshot {
+                apex,
+                record_sets: Vec::new(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn only_loopback_addresses_are_served() {
+        let config = FrontConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..FrontConfig::default()
+        };
+        match start(config, EmptyZone).await {
+            Ok(_) => panic!("0.0.0.0 must be refused"),
+            Err(error) => assert!(error.to_string().contains("loopback"), "{error}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn udp_and_tcp_share_one_loopback_port() {
+        let front = start(FrontConfig::default(), EmptyZone)
+            .await
+            .expect("starts on 127.0.0.1:0");
+        let addr = front.addr();
+        assert!(addr.ip().is_loopback() && addr.port() != 0);
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_ok(),
+            "TCP answers on {addr}"
+        );
+        front.shutdown().await;
+    }
+}

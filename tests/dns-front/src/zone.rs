@@ -1,0 +1,238 @@
+//! The zone as Route 53 would answer it: record sets grouped by name and type, and the
+//! answer rules (one weighted pick, up to eight multivalue sets, every simple value).
+//!
+//! Everything here is pure: the random source is passed in, so tests can seed it and the
+//! server can share one behind a lock.
+
+use std::collections::{HashMap, HashSet};
+
+use hickory_proto::rr::{rdata::SOA, LowerName, Name, RData, Record, RecordType};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+
+/// Route 53 returns at most this many record sets for one multivalue query.
+pub const MULTIVALUE_ANSWER_LIMIT: usize = 8;
+
+/// How Route 53 chooses among the record sets of one name and type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// No SetIdentifier: the only record set of its name and type; every value is returned.
+    Simple,
+    /// One record set per query, drawn with probability weight / total weight.
+    Weighted(u8),
+    /// Up to eight record sets per query, chosen at random.
+    MultiValue,
+    /// Latency, geolocation, failover and the like. A laptop has no region or health to
+    /// choose by, so these are answered like weighted sets of equal weight: one per query.
+    OtherIdentified,
+}
+
+/// One record set as read from the zone, its values already parsed into DNS data.
+#[derive(Clone, Debug)]
+pub struct RecordSetEntry {
+    /// The owner name, fully qualified.
+    pub name: Name,
+    /// The record type of every value.
+    pub record_type: RecordType,
+    /// TTL in seconds, as set on the record set.
+    pub ttl: u32,
+    /// The routing policy that decides whether this set is in an answer.
+    pub routing: Routing,
+    /// The values that parsed; values that did not were dropped with a warning.
+    pub values: Vec<RData>,
+}
+
+/// Everything read from the zone at one moment.
+#[derive(Clone, Debug)]
+pub struct ZoneSnapshot {
+    /// The zone apex, fully qualified (for example `svc.internal.`).
+    pub apex: Name,
+    /// Every record set that could be served.
+    pub record_sets: Vec<RecordSetEntry>,
+}
+
+/// What a query gets from the zone.
+#[derive(Debug, PartialEq)]
+pub enum ZoneAnswer {
+    /// The name exists and has records of the type: these go in the answer section.
+    Records(Vec<Record>),
+    /// The name exists (perhaps only as a parent of other names) but has no record of the
+    /// type. The SOA goes in the authority section so resolvers can cache the negative.
+    NoData(Record),
+    /// The name does not exist in the zone.
+    NameError(Record),
+    /// The name is outside this zone: this server is not an authority for it.
+    NotInZone,
+}
+
+/// A snapshot indexed for lookups. Built once per zone read, then shared by every query
+/// until the next read.
+#[derive(Debug)]
+pub struct IndexedZone {
+    apex: LowerName,
+    record_sets: HashMap<(LowerName, RecordType), Vec<RecordSetEntry>>,
+    /// Every owner name and every name between an owner and the apex: a name in between
+    /// (an "empty non-terminal" such as `_tcp.web.zone.`) exists, so it is NODATA and not
+    /// NXDOMAIN.
+    existing_names: HashSet<LowerName>,
+    negative_soa: Record,
+}
+
+impl IndexedZone {
+    /// Indexes a snapshot. The SOA for negative answers comes from the zone's own SOA
+    /// record set when it has one, with Route 53's negative TTL: the smaller of the record
+    /// set TTL and the SOA minimum.
+    pub fn new(snapshot: ZoneSnapshot) -> Self {
+        let apex = LowerName::new(&snapshot.apex);
+        let mut record_sets: HashMap<(LowerName, RecordType), Vec<RecordSetEntry>> = HashMap::new();
+        let mut existing_names = HashSet::new();
+        existing_names.insert(apex.clone());
+        for entry in snapshot.record_sets {
+            let owner = LowerName::new(&entry.name);
+            if !apex.zone_of(&owner) {
+                tracing::warn!(name = %entry.name, apex = %snapshot.apex, "record set outside the zone, ignored");
+                continue;
+            }
+            let mut ancestor = owner.clone();
+            while ancestor.num_labels() > apex.num_labels()
+                && existing_names.insert(ancestor.clone())
+            {
+                ancestor = ancestor.base_name();
+            }
+            record_sets
+                .entry((owner, entry.record_type))
+                .or_default()
+                .push(entry);
+        }
+        let negative_soa = negative_soa(
+            &snapshot.apex,
+            record_sets.get(&(apex.clone(), RecordType::SOA)),
+        );
+        Self {
+            apex,
+            record_sets,
+            existing_names,
+            negative_soa,
+        }
+    }
+
+    /// Answers one question with Route 53's rules, drawing from `rng` where the rules are
+    /// random.
+    pub fn answer(
+        &self,
+        name: &LowerName,
+        record_type: RecordType,
+        rng: &mut impl Rng,
+    ) -> ZoneAnswer {
+        if !self.apex.zone_of(name) {
+            return ZoneAnswer::NotInZone;
+        }
+        if !self.existing_names.contains(name) {
+            return ZoneAnswer::NameError(self.negative_soa.clone());
+        }
+        let records = match self.record_sets.get(&(name.clone(), record_type)) {
+            Some(sets) => pick_records(sets, rng),
+            None => Vec::new(),
+        };
+        if records.is_empty() {
+            ZoneAnswer::NoData(self.negative_soa.clone())
+        } else {
+            ZoneAnswer::Records(records)
+        }
+    }
+}
+
+/// Applies the routing rules to the record sets of one name and type. Route 53 refuses to
+/// mix policies on one name and type, but the emulator accepts it; mixed sets are answered
+/// with the union of each policy's choice so the mistake shows instead of hiding.
+fn pick_records(sets: &[RecordSetEntry], rng: &mut impl Rng) -> Vec<Record> {
+    let mut chosen: Vec<&RecordSetEntry> = sets
+        .iter()
+        .filter(|set| set.routing == Routing::Simple)
+        .collect();
+    let one_of: Vec<&RecordSetEntry> = sets
+        .iter()
+        .filter(|set| matches!(set.routing, Routing::Weighted(_) | Routing::OtherIdentified))
+        .collect();
+    if let Some(pick) = pick_weighted(&one_of, rng) {
+        chosen.push(pick);
+    }
+    let multivalue: Vec<&RecordSetEntry> = sets
+        .iter()
+        .filter(|set| set.routing == Routing::MultiValue)
+        .collect();
+    let mut sample: Vec<&RecordSetEntry> = multivalue
+        .choose_multiple(rng, MULTIVALUE_ANSWER_LIMIT)
+        .copied()
+        .collect();
+    sample.shuffle(rng);
+    chosen.extend(sample);
+
+    chosen
+        .into_iter()
+        .flat_map(|set| {
+            set.values
+                .iter()
+                .map(|value| Record::from_rdata(set.name.clone(), set.ttl, value.clone()))
+        })
+        .collect()
+}
+
+/// Draws one record set with probability weight / total. When every weight is zero Route 53
+/// answers as if they were equal, so this picks uniformly then.
+fn pick_weighted<'a>(
+    sets: &[&'a RecordSetEntry],
+    rng: &mut impl Rng,
+) -> Option<&'a RecordSetEntry> {
+    let weight_of = |set: &RecordSetEntry| match set.routing {
+        Routing::Weighted(weight) => u64::from(weight),
+        _ => 1,
+    };
+    let total: u64 = sets.iter().map(|set| weight_of(set)).sum();
+    if total == 0 {
+        return sets.choose(rng).copied();
+    }
+    let mut ticket = rng.random_range(0..total);
+    for set in sets {
+        let weight = weight_of(set);
+        if ticket < weight {
+            return Some(set);
+        }
+        ticket -= weight;
+    }
+    None
+}
+
+/// The SOA record for the authority section of negative answers. A zone read from Route 53
+/// always has one; a hand-built snapshot may not, so a plausible one is made up then.
+fn negative_soa(apex: &Name, soa_sets: Option<&Vec<RecordSetEntry>>) -> Record {
+    let found = soa_sets.into_iter().flatten().find_map(|set| {
+        set.values.iter().find_map(|value| match value {
+            RData::SOA(soa) => Some((set.ttl, soa.clone())),
+            _ => None,
+        })
+    });
+    let (ttl, soa) = found.unwrap_or_else(|| {
+        let admin = Name::from_ascii("hostmaster")
+            .ok()
+            .and_then(|label| label.append_domain(apex).ok());
+        (
+            900,
+            SOA::new(
+                apex.clone(),
+                admin.unwrap_or_else(|| apex.clone()),
+                1,
+                7200,
+                900,
+                1_209_600,
+                86_400,
+            ),
+        )
+    });
+    let negative_ttl = ttl.min(soa.minimum);
+    Record::from_rdata(apex.clone(), negative_ttl, RData::SOA(soa))
+}
+
+#[cfg(test)]
+#[path = "zone_tests.rs"]
+mod tests;

@@ -1,0 +1,351 @@
+//! Checks on `template.yaml`, the SAM template users deploy: least-privilege IAM, the
+//! cargo-lambda build settings, the environment the function reads, the event wiring, and
+//! a clean `cfn-lint`.
+//!
+//! The YAML is read with its CloudFormation short-form tags (`!Ref`, `!Sub`, `!If`, ...)
+//! expanded to the long form (`{"Ref": ...}`, `{"Fn::Sub": ...}`), so every check sees one
+//! shape whichever form the template uses.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+/// Environment variables the function needs whatever its settings parser says today.
+const FUNCTION_ENVIRONMENT: &[&str] = &[
+    "HOSTED_ZONE_ID",
+    "CLUSTERS",
+    "RECORD_TTL",
+    "ROUTING_POLICY",
+    "DEFAULT_WEIGHT",
+    "SRV_SETS",
+    "ROUTE53_WRITE_RATE",
+    "RECORD_OWNER",
+    "RUST_LOG",
+];
+
+/// cfn-lint takes a few seconds; anything past this is a hang.
+const CFN_LINT_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn template() -> Value {
+    let path = repo_path("template.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    let yaml: serde_norway::Value = serde_norway::from_str(&text)
+        .unwrap_or_else(|error| panic!("{} is not valid YAML: {error}", path.display()));
+    to_long_form(yaml)
+}
+
+/// Converts YAML to JSON, turning `!Ref x` into `{"Ref": x}`, `!Condition c` into
+/// `{"Condition": c}` and every other `!Name v` into `{"Fn::Name": v}`.
+fn to_long_form(yaml: serde_norway::Value) -> Value {
+    use serde_norway::Value as Yaml;
+    match yaml {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(flag) => Value::Bool(flag),
+        Yaml::Number(number) => serde_json::to_value(number).unwrap_or(Value::Null),
+        Yaml::String(text) => Value::String(text),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(to_long_form).collect()),
+        Yaml::Mapping(entries) => {
+            let mut object = Map::new();
+            for (key, value) in entries {
+                let key = match key {
+                    Yaml::String(text) => text,
+                    other => panic!("template keys are strings, found {other:?}"),
+                };
+                object.insert(key, to_long_form(value));
+            }
+            Value::Object(object)
+        }
+        Yaml::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let key = match name {
+                "Ref" | "Condition" => name.to_owned(),
+                _ => format!("Fn::{name}"),
+            };
+            json!({ key: to_long_form(tagged.value) })
+        }
+    }
+}
+
+fn resources_of_type<'a>(template: &'a Value, resource_type: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .expect("the template has Resources")
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == resource_type)
+        .collect()
+}
+
+fn the_function(template: &Value) -> &Value {
+    let functions = resources_of_type(template, "AWS::Serverless::Function");
+    assert_eq!(
+        functions.len(),
+        1,
+        "one function, found {}",
+        functions.len()
+    );
+    functions[0].1
+}
+
+/// Every IAM statement anywhere in the template, including both branches of `Fn::If`.
+fn statements(value: &Value, found: &mut Vec<Value>) {
+    match value {
+        Value::Object(object) => {
+            if object.contains_key("Effect") {
+                found.push(value.clone());
+            }
+            object.values().for_each(|child| statements(child, found));
+        }
+        Value::Array(items) => items.iter().for_each(|child| statements(child, found)),
+        _ => {}
+    }
+}
+
+fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        single => vec![single.clone()],
+    }
+}
+
+#[test]
+fn route53_is_granted_on_the_hosted_zone_only() {
+    let template = template();
+    let zone_arn =
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:route53:::hostedzone/${HostedZoneId}" });
+    let mut found = Vec::new();
+    statements(&template["Resources"], &mut found);
+    assert!(!found.is_empty(), "the template has IAM statements");
+
+    let mut route53_statements = 0;
+    for statement in &found {
+        assert!(
+            statement.get("NotAction").is_none(),
+            "NotAction grants too much: {statement}"
+        );
+        assert!(
+            statement.get("NotResource").is_none(),
+            "NotResource grants too much: {statement}"
+        );
+        let actions: Vec<String> = as_list(&statement["Action"])
+            .iter()
+            .map(|action| action.as_str().unwrap_or("").to_lowercase())
+            .collect();
+        assert!(
+            !actions.iter().any(|action| action == "*"),
+            "Action * is never granted: {statement}"
+        );
+        if !actions.iter().any(|action| action.starts_with("route53:")) {
+            continue;
+        }
+        route53_statements += 1;
+        assert!(
+            !actions.iter().any(|action| action.contains('*')),
+            "no route53 wildcard action: {statement}"
+        );
+        assert_eq!(
+            as_list(&statement["Resource"]),
+            vec![zone_arn.clone()],
+            "route53 only on the zone: {statement}"
+        );
+    }
+    assert!(
+        route53_statements > 0,
+        "the function is granted its Route 53 actions"
+    );
+
+    let function = the_function(&template);
+    for policy in as_list(&function["Properties"]["Policies"]) {
+        let name = policy.as_str().unwrap_or("").to_lowercase();
+        assert!(
+            !name.contains("route53") && !name.contains("administrator"),
+            "broad managed policy {policy}"
+        );
+    }
+}
+
+#[test]
+fn the_function_is_built_by_cargo_lambda_for_arm64() {
+    let template = template();
+    let function = the_function(&template);
+    assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "ecs-srv");
+    let properties = &function["Properties"];
+    assert_eq!(properties["Runtime"], "provided.al2023");
+    assert_eq!(properties["Architectures"], json!(["arm64"]));
+    assert_eq!(properties["Handler"], "bootstrap");
+    assert_eq!(properties["LoggingConfig"]["LogFormat"], "JSON");
+}
+
+/// The names given to `env = "..."` in the function's settings parser.
+fn environment_read_by_the_function() -> Vec<String> {
+    let path = repo_path("src/config.rs");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    source
+        .split("env = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_variable_the_function_reads_is_passed() {
+    let template = template();
+    let variables = &the_function(&template)["Properties"]["Environment"]["Variables"];
+    let parameters = &template["Parameters"];
+    let mut wanted: Vec<String> = FUNCTION_ENVIRONMENT
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect();
+    wanted.extend(environment_read_by_the_function());
+    for name in wanted {
+        let value = &variables[&name];
+        assert!(
+            !value.is_null(),
+            "{name} is read by the function but not set in template.yaml"
+        );
+        if let Some(parameter) = value["Ref"].as_str() {
+            assert!(
+                parameters[parameter].is_object(),
+                "{name} refers to a missing parameter {parameter}"
+            );
+        }
+    }
+}
+
+#[test]
+fn task_state_changes_are_filtered_before_they_invoke() {
+    let template = template();
+    let rules = resources_of_type(&template, "AWS::Events::Rule");
+    let (_, rule) = rules
+        .iter()
+        .find(|(_, rule)| rule["Properties"]["EventPattern"]["source"] == json!(["aws.ecs"]))
+        .expect("a rule for aws.ecs events");
+    let pattern = &rule["Properties"]["EventPattern"];
+    assert_eq!(pattern["detail-type"], json!(["ECS Task State Change"]));
+    let alternatives = pattern["detail"]["$or"]
+        .as_array()
+        .expect("the detail is filtered with $or");
+    assert!(
+        alternatives.contains(&json!({ "lastStatus": ["RUNNING"], "desiredStatus": ["RUNNING"] }))
+    );
+    assert!(alternatives.contains(&json!({ "desiredStatus": ["STOPPED"] })));
+    let late_statuses = alternatives
+        .iter()
+        .find_map(|alternative| {
+            alternative
+                .get("lastStatus")
+                .filter(|_| alternative.get("desiredStatus").is_none())
+        })
+        .expect("an alternative for the statuses past RUNNING");
+    for status in ["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"] {
+        assert!(
+            as_list(late_statuses).contains(&json!(status)),
+            "{status} withdraws"
+        );
+    }
+}
+
+#[test]
+fn failed_events_are_kept_and_the_sqs_path_reports_per_message() {
+    let template = template();
+    let properties = &the_function(&template)["Properties"];
+    let invoke_config = &properties["EventInvokeConfig"];
+    assert!(
+        invoke_config["MaximumRetryAttempts"].is_number(),
+        "async retries are bounded"
+    );
+    assert_eq!(
+        invoke_config["DestinationConfig"]["OnFailure"]["Type"],
+        "SQS"
+    );
+    assert_eq!(
+        properties["ReservedConcurrentExecutions"],
+        json!({ "Fn::If": ["UseSqs", 1, { "Ref": "AWS::NoValue" }] })
+    );
+
+    let mappings = resources_of_type(&template, "AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), 1, "one SQS event source");
+    let mapping = mappings[0].1;
+    assert_eq!(mapping["Condition"], "UseSqs");
+    assert!(as_list(&mapping["Properties"]["FunctionResponseTypes"])
+        .contains(&json!("ReportBatchItemFailures")));
+    assert!(
+        !mapping["Properties"]["BatchSize"].is_null()
+            && !mapping["Properties"]["MaximumBatchingWindowInSeconds"].is_null()
+    );
+}
+
+#[test]
+fn a_schedule_asks_for_a_reconcile_every_five_minutes_by_default() {
+    let template = template();
+    assert_eq!(
+        template["Parameters"]["ReconcileSchedule"]["Default"],
+        "rate(5 minutes)"
+    );
+    let rules = resources_of_type(&template, "AWS::Events::Rule");
+    assert!(
+        rules
+            .iter()
+            .any(|(_, rule)| rule["Properties"]["ScheduleExpression"]
+                == json!({ "Ref": "ReconcileSchedule" })),
+        "a rule runs on the ReconcileSchedule"
+    );
+}
+
+#[test]
+fn cfn_lint_accepts_the_template() {
+    let cfn_lint = match std::env::var_os("CFN_LINT") {
+        Some(path) => PathBuf::from(path),
+        None => repo_path(".venv/bin/cfn-lint"),
+    };
+    assert!(
+        cfn_lint.exists(),
+        "cfn-lint not found: run `make deps` (looked at {})",
+        cfn_lint.display()
+    );
+    let output_path =
+        std::env::temp_dir().join(format!("ecs-srv-cfn-lint-{}.txt", std::process::id()));
+    let output_file =
+        std::fs::File::create(&output_path).expect("creating the cfn-lint output file");
+    let mut child = Command::new(&cfn_lint)
+        .arg("--")
+        .arg(repo_path("template.yaml"))
+        .stdin(Stdio::null())
+        .stdout(
+            output_file
+                .try_clone()
+                .expect("cloning the output file handle"),
+        )
+        .stderr(output_file)
+        .spawn()
+        .unwrap_or_else(|error| panic!("running {}: {error}", cfn_lint.display()));
+    let deadline = Instant::now() + CFN_LINT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for cfn-lint") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cfn-lint ran longer than {CFN_LINT_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let report = std::fs::read_to_string(&output_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&output_path);
+    assert!(
+        status.success(),
+        "cfn-lint template.yaml failed ({status}):\n{report}"
+    );
+}
