@@ -90,6 +90,18 @@ impl ApiCallLog {
             .clone()
     }
 
+    /// Requests made since `before` (an earlier [`Self::snapshot`]), leaving out
+    /// operations that were not called.
+    pub fn since(&self, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        self.snapshot()
+            .into_iter()
+            .filter_map(|(operation, count)| {
+                let delta = count - before.get(&operation).copied().unwrap_or(0);
+                (delta > 0).then_some((operation, delta))
+            })
+            .collect()
+    }
+
     /// Requests to one operation, such as `EC2.DescribeInstances`.
     pub fn count(&self, operation: &str) -> u64 {
         self.snapshot().get(operation).copied().unwrap_or(0)

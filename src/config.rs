@@ -40,6 +40,16 @@ pub struct PublisherConfig {
     #[arg(long, env = "DEFAULT_WEIGHT", default_value = "1", value_parser = parse_default_weight)]
     pub default_weight: u8,
 
+    /// Also keep one simple-routing SRV set per service and port (`_P._tcp._all.S.Z`)
+    /// holding every running task, for clients that want the whole set: on or off.
+    #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch)]
+    pub srv_sets: bool,
+
+    /// Route 53 change requests per second at most, for this function. The account's
+    /// quota is about 5 per second for all callers together.
+    #[arg(long, env = "ROUTE53_WRITE_RATE", default_value = "4", value_parser = parse_write_rate)]
+    pub route53_write_rate: f64,
+
     /// Tag at the head of every SetIdentifier this deployment writes. Two deployments
     /// that share a zone must use different tags; each touches only its own records.
     #[arg(long, env = "RECORD_OWNER", default_value = "ecs-srv", value_parser = parse_record_owner)]
@@ -117,6 +127,23 @@ fn parse_cluster(raw: &str) -> Result<String, String> {
     }
 }
 
+fn parse_switch(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" | "" => Ok(false),
+        _ => Err(format!("SRV_SETS must be on or off, got {raw:?}")),
+    }
+}
+
+fn parse_write_rate(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(rate) if (0.1..=100.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "ROUTE53_WRITE_RATE must be change requests per second from 0.1 to 100, got {raw:?}"
+        )),
+    }
+}
+
 /// The tag sits inside SetIdentifiers, split on `:`; keep it short and plain.
 fn parse_record_owner(raw: &str) -> Result<String, String> {
     let owner = raw.trim();
@@ -162,6 +189,8 @@ mod tests {
         assert!(config.clusters.is_empty());
         assert_eq!(config.default_weight, 1);
         assert_eq!(config.record_owner, "ecs-srv");
+        assert!(!config.srv_sets);
+        assert_eq!(config.route53_write_rate, 4.0);
     }
 
     #[test]

@@ -176,6 +176,13 @@ pub fn lambda_response(
 /// The Lambda handler: events in, records changed, failures reported the way the
 /// trigger expects.
 pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<Value, Diagnostic> {
+    if is_scheduled_event(&event.payload) {
+        let report = publisher.reconcile(false).await.map_err(|err| Diagnostic {
+            error_type: "ReconcileError".to_owned(),
+            error_message: err.to_string(),
+        })?;
+        return Ok(serde_json::to_value(report).unwrap_or(Value::Null));
+    }
     let invocation = read_payload(event.payload, &event.context.request_id)?;
     let report = publisher.process(invocation.inputs).await;
     Ok(lambda_response(invocation.delivery, &report)?)

@@ -47,6 +47,13 @@ enum Command {
         #[arg(required = true, env = "REPLAY_FILES", value_delimiter = ',')]
         files: Vec<PathBuf>,
     },
+    /// Compare the running tasks of the configured clusters with the zone and repair
+    /// both sides, as the scheduled reconcile does; print the result as JSON.
+    Reconcile {
+        /// Print the changes that would be made, as JSON, and change nothing.
+        #[arg(long, env = "DRY_RUN")]
+        dry_run: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -95,7 +102,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let command = match cli.command {
         Some(command) => command,
         None if under_lambda => Command::Serve,
-        None => bail!("no command given: run `ecs-srv replay FILE...`, or `ecs-srv --help`"),
+        None => bail!("no command given: run `ecs-srv replay FILE...`, `ecs-srv reconcile`, or `ecs-srv --help`"),
     };
     let clients = AwsClients::from_environment().await;
     let publisher = Publisher::new(cli.config, clients)
@@ -112,6 +119,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay { files } => replay(&publisher, &files).await,
+        Command::Reconcile { dry_run } => {
+            let report = publisher.reconcile(dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
 }
 

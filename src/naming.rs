@@ -22,7 +22,17 @@ pub const MAX_SET_IDENTIFIER_LEN: usize = 128;
 /// of the whole input, so two long names that share a prefix stay apart. Input with no
 /// letter or digit at all yields `x` plus its hash, never an empty label.
 pub fn dns_label(raw: &str) -> String {
-    let mut label = String::with_capacity(raw.len().min(MAX_LABEL_LEN));
+    label_within(raw, MAX_LABEL_LEN)
+}
+
+/// The `P` of an SRV owner name `_P._tcp...`: a [`dns_label`] one character shorter, so
+/// that the leading `_` still fits in 63.
+pub fn srv_port_label(raw: &str) -> String {
+    label_within(raw, MAX_LABEL_LEN - 1)
+}
+
+fn label_within(raw: &str, max_len: usize) -> String {
+    let mut label = String::with_capacity(raw.len().min(max_len));
     for ch in raw.chars() {
         let mapped = match ch {
             'a'..='z' | '0'..='9' => ch,
@@ -40,9 +50,9 @@ pub fn dns_label(raw: &str) -> String {
     if label.is_empty() {
         return format!("x-{:08x}", short_hash(raw));
     }
-    if label.len() > MAX_LABEL_LEN {
+    if label.len() > max_len {
         let suffix = format!("-{:08x}", short_hash(raw));
-        label.truncate(MAX_LABEL_LEN - suffix.len());
+        label.truncate(max_len - suffix.len());
         while label.ends_with('-') {
             label.pop();
         }
@@ -275,6 +285,7 @@ mod tests {
         let b = dns_label(&format!("{}b", "x".repeat(300)));
         assert_ne!(a, b);
         assert_eq!(a.len(), MAX_LABEL_LEN);
+        assert_eq!(srv_port_label(&"p".repeat(90)).len(), MAX_LABEL_LEN - 1);
     }
 
     #[test]

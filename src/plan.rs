@@ -111,6 +111,8 @@ pub fn desired_records(
 pub struct ZoneSnapshot {
     /// Owned sets, by task id.
     pub owned: BTreeMap<String, Vec<RecordSet>>,
+    /// Whole SRV sets ecs-srv keeps (`SRV_SETS=on`), by name.
+    pub srv_sets: BTreeMap<String, RecordSet>,
     /// Everything else in the zone: never changed, but in the way of some names.
     pub foreign: Vec<ForeignRecord>,
 }
@@ -123,10 +125,14 @@ impl ZoneSnapshot {
         foreign: Vec<ForeignRecord>,
     ) -> Self {
         let mut snapshot = ZoneSnapshot {
-            owned: BTreeMap::new(),
             foreign,
+            ..ZoneSnapshot::default()
         };
         for set in owned_candidates {
+            if crate::srv_sets::is_owned_set(&set, naming.apex()) {
+                snapshot.srv_sets.insert(set.name.clone(), set);
+                continue;
+            }
             let task = set
                 .routing
                 .set_identifier()
@@ -138,9 +144,34 @@ impl ZoneSnapshot {
             }
         }
         for sets in snapshot.owned.values_mut() {
+            // A listing that repeats a set (moto re-lists a page it cannot resume
+            // inside) must not count it twice.
             sets.sort();
+            sets.dedup();
         }
         snapshot
+    }
+
+    /// The zone as it will be once `changes` (all of owned sets) are applied.
+    pub fn with_changes(&self, naming: &ZoneNaming, changes: &[Change]) -> ZoneSnapshot {
+        let mut after = self.clone();
+        for change in changes {
+            let set = change.record_set();
+            let Some(task_id) = set
+                .routing
+                .set_identifier()
+                .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id))
+            else {
+                continue;
+            };
+            let sets = after.owned.entry(task_id.to_owned()).or_default();
+            match change {
+                Change::Delete(old) => sets.retain(|held| held != old),
+                Change::Create(new) => sets.push(new.clone()),
+            }
+        }
+        after.owned.retain(|_, sets| !sets.is_empty());
+        after
     }
 
     /// The owned sets of one task, empty when it has none.

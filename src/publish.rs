@@ -12,17 +12,16 @@ use std::net::Ipv4Addr;
 use tracing::{info, warn};
 
 use crate::aws::AwsClients;
-use crate::batch::{pack_batches, BatchLimits, TaskChanges};
 use crate::config::PublisherConfig;
 use crate::ecs::{task_states, Lookups, TaskState};
 use crate::event::{EventError, TaskEvent, TaskStateChange};
 use crate::naming::ZoneNaming;
-use crate::plan::{
-    desired_records, task_changes, NameLedger, RecordSettings, TaskIntent, ZoneSnapshot,
-};
-use crate::report::{AppliedBatch, Decision, EventOutcome, InvocationReport};
+use crate::pacing::WritePacer;
+use crate::plan::{desired_records, RecordSettings, TaskIntent};
+use crate::report::{Decision, EventOutcome, InvocationReport};
 use crate::resolve::{resolve_running_task, NetworkMode};
 use crate::route53::{self, Route53Error};
+use crate::write::{WriteOutcome, ZoneWriter};
 
 /// One input event, parsed or not, with where it came from.
 #[derive(Debug)]
@@ -44,6 +43,8 @@ pub struct Publisher {
     pub settings: RecordSettings,
     /// Warm caches.
     pub lookups: Lookups,
+    /// Spaces out Route 53 writes.
+    pub pacer: WritePacer,
 }
 
 /// The plan for one task before it is written.
@@ -64,6 +65,7 @@ impl Publisher {
             ttl: config.record_ttl,
         };
         Ok(Self {
+            pacer: WritePacer::per_second(config.route53_write_rate),
             config,
             clients,
             settings,
@@ -86,7 +88,7 @@ impl Publisher {
             }
         }
         let plans = self.plan_tasks(&latest).await;
-        let (plans, batches) = self.write(plans).await;
+        let (plans, written) = self.write(plans).await;
 
         let by_arn: HashMap<&str, &TaskPlan> = latest
             .iter()
@@ -100,19 +102,11 @@ impl Publisher {
             .iter()
             .map(|input| self.outcome(input, &by_arn))
             .collect();
-        let api_calls = self
-            .clients
-            .calls
-            .snapshot()
-            .into_iter()
-            .filter_map(|(op, n)| {
-                let delta = n - calls_before.get(&op).copied().unwrap_or(0);
-                (delta > 0).then_some((op, delta))
-            })
-            .collect();
+        let api_calls = self.clients.calls.since(&calls_before);
         InvocationReport {
             events,
-            batches,
+            batches: written.batches,
+            srv_set_error: written.srv_set_error,
             api_calls,
         }
     }
@@ -208,7 +202,7 @@ impl Publisher {
 
     /// Private IPs of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
     /// their own address; asking for theirs would only cost calls).
-    async fn host_addresses(
+    pub(crate) async fn host_addresses(
         &self,
         cluster: &str,
         running: &[&TaskStateChange],
@@ -233,7 +227,7 @@ impl Publisher {
             .collect()
     }
 
-    async fn publish_intent(
+    pub(crate) async fn publish_intent(
         &self,
         detail: &TaskStateChange,
         addresses: &HashMap<String, Result<Ipv4Addr, String>>,
@@ -264,138 +258,46 @@ impl Publisher {
         Ok(TaskIntent::Publish(records))
     }
 
-    /// Reads the zone, turns intents into exact changes, and sends them. When Route 53
-    /// refuses a merged batch, each of its tasks is re-read and sent alone, so that one
-    /// task's conflict does not hold back the others.
-    async fn write(
-        &self,
-        mut plans: Vec<TaskPlan>,
-    ) -> (HashMap<String, TaskPlan>, Vec<AppliedBatch>) {
-        let mut applied = Vec::new();
-        let wants_zone = plans.iter().any(|p| matches!(p.result, Ok(Some(_))));
-        if wants_zone {
-            match route53::read_zone(
-                &self.clients.route53,
-                &self.config.hosted_zone_id,
-                &self.settings.naming,
-            )
-            .await
-            {
+    /// The writer every write of this publisher goes through.
+    pub fn writer(&self) -> ZoneWriter<'_> {
+        ZoneWriter {
+            route53: &self.clients.route53,
+            zone_id: &self.config.hosted_zone_id,
+            naming: &self.settings.naming,
+            pacer: &self.pacer,
+            srv_sets: self.config.srv_sets,
+        }
+    }
+
+    /// Reads the zone once and brings every decided task to its intent.
+    async fn write(&self, mut plans: Vec<TaskPlan>) -> (HashMap<String, TaskPlan>, WriteOutcome) {
+        let intents: Vec<(String, TaskIntent)> = plans
+            .iter()
+            .filter_map(|p| match &p.result {
+                Ok(Some(intent)) => Some((p.task_id.clone(), intent.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut outcome = WriteOutcome::default();
+        if !intents.is_empty() {
+            let writer = self.writer();
+            match writer.read().await {
                 Err(err) => fail_all(
                     &mut plans,
                     &format!("not written, the zone could not be read: {err}"),
                 ),
-                Ok(snapshot) => {
-                    let changes = self.changes_for(&mut plans, &snapshot);
-                    let refused = self.send_all(&changes, &mut applied).await;
-                    self.retry_alone(&mut plans, refused, &mut applied).await;
-                }
+                Ok(snapshot) => outcome = writer.apply(&intents, snapshot).await,
+            }
+        }
+        for plan in &mut plans {
+            if let Some(reason) = outcome.failed.get(&plan.task_id) {
+                plan.result = Err(reason.clone());
             }
         }
         (
             plans.into_iter().map(|p| (p.task_id.clone(), p)).collect(),
-            applied,
+            outcome,
         )
-    }
-
-    fn changes_for(&self, plans: &mut [TaskPlan], snapshot: &ZoneSnapshot) -> Vec<TaskChanges> {
-        let mut ledger = NameLedger::new(snapshot);
-        let mut all = Vec::new();
-        for plan in plans.iter_mut() {
-            let Ok(Some(intent)) = &plan.result else {
-                continue;
-            };
-            let changes = task_changes(snapshot.task_records(&plan.task_id), intent);
-            if let Err(conflict) = ledger.admit(&changes) {
-                plan.result = Err(conflict.to_string());
-                continue;
-            }
-            info!(task = %plan.task_id, decision = ?plan.decision, changes = changes.len(), "task planned");
-            all.push(TaskChanges {
-                task_id: plan.task_id.clone(),
-                changes,
-            });
-        }
-        all
-    }
-
-    /// Sends the batches; returns the task ids of those Route 53 refused, with the reason.
-    async fn send_all(
-        &self,
-        tasks: &[TaskChanges],
-        applied: &mut Vec<AppliedBatch>,
-    ) -> Vec<(String, String)> {
-        let batches = match pack_batches(tasks, BatchLimits::ROUTE53) {
-            Ok(batches) => batches,
-            Err(err) => {
-                return tasks
-                    .iter()
-                    .map(|t| (t.task_id.clone(), err.to_string()))
-                    .collect()
-            }
-        };
-        let mut refused = Vec::new();
-        for batch in batches {
-            let comment = format!("ecs-srv: {} task(s)", batch.task_ids.len());
-            match route53::send_batch(
-                &self.clients.route53,
-                &self.config.hosted_zone_id,
-                &batch.changes,
-                &comment,
-            )
-            .await
-            {
-                Ok(change_id) => {
-                    info!(
-                        change_id,
-                        tasks = batch.task_ids.len(),
-                        changes = batch.changes.len(),
-                        "change batch applied"
-                    );
-                    applied.push(AppliedBatch {
-                        change_id,
-                        task_ids: batch.task_ids,
-                        changes: batch.changes,
-                    });
-                }
-                Err(err) => {
-                    warn!(tasks = batch.task_ids.len(), error = %err, "change batch refused");
-                    refused.extend(batch.task_ids.into_iter().map(|id| (id, err.to_string())));
-                }
-            }
-        }
-        refused
-    }
-
-    async fn retry_alone(
-        &self,
-        plans: &mut [TaskPlan],
-        refused: Vec<(String, String)>,
-        applied: &mut Vec<AppliedBatch>,
-    ) {
-        if refused.is_empty() {
-            return;
-        }
-        let snapshot = route53::read_zone(
-            &self.clients.route53,
-            &self.config.hosted_zone_id,
-            &self.settings.naming,
-        )
-        .await;
-        for (task_id, first_error) in refused {
-            let Some(plan) = plans.iter_mut().find(|p| p.task_id == task_id) else {
-                continue;
-            };
-            let Ok(snapshot) = &snapshot else {
-                plan.result = Err(first_error);
-                continue;
-            };
-            let changes = self.changes_for(std::slice::from_mut(plan), snapshot);
-            let still_refused = self.send_all(&changes, applied).await;
-            if let Some((_, err)) = still_refused.into_iter().next() {
-                plan.result = Err(err);
-            }
-        }
     }
 }
 

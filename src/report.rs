@@ -50,6 +50,8 @@ pub struct InvocationReport {
     pub events: Vec<EventOutcome>,
     /// The batches sent, in order.
     pub batches: Vec<AppliedBatch>,
+    /// Why the whole SRV sets (`SRV_SETS=on`) were not refreshed, if they were not.
+    pub srv_set_error: Option<String>,
     /// AWS requests this invocation made, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use crate::event::{NetworkBinding, TaskStateChange, TransportProtocol};
-use crate::naming::{dns_label, Transport};
+use crate::naming::{dns_label, srv_port_label, Transport};
 
 /// Docker label that renames the service label `S` of a container's records.
 pub const LABEL_SERVICE: &str = "ecs-srv.service";
@@ -129,6 +129,17 @@ pub enum ResolveError {
         /// Its network mode.
         mode: NetworkMode,
     },
+    /// A bridge container with dynamic host ports but no network bindings to read them
+    /// from. Publishing the task without them would drop its SRV records.
+    #[error("task {task_id}, container {container}: container ports {ports:?} map to dynamic host ports but the task has no network bindings for them; retry when ECS reports them")]
+    MissingBindings {
+        /// The task.
+        task_id: String,
+        /// The container.
+        container: String,
+        /// Its container ports without a known host port.
+        ports: Vec<u16>,
+    },
     /// A docker label with a value ecs-srv cannot use.
     #[error("task {task_id}, container {container}: docker label {label}={value:?} is invalid: {expected}")]
     BadLabel {
@@ -217,7 +228,7 @@ pub fn resolve_running_task(
             Some(raw) => dns_label(raw),
             None => dns_label(&default_service),
         };
-        let ports = container_ports(detail, definition.network_mode, container, &mut warnings);
+        let ports = container_ports(detail, definition.network_mode, container, &mut warnings)?;
         let distinct_ports = {
             let mut numbers: Vec<u16> = ports.iter().map(|p| p.container_port).collect();
             numbers.sort_unstable();
@@ -294,7 +305,8 @@ fn container_ports(
     mode: NetworkMode,
     container: &ContainerDefinitionFacts,
     warnings: &mut Vec<String>,
-) -> Vec<PublishedPort> {
+) -> Result<Vec<PublishedPort>, ResolveError> {
+    let mut missing_bindings: Vec<u16> = Vec::new();
     let mut ports: Vec<PublishedPort> = Vec::new();
     let mut push = |port: PublishedPort| {
         let seen = ports
@@ -334,7 +346,7 @@ fn container_ports(
                 )),
             }
         }
-        return ports;
+        return Ok(ports);
     }
     for mapping in &container.port_mappings {
         let Some(container_port) = mapping
@@ -353,14 +365,25 @@ fn container_ports(
                 published_port: container_port,
                 transport: mapping.transport,
             }),
-            NetworkMode::Bridge => warnings.push(format!(
-                "container {} port {container_port}: no network binding in the event, so the host port is unknown",
-                container.name
-            )),
+            NetworkMode::Bridge => match mapping.host_port.filter(|port| *port != 0) {
+                Some(host_port) => push(PublishedPort {
+                    container_port,
+                    published_port: host_port,
+                    transport: mapping.transport,
+                }),
+                None => missing_bindings.push(container_port),
+            },
             NetworkMode::None => {}
         }
     }
-    ports
+    if !missing_bindings.is_empty() {
+        return Err(ResolveError::MissingBindings {
+            task_id: detail.task_id().to_owned(),
+            container: container.name.clone(),
+            ports: missing_bindings,
+        });
+    }
+    Ok(ports)
 }
 
 fn transport_of(protocol: Option<TransportProtocol>) -> Transport {
@@ -385,8 +408,10 @@ fn port_label(
         .get(LABEL_PORT)
         .filter(|_| distinct_ports <= 1);
     match per_port.or(whole_container) {
-        Some(raw) => dns_label(raw),
-        None if distinct_ports > 1 => dns_label(&format!("{}-{container_port}", container.name)),
-        None => dns_label(&container.name),
+        Some(raw) => srv_port_label(raw),
+        None if distinct_ports > 1 => {
+            srv_port_label(&format!("{}-{container_port}", container.name))
+        }
+        None => srv_port_label(&container.name),
     }
 }

@@ -2,189 +2,24 @@
 //! lax: the exact content of a DELETE, retries on Throttling and PriorRequestNotComplete,
 //! the DescribeTasks guard, and a refused batch that must not hold back other tasks.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod support;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ecs::config::{Credentials, SharedCredentialsProvider};
-use aws_sdk_route53::operation::change_resource_record_sets::{
-    ChangeResourceRecordSetsInput, ChangeResourceRecordSetsOutput,
-};
-use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
-use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
-use aws_sdk_route53::types::{
-    ChangeAction, ChangeInfo, ChangeStatus, HostedZone, ResourceRecord, ResourceRecordSet, RrType,
-};
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
-use ecs_srv::aws::{ApiCallLog, AwsClients};
-use ecs_srv::config::{PublisherConfig, RoutingPolicy};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
+use aws_smithy_mocks::mock;
 use ecs_srv::event::parse_task_event_value;
 use ecs_srv::naming::{RecordRole, ZoneNaming};
 use ecs_srv::publish::{EventInput, Publisher};
 use ecs_srv::report::Decision;
 use serde_json::Value;
-
-const ZONE_ID: &str = "ZMOCK123";
-const ZONE: &str = "mock.internal.";
-
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |i, rule| i.with_rule(rule),
-    )
-}
-
-fn credentials() -> SharedCredentialsProvider {
-    SharedCredentialsProvider::new(Credentials::new("mock", "mock", None, None, "mocks"))
-}
-
-/// Quick retries: the backoff is the SDK's own, shortened so that the test is fast.
-fn retries() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(4)
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(5))
-}
-
-/// The three clients, each answering from its own rules.
-fn mocked_clients(ecs_rules: &[&Rule], ec2_rules: &[&Rule], route53_rules: &[&Rule]) -> AwsClients {
-    let ecs = aws_sdk_ecs::Client::from_conf(
-        aws_sdk_ecs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(credentials())
-            .http_client(create_mock_http_client())
-            .retry_config(retries())
-            .interceptor(interceptor(ecs_rules))
-            .build(),
-    );
-    let ec2 = aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(credentials())
-            .http_client(create_mock_http_client())
-            .retry_config(retries())
-            .interceptor(interceptor(ec2_rules))
-            .build(),
-    );
-    let route53 = aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(credentials())
-            .http_client(create_mock_http_client())
-            .retry_config(retries())
-            .interceptor(interceptor(route53_rules))
-            .build(),
-    );
-    AwsClients {
-        ecs,
-        ec2,
-        route53,
-        calls: ApiCallLog::default(),
-    }
-}
-
-fn config() -> PublisherConfig {
-    PublisherConfig {
-        hosted_zone_id: ZONE_ID.to_owned(),
-        record_ttl: 10,
-        routing_policy: RoutingPolicy::Weighted,
-        clusters: Vec::new(),
-        default_weight: 1,
-        record_owner: "ecs-srv".to_owned(),
-    }
-}
-
-fn hosted_zone_rule() -> Rule {
-    mock!(aws_sdk_route53::Client::get_hosted_zone).then_output(|| {
-        GetHostedZoneOutput::builder()
-            .hosted_zone(
-                HostedZone::builder()
-                    .id(format!("/hostedzone/{ZONE_ID}"))
-                    .name(ZONE)
-                    .caller_reference("r")
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    })
-}
-
-fn listing_rule(sets: Vec<ResourceRecordSet>) -> Rule {
-    mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
-        ListResourceRecordSetsOutput::builder()
-            .set_resource_record_sets(Some(sets.clone()))
-            .is_truncated(false)
-            .max_items(300)
-            .build()
-            .unwrap()
-    })
-}
-
-fn change_accepted() -> ChangeResourceRecordSetsOutput {
-    ChangeResourceRecordSetsOutput::builder()
-        .change_info(
-            ChangeInfo::builder()
-                .id("/change/C1")
-                .status(ChangeStatus::Pending)
-                .submitted_at(aws_smithy_types::DateTime::from_secs(0))
-                .build()
-                .unwrap(),
-        )
-        .build()
-}
-
-/// A change rule that records every batch it receives.
-fn recording_change_rule(seen: Arc<Mutex<Vec<ChangeResourceRecordSetsInput>>>) -> Rule {
-    mock!(aws_sdk_route53::Client::change_resource_record_sets).then_compute_output(move |input| {
-        seen.lock().unwrap().push(input.clone());
-        change_accepted()
-    })
-}
-
-fn weighted(
-    name: &str,
-    rr_type: RrType,
-    set_identifier: &str,
-    weight: i64,
-    ttl: i64,
-    value: &str,
-) -> ResourceRecordSet {
-    ResourceRecordSet::builder()
-        .name(name)
-        .r#type(rr_type)
-        .set_identifier(set_identifier)
-        .weight(weight)
-        .ttl(ttl)
-        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
-        .build()
-        .unwrap()
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
+use support::mock_aws::*;
 
 fn input(value: Value) -> EventInput {
     EventInput {
         source: "mock".to_owned(),
         parsed: parse_task_event_value(value),
     }
-}
-
-/// Route 53's XML error body for a code.
-fn route53_error(status: u16, code: &str) -> aws_smithy_runtime_api::http::Response {
-    let body = format!(
-        r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{code} (mock)</Message></Error><RequestId>mock</RequestId></ErrorResponse>"#
-    );
-    aws_smithy_runtime_api::http::Response::new(
-        aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
-        aws_smithy_types::body::SdkBody::from(body),
-    )
 }
 
 /// The held records of the sample bridge task, written long ago with another TTL and
@@ -226,7 +61,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
 #[tokio::test]
 async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let event = sample("bridge-draining.json");
+    let event = support::fixture("bridge-draining.json");
     let task_id = event["detail"]["taskArn"]
         .as_str()
         .unwrap()
@@ -269,7 +104,7 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
 #[tokio::test]
 async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let event = sample("bridge-draining.json");
+    let event = support::fixture("bridge-draining.json");
     let task_id = event["detail"]["taskArn"]
         .as_str()
         .unwrap()
@@ -321,7 +156,7 @@ async fn an_unconfirmed_running_task_is_never_published() {
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
     let report = publisher
-        .process(vec![input(sample("bridge-running.json"))])
+        .process(vec![input(support::fixture("bridge-running.json"))])
         .await;
     let error = report.events[0]
         .error
@@ -341,8 +176,8 @@ async fn an_unconfirmed_running_task_is_never_published() {
 #[tokio::test]
 async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_else() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let draining = sample("bridge-draining.json");
-    let stopped = sample("fargate-stopped.json");
+    let draining = support::fixture("bridge-draining.json");
+    let stopped = support::fixture("fargate-stopped.json");
     let bridge_id = draining["detail"]["taskArn"]
         .as_str()
         .unwrap()

@@ -6,6 +6,10 @@
 //! missing: it fails and says how to install it.
 #![allow(dead_code)]
 
+pub mod mock_aws;
+
+pub mod strict_zone;
+
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -304,6 +308,18 @@ pub async fn register_task_definition(
     ports: &[u16],
     fargate: bool,
 ) -> String {
+    let mappings: Vec<(u16, Option<u16>)> = ports.iter().map(|port| (*port, None)).collect();
+    register_task_definition_with(clients, family, container, &mappings, fargate).await
+}
+
+/// Like [`register_task_definition`], with `(container port, fixed host port)` mappings.
+pub async fn register_task_definition_with(
+    clients: &AwsClients,
+    family: &str,
+    container: &str,
+    mappings: &[(u16, Option<u16>)],
+    fargate: bool,
+) -> String {
     use aws_sdk_ecs::types::{
         Compatibility, ContainerDefinition, NetworkMode, PortMapping, TransportProtocol,
     };
@@ -312,10 +328,11 @@ pub async fn register_task_definition(
         .image("public.ecr.aws/nginx/nginx:1.27")
         .memory(128)
         .essential(true);
-    for port in ports {
+    for (port, host_port) in mappings {
         definition = definition.port_mappings(
             PortMapping::builder()
                 .container_port(i32::from(*port))
+                .set_host_port(host_port.map(i32::from))
                 .protocol(TransportProtocol::Tcp)
                 .build(),
         );
@@ -395,6 +412,42 @@ pub async fn run_task(
     )
 }
 
+/// Creates one record set directly through Route 53, as somebody else (or an older
+/// version) would have.
+pub async fn put_record(
+    clients: &AwsClients,
+    zone_id: &str,
+    name: &str,
+    kind: aws_sdk_route53::types::RrType,
+    set: Option<(&str, i64)>,
+    value: &str,
+) {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet,
+    };
+    let mut record = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(kind)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap());
+    if let Some((identifier, weight)) = set {
+        record = record.set_identifier(identifier).weight(weight);
+    }
+    let change = Change::builder()
+        .action(ChangeAction::Create)
+        .resource_record_set(record.build().unwrap())
+        .build()
+        .unwrap();
+    clients
+        .route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+}
+
 /// Every record set of a zone, as `(name, type, set identifier, values)`, sorted.
 pub async fn zone_records(
     clients: &AwsClients,
@@ -431,4 +484,49 @@ pub async fn zone_records(
         .collect();
     records.sort();
     records
+}
+
+/// Every record set of a zone over all pages, deduplicated (moto restarts a page at the
+/// start of a name it cannot resume inside, so sets can repeat across pages).
+pub async fn zone_records_paged(
+    clients: &AwsClients,
+    zone_id: &str,
+) -> Vec<(String, String, Option<String>, Vec<String>)> {
+    let mut records = std::collections::BTreeSet::new();
+    let mut start: Option<(String, aws_sdk_route53::types::RrType)> = None;
+    for _ in 0..100 {
+        let mut request = clients
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id);
+        if let Some((name, kind)) = &start {
+            request = request
+                .start_record_name(name)
+                .start_record_type(kind.clone());
+        }
+        let page = request.send().await.expect("ListResourceRecordSets");
+        for set in page.resource_record_sets() {
+            let mut values: Vec<String> = set
+                .resource_records()
+                .iter()
+                .map(|r| r.value().to_owned())
+                .collect();
+            values.sort();
+            records.insert((
+                set.name().to_owned(),
+                set.r#type().as_str().to_owned(),
+                set.set_identifier().map(str::to_owned),
+                values,
+            ));
+        }
+        match (
+            page.is_truncated(),
+            page.next_record_name(),
+            page.next_record_type(),
+        ) {
+            (true, Some(name), Some(kind)) => start = Some((name.to_owned(), kind.clone())),
+            _ => return records.into_iter().collect(),
+        }
+    }
+    panic!("the zone did not finish paging in 100 pages")
 }

@@ -210,6 +210,28 @@ impl TestDns {
         self.zone.lock().expect("zone lock").srv_queries
     }
 
+    /// Serves again on the same address after [`TestDns::take_away`], with the zone as it is now.
+    /// Another process may hold the port for a moment, so binding is tried a bounded number of
+    /// times.
+    pub async fn bring_back(&mut self) {
+        assert!(self.server.is_none(), "bring_back after take_away only");
+        for _ in 0..50 {
+            if let Ok(udp) = tokio::net::UdpSocket::bind(self.addr).await {
+                if let Ok(tcp) = tokio::net::TcpListener::bind(self.addr).await {
+                    let mut server = Server::new(ZoneHandler {
+                        zone: self.zone.clone(),
+                    });
+                    server.register_socket(udp);
+                    server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+                    self.server = Some(server);
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not bind {} again in 50 tries", self.addr);
+    }
+
     /// Stops the server: its sockets close and queries go unanswered.
     pub async fn take_away(&mut self) {
         if let Some(mut server) = self.server.take() {

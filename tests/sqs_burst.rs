@@ -1,0 +1,204 @@
+//! The SQS path through the Lambda handler, against moto: a bad message is reported
+//! alone while the rest of its batch is applied in one ChangeBatch, the latest version of
+//! a task wins inside a batch, and a burst converges with one change request per batch.
+
+mod support;
+
+use std::net::Ipv4Addr;
+
+use ecs_srv::config::{PublisherConfig, RoutingPolicy};
+use ecs_srv::handler::handle;
+use ecs_srv::publish::Publisher;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use support::*;
+
+fn config(zone_id: &str) -> PublisherConfig {
+    PublisherConfig {
+        hosted_zone_id: zone_id.to_owned(),
+        record_ttl: 10,
+        routing_policy: RoutingPolicy::Weighted,
+        clusters: Vec::new(),
+        default_weight: 1,
+        srv_sets: false,
+        route53_write_rate: 50.0,
+        record_owner: "ecs-srv".to_owned(),
+    }
+}
+
+/// An SQS event whose messages carry `bodies`, with message ids `m0`, `m1`...
+fn sqs_event(bodies: &[Value]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(index, body)| {
+            json!({
+                "messageId": format!("m{index}"),
+                "receiptHandle": "handle",
+                "body": body.to_string(),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ecs-srv-events",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+async fn invoke(publisher: &Publisher, payload: Value) -> Value {
+    handle(LambdaEvent::new(payload, Context::default()), publisher)
+        .await
+        .unwrap_or_else(|e| panic!("the SQS path answers, it does not fail: {e:?}"))
+}
+
+fn owned_count(records: &[(String, String, Option<String>, Vec<String>)]) -> usize {
+    records
+        .iter()
+        .filter(|r| r.2.as_deref().is_some_and(|id| id.starts_with("ecs-srv:")))
+        .count()
+}
+
+#[tokio::test]
+async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
+    let clients = moto_clients();
+    let world = seed_cluster(
+        &clients,
+        "sqs",
+        "10.50.0.0/16",
+        &[Ipv4Addr::new(10, 50, 0, 10)],
+    )
+    .await;
+    let zone_id = create_private_zone(&clients, &world, "sqs.internal").await;
+    let web = register_task_definition(&clients, "web", "web", &[80], false).await;
+    let mut running = Vec::new();
+    for index in 0..3 {
+        let (arn, instance) = run_task(&clients, &world, &web, "service:web", false).await;
+        let host = world
+            .hosts
+            .iter()
+            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
+            .unwrap();
+        let mut event = retarget(
+            fixture("bridge-running.json"),
+            &arn,
+            &world,
+            Some(host),
+            &web,
+        );
+        event["id"] = json!(format!("event-{index}"));
+        for binding in event["detail"]["containers"][0]["networkBindings"]
+            .as_array_mut()
+            .unwrap()
+        {
+            binding["hostPort"] = json!(32000 + index);
+        }
+        running.push(event);
+    }
+    let publisher = Publisher::new(config(&zone_id), moto_clients())
+        .await
+        .unwrap();
+
+    // Task 2 drains in the same batch, after (and with a higher version than) its RUNNING.
+    let mut draining = running[2].clone();
+    draining["detail"]["desiredStatus"] = json!("STOPPED");
+    draining["detail"]["version"] = json!(9);
+    let bad = json!({"id": "broken-1", "detail-type": "ECS Task State Change", "source": "aws.ecs", "account": ACCOUNT, "region": REGION});
+    let response = invoke(
+        &publisher,
+        sqs_event(&[
+            draining,
+            running[0].clone(),
+            bad,
+            running[1].clone(),
+            running[2].clone(),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
+    );
+
+    let records = zone_records(&clients, &zone_id).await;
+    assert_eq!(
+        owned_count(&records),
+        6,
+        "tasks 0 and 1 published, task 2 not: {records:#?}"
+    );
+    assert_eq!(
+        publisher
+            .clients
+            .calls
+            .count("Route53.ChangeResourceRecordSets"),
+        1,
+        "one merged ChangeBatch"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_converges_with_one_change_request_per_batch() {
+    const TASKS: usize = 100;
+    const BATCH: usize = 10;
+    let clients = moto_clients();
+    let hosts: Vec<Ipv4Addr> = (0..4).map(|i| Ipv4Addr::new(10, 51, 0, 10 + i)).collect();
+    let world = seed_cluster(&clients, "burst", "10.51.0.0/16", &hosts).await;
+    let zone_id = create_private_zone(&clients, &world, "burst.internal").await;
+    let web = register_task_definition(&clients, "web", "web", &[80], false).await;
+    let mut events = Vec::new();
+    for index in 0..TASKS {
+        let service = format!("service:web{}", index % 4);
+        let (arn, instance) = run_task(&clients, &world, &web, &service, false).await;
+        let host = world
+            .hosts
+            .iter()
+            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
+            .unwrap();
+        let mut event = retarget(
+            fixture("bridge-running.json"),
+            &arn,
+            &world,
+            Some(host),
+            &web,
+        );
+        event["detail"]["group"] = json!(service);
+        for binding in event["detail"]["containers"][0]["networkBindings"]
+            .as_array_mut()
+            .unwrap()
+        {
+            binding["hostPort"] = json!(33000 + index);
+        }
+        events.push(event);
+    }
+    let publisher = Publisher::new(config(&zone_id), moto_clients())
+        .await
+        .unwrap();
+    for batch in events.chunks(BATCH) {
+        let response = invoke(&publisher, sqs_event(batch)).await;
+        assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    }
+    let records = zone_records_paged(&clients, &zone_id).await;
+    assert_eq!(owned_count(&records), TASKS * 3, "every task, exactly once");
+    let calls = &publisher.clients.calls;
+    assert_eq!(
+        calls.count("Route53.ChangeResourceRecordSets"),
+        (TASKS / BATCH) as u64
+    );
+    assert_eq!(
+        calls.count("ECS.DescribeTasks"),
+        (TASKS / BATCH) as u64,
+        "one guard call per batch"
+    );
+    assert_eq!(
+        calls.count("ECS.DescribeTaskDefinition"),
+        1,
+        "a revision is cached for good"
+    );
+    assert!(
+        calls.count("ECS.DescribeContainerInstances") <= 4,
+        "hosts are cached: {:?}",
+        calls.snapshot()
+    );
+}

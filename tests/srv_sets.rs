@@ -1,0 +1,240 @@
+//! Whole SRV sets (`SRV_SETS=on`): built from the weighted sets against moto, and the
+//! compare-and-swap conflict path against canned responses, where moto's lax DELETE
+//! could never produce a conflict.
+
+mod support;
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
+use aws_smithy_mocks::mock;
+use ecs_srv::event::parse_task_event_value;
+use ecs_srv::naming::{RecordRole, ZoneNaming};
+use ecs_srv::publish::{EventInput, Publisher};
+use serde_json::json;
+use support::mock_aws;
+use support::*;
+
+fn input(value: serde_json::Value) -> EventInput {
+    EventInput {
+        source: "test".to_owned(),
+        parsed: parse_task_event_value(value),
+    }
+}
+
+#[tokio::test]
+async fn the_whole_set_follows_the_running_tasks() {
+    let clients = moto_clients();
+    let world = seed_cluster(
+        &clients,
+        "sets",
+        "10.60.0.0/16",
+        &[Ipv4Addr::new(10, 60, 0, 10)],
+    )
+    .await;
+    let zone_id = create_private_zone(&clients, &world, "sets.internal").await;
+    let web = register_task_definition(&clients, "web", "web", &[80], false).await;
+    let mut events = Vec::new();
+    for index in 0..2 {
+        let (arn, instance) = run_task(&clients, &world, &web, "service:web", false).await;
+        let host = world
+            .hosts
+            .iter()
+            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
+            .unwrap();
+        let mut event = retarget(
+            fixture("bridge-running.json"),
+            &arn,
+            &world,
+            Some(host),
+            &web,
+        );
+        for binding in event["detail"]["containers"][0]["networkBindings"]
+            .as_array_mut()
+            .unwrap()
+        {
+            binding["hostPort"] = json!(34000 + index);
+        }
+        events.push(event);
+    }
+    let mut config = mock_aws::config();
+    config.hosted_zone_id = zone_id.clone();
+    config.srv_sets = true;
+    let publisher = Publisher::new(config, moto_clients()).await.unwrap();
+    let set_of = |records: &[(String, String, Option<String>, Vec<String>)]| {
+        records
+            .iter()
+            .find(|r| r.0 == "_web._tcp._all.web.sets.internal.")
+            .map(|r| (r.2.clone(), r.3.len()))
+    };
+
+    let report = publisher
+        .process(events.iter().cloned().map(input).collect())
+        .await;
+    assert!(
+        !report.has_failures() && report.srv_set_error.is_none(),
+        "{report:#?}"
+    );
+    assert_eq!(
+        set_of(&zone_records(&clients, &zone_id).await),
+        Some((None, 2)),
+        "simple routing, both tasks"
+    );
+
+    let mut draining = events[0].clone();
+    draining["detail"]["desiredStatus"] = json!("STOPPED");
+    draining["detail"]["version"] = json!(8);
+    publisher.process(vec![input(draining)]).await;
+    assert_eq!(
+        set_of(&zone_records(&clients, &zone_id).await),
+        Some((None, 1))
+    );
+
+    let mut stopped = events[1].clone();
+    stopped["detail"]["lastStatus"] = json!("STOPPED");
+    stopped["detail"]["desiredStatus"] = json!("STOPPED");
+    stopped["detail"]["version"] = json!(9);
+    publisher.process(vec![input(stopped)]).await;
+    assert_eq!(
+        set_of(&zone_records(&clients, &zone_id).await),
+        None,
+        "an empty set is deleted"
+    );
+}
+
+fn srv_set(values: &[&str]) -> ResourceRecordSet {
+    let mut set = ResourceRecordSet::builder()
+        .name(format!("_web._tcp._all.web.{}", mock_aws::ZONE))
+        .r#type(RrType::Srv)
+        .ttl(10);
+    for value in values {
+        set = set.resource_records(ResourceRecord::builder().value(*value).build().unwrap());
+    }
+    set.build().unwrap()
+}
+
+#[tokio::test]
+async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
+    let naming = ZoneNaming::new(mock_aws::ZONE, "ecs-srv");
+    let event = fixture("bridge-draining.json");
+    let task_id = event["detail"]["taskArn"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let srv_name = format!("_web._tcp.web.{}", mock_aws::ZONE);
+    let survivor = format!("1 1 31001 survivor.web.{}", mock_aws::ZONE);
+    let leaving = format!("1 1 31000 {task_id}.web.{}", mock_aws::ZONE);
+    let leaving_set = mock_aws::weighted(
+        &srv_name,
+        RrType::Srv,
+        &naming.set_identifier(&task_id, RecordRole::ServicePort, &srv_name),
+        1,
+        10,
+        &leaving,
+    );
+    let survivor_set = mock_aws::weighted(
+        &srv_name,
+        RrType::Srv,
+        &naming.set_identifier("survivor", RecordRole::ServicePort, &srv_name),
+        1,
+        10,
+        &survivor,
+    );
+    let someone_elses = format!("1 1 31002 newcomer.web.{}", mock_aws::ZONE);
+    let newcomer_set = mock_aws::weighted(
+        &srv_name,
+        RrType::Srv,
+        &naming.set_identifier("newcomer", RecordRole::ServicePort, &srv_name),
+        1,
+        10,
+        &someone_elses,
+    );
+    let page = |sets: Vec<ResourceRecordSet>| {
+        move || {
+            ListResourceRecordSetsOutput::builder()
+                .set_resource_record_sets(Some(sets.clone()))
+                .is_truncated(false)
+                .max_items(300)
+                .build()
+                .unwrap()
+        }
+    };
+    // 1: the invocation's read; 2: the set read before the swap; 3: the re-read after the
+    // conflict, where another writer has meanwhile added a task and rewritten the set.
+    let listing = mock!(aws_sdk_route53::Client::list_resource_record_sets)
+        .sequence()
+        .output(page(vec![
+            leaving_set.clone(),
+            survivor_set.clone(),
+            srv_set(&[&leaving, &survivor]),
+        ]))
+        .output(page(vec![
+            survivor_set.clone(),
+            srv_set(&[&leaving, &survivor]),
+        ]))
+        .output(page(vec![
+            survivor_set.clone(),
+            newcomer_set,
+            srv_set(&[&leaving, &survivor, &someone_elses]),
+        ]))
+        .build();
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let recorded = sent.clone();
+    let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .sequence()
+        .output(mock_aws::change_accepted)
+        .http_response(|| mock_aws::route53_error(400, "InvalidChangeBatch"))
+        .output(mock_aws::change_accepted)
+        .build();
+    let recorder = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+        .match_requests(move |input| {
+            recorded.lock().unwrap().push(input.clone());
+            false
+        })
+        .then_output(mock_aws::change_accepted);
+    let zone = mock_aws::hosted_zone_rule();
+    let clients = mock_aws::mocked_clients(&[], &[], &[&zone, &listing, &recorder, &change]);
+    let mut config = mock_aws::config();
+    config.srv_sets = true;
+    let publisher = Publisher::new(config, clients).await.unwrap();
+
+    let report = publisher.process(vec![input(event)]).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    assert_eq!(report.srv_set_error, None, "the retry succeeded");
+    assert_eq!(
+        change.num_calls(),
+        3,
+        "task batch, refused swap, swap after re-read"
+    );
+    let sent = sent.lock().unwrap();
+    let last = sent.last().unwrap().change_batch().unwrap().changes();
+    assert_eq!(last.len(), 2);
+    assert_eq!(*last[0].action(), ChangeAction::Delete);
+    let deleted: Vec<&str> = last[0]
+        .resource_record_set()
+        .unwrap()
+        .resource_records()
+        .iter()
+        .map(|r| r.value())
+        .collect();
+    assert_eq!(
+        deleted.len(),
+        3,
+        "the DELETE carries the set as re-read, not as first seen"
+    );
+    assert_eq!(*last[1].action(), ChangeAction::Create);
+    let mut created: Vec<&str> = last[1]
+        .resource_record_set()
+        .unwrap()
+        .resource_records()
+        .iter()
+        .map(|r| r.value())
+        .collect();
+    created.sort();
+    assert_eq!(created, vec![survivor.as_str(), someone_elses.as_str()]);
+}

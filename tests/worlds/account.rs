@@ -1,0 +1,244 @@
+//! The ECS and EC2 side of a simulated account: what ECS says of each task now, the task
+//! definitions, the container instances and their EC2 hosts, which may vanish.
+//!
+//! The real ECS and EC2 clients answer from it through `aws-smithy-mocks` rules. Faults
+//! come first in each client's rules: a failing operation answers an error on every
+//! attempt, so the SDK's retries end in a visible error.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::types::{Instance, InstanceState, InstanceStateName, Reservation};
+use aws_sdk_ecs::operation::describe_task_definition::{DescribeTaskDefinitionError, DescribeTaskDefinitionOutput};
+use aws_sdk_ecs::types::{ContainerInstance, Failure, Task, TaskDefinition};
+use aws_smithy_mocks::{create_mock_http_client, mock, MockResponse, Rule};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::http::StatusCode;
+
+use crate::support::strict_zone::{interceptor, quick_retries, test_credentials};
+
+/// What ECS says of a task now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskTruth {
+    /// lastStatus.
+    pub last_status: String,
+    /// desiredStatus.
+    pub desired_status: String,
+    /// ECS's version counter.
+    pub version: i64,
+}
+
+impl TaskTruth {
+    /// A task ECS wants stopped, or that is past RUNNING: it must never be published.
+    pub fn is_stopping(&self) -> bool {
+        self.desired_status == "STOPPED" || !matches!(self.last_status.as_str(), "PROVISIONING" | "PENDING" | "ACTIVATING" | "RUNNING")
+    }
+}
+
+/// An EC2 host as DescribeInstances sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// Running with this private IP.
+    Running(Ipv4Addr),
+    /// Still listed, terminated, without an address.
+    Terminated,
+    /// Not listed at all any more.
+    Vanished,
+}
+
+/// How an operation fails while it is in [`Account::failing`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failing {
+    /// 400 AccessDenied: not retried.
+    Denied,
+    /// 500: retried by the SDK until its attempts run out.
+    ServerError,
+}
+
+/// The account's ECS and EC2 state.
+#[derive(Debug, Default)]
+pub struct Account {
+    /// Task ARN → its state now.
+    pub tasks: BTreeMap<String, TaskTruth>,
+    /// Task definition ARN → the definition.
+    pub task_definitions: BTreeMap<String, TaskDefinition>,
+    /// Container instance ARN → EC2 instance id.
+    pub container_instances: BTreeMap<String, String>,
+    /// EC2 instance id → the host.
+    pub hosts: BTreeMap<String, Host>,
+    /// Operations (`DescribeTasks`, `DescribeInstances`...) that fail for now.
+    pub failing: BTreeMap<&'static str, Failing>,
+    /// Requests per operation, every attempt counted.
+    pub calls: BTreeMap<&'static str, usize>,
+}
+
+impl Account {
+    /// The account, shared, as the clients want it.
+    pub fn shared(self) -> Arc<Mutex<Account>> {
+        Arc::new(Mutex::new(self))
+    }
+
+    fn count(&mut self, operation: &'static str) {
+        *self.calls.entry(operation).or_default() += 1;
+    }
+
+    fn describe_tasks(&mut self, arns: &[String]) -> aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput {
+        self.count("DescribeTasks");
+        let mut output = aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput::builder();
+        for arn in arns {
+            output = match self.tasks.get(arn) {
+                Some(truth) => output.tasks(
+                    Task::builder()
+                        .task_arn(arn)
+                        .last_status(&truth.last_status)
+                        .desired_status(&truth.desired_status)
+                        .version(truth.version)
+                        .build(),
+                ),
+                None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
+            };
+        }
+        output.build()
+    }
+
+    fn describe_container_instances(&mut self, arns: &[String]) -> aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput {
+        self.count("DescribeContainerInstances");
+        let mut output = aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput::builder();
+        for arn in arns {
+            output = match self.container_instances.get(arn) {
+                Some(id) => output.container_instances(ContainerInstance::builder().container_instance_arn(arn).ec2_instance_id(id).build()),
+                None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
+            };
+        }
+        output.build()
+    }
+
+    fn describe_instances(&mut self, input: &aws_sdk_ec2::operation::describe_instances::DescribeInstancesInput) -> aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput {
+        self.count("DescribeInstances");
+        let wanted: BTreeSet<&str> = input
+            .filters()
+            .iter()
+            .filter(|f| f.name() == Some("instance-id"))
+            .flat_map(|f| f.values())
+            .map(String::as_str)
+            .collect();
+        let mut reservation = Reservation::builder();
+        for id in wanted {
+            let state = |name| InstanceState::builder().name(name).build();
+            reservation = match self.hosts.get(id) {
+                Some(Host::Running(ip)) => reservation.instances(Instance::builder().instance_id(id).private_ip_address(ip.to_string()).state(state(InstanceStateName::Running)).build()),
+                Some(Host::Terminated) => reservation.instances(Instance::builder().instance_id(id).state(state(InstanceStateName::Terminated)).build()),
+                Some(Host::Vanished) | None => reservation,
+            };
+        }
+        aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder().reservations(reservation.build()).build()
+    }
+}
+
+fn lock(account: &Mutex<Account>) -> std::sync::MutexGuard<'_, Account> {
+    account.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn json_error(failing: Failing, operation: &str) -> HttpResponse {
+    let (status, kind) = match failing {
+        Failing::Denied => (400, "AccessDeniedException"),
+        Failing::ServerError => (500, "ServerException"),
+    };
+    let body = format!(r#"{{"__type":"{kind}","message":"{operation} failed (simulated)"}}"#);
+    HttpResponse::new(StatusCode::try_from(status).expect("valid status"), body.into())
+}
+
+fn xml_error(failing: Failing, operation: &str) -> HttpResponse {
+    let (status, code) = match failing {
+        Failing::Denied => (403, "UnauthorizedOperation"),
+        Failing::ServerError => (500, "InternalError"),
+    };
+    let body = format!(r#"<?xml version="1.0"?><Response><Errors><Error><Code>{code}</Code><Message>{operation} failed (simulated)</Message></Error></Errors><RequestID>world</RequestID></Response>"#);
+    HttpResponse::new(StatusCode::try_from(status).expect("valid status"), body.into())
+}
+
+/// A rule that answers an error for `$operation` while the account says it fails.
+macro_rules! failing_rule {
+    ($call:expr, $account:expr, $name:literal, $render:path) => {{
+        let check = Arc::clone(&$account);
+        let answer = Arc::clone(&$account);
+        mock!($call)
+            .match_requests(move |_| {
+                let mut world = lock(&check);
+                let fails = world.failing.contains_key($name);
+                if fails {
+                    world.count($name);
+                }
+                fails
+            })
+            .sequence()
+            .http_response(move || {
+                let failing = lock(&answer).failing.get($name).copied().unwrap_or(Failing::ServerError);
+                $render(failing, $name)
+            })
+            .repeatedly()
+            .build()
+    }};
+}
+
+/// The rules of the ECS client: faults first, then the account's answers.
+pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
+    let (tasks, definitions, instances) = (Arc::clone(account), Arc::clone(account), Arc::clone(account));
+    vec![
+        failing_rule!(aws_sdk_ecs::Client::describe_tasks, account, "DescribeTasks", json_error),
+        failing_rule!(aws_sdk_ecs::Client::describe_task_definition, account, "DescribeTaskDefinition", json_error),
+        failing_rule!(aws_sdk_ecs::Client::describe_container_instances, account, "DescribeContainerInstances", json_error),
+        mock!(aws_sdk_ecs::Client::describe_tasks).then_compute_output(move |input| lock(&tasks).describe_tasks(input.tasks())),
+        mock!(aws_sdk_ecs::Client::describe_task_definition).then_compute_response(move |input| {
+            let mut world = lock(&definitions);
+            world.count("DescribeTaskDefinition");
+            let arn = input.task_definition().unwrap_or_default();
+            match world.task_definitions.get(arn) {
+                Some(definition) => MockResponse::Output(DescribeTaskDefinitionOutput::builder().task_definition(definition.clone()).build()),
+                None => MockResponse::Error(DescribeTaskDefinitionError::ClientException(
+                    aws_sdk_ecs::types::error::ClientException::builder().message(format!("Unable to describe task definition {arn}.")).build(),
+                )),
+            }
+        }),
+        mock!(aws_sdk_ecs::Client::describe_container_instances).then_compute_output(move |input| lock(&instances).describe_container_instances(input.container_instances())),
+    ]
+}
+
+/// The rules of the EC2 client.
+pub fn ec2_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
+    let hosts = Arc::clone(account);
+    vec![
+        failing_rule!(aws_sdk_ec2::Client::describe_instances, account, "DescribeInstances", xml_error),
+        mock!(aws_sdk_ec2::Client::describe_instances).then_compute_output(move |input| lock(&hosts).describe_instances(input)),
+    ]
+}
+
+/// The real ECS client, answered by `account`.
+pub fn ecs_client(account: &Arc<Mutex<Account>>) -> aws_sdk_ecs::Client {
+    aws_sdk_ecs::Client::from_conf(
+        aws_sdk_ecs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(test_credentials())
+            .http_client(create_mock_http_client())
+            .retry_config(quick_retries())
+            .interceptor(interceptor(&ecs_rules(account)))
+            .build(),
+    )
+}
+
+/// The real EC2 client, answered by `account`.
+pub fn ec2_client(account: &Arc<Mutex<Account>>) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(test_credentials())
+            .http_client(create_mock_http_client())
+            .retry_config(quick_retries())
+            .interceptor(interceptor(&ec2_rules(account)))
+            .build(),
+    )
+}

@@ -1,0 +1,155 @@
+//! A simulated account for the reliability suite: the strict Route 53 zone, the ECS and
+//! EC2 world, tasks described once, and a publisher wired to all of it through the real
+//! SDK clients. Nothing here touches the network.
+#![allow(dead_code)]
+
+pub mod account;
+pub mod tasks;
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
+use clap::Parser;
+use ecs_srv::aws::{ApiCallLog, AwsClients};
+use ecs_srv::config::PublisherConfig;
+use ecs_srv::event::parse_task_event_value;
+use ecs_srv::publish::{EventInput, Publisher};
+use ecs_srv::records::RecordSet;
+use serde_json::Value;
+
+use crate::support::strict_zone::{route53_client, StrictZone};
+use account::{ecs_client, ec2_client, Account, Host, TaskTruth};
+use tasks::{container_instance_arn, host_address, instance_id, TaskSpec};
+
+/// The hosted zone's id.
+pub const ZONE_ID: &str = "ZSTRICT0001";
+/// The hosted zone's apex.
+pub const APEX: &str = "svc.internal.";
+
+#[derive(Parser)]
+struct ConfigArgs {
+    #[command(flatten)]
+    config: PublisherConfig,
+}
+
+/// The publisher's configuration from its own defaults, so that a new setting with a
+/// default needs no change here; writes are paced at the highest rate allowed, so that
+/// pacing costs the suite little time.
+pub fn config() -> PublisherConfig {
+    config_with(&[])
+}
+
+/// The defaults plus `flags`, such as `["--srv-sets", "on"]`.
+pub fn config_with(flags: &[&str]) -> PublisherConfig {
+    let mut argv = vec!["ecs-srv", "--hosted-zone-id", ZONE_ID, "--route53-write-rate", "100"];
+    argv.extend_from_slice(flags);
+    ConfigArgs::try_parse_from(argv).expect("the flags parse").config
+}
+
+/// A zone with nothing in it.
+pub fn empty_zone() -> Arc<Mutex<StrictZone>> {
+    StrictZone::new(ZONE_ID, APEX).shared()
+}
+
+/// An account with `hosts` running container instances and nothing else.
+pub fn account_with_hosts(hosts: usize) -> Arc<Mutex<Account>> {
+    let mut account = Account::default();
+    for index in 0..hosts {
+        account.container_instances.insert(container_instance_arn(index), instance_id(index));
+        account.hosts.insert(instance_id(index), Host::Running(host_address(index)));
+    }
+    account.shared()
+}
+
+/// Registers a task's definition and sets what ECS says of it.
+pub fn set_task(account: &Arc<Mutex<Account>>, task: &TaskSpec, last_status: &str, desired_status: &str, version: u64) {
+    let mut world = account.lock().unwrap();
+    world.task_definitions.insert(task.definition_arn(), task.definition());
+    world.tasks.insert(
+        task.task_arn(),
+        TaskTruth {
+            last_status: last_status.to_owned(),
+            desired_status: desired_status.to_owned(),
+            version: version as i64,
+        },
+    );
+}
+
+/// Real SDK clients over the zone and the account, counting calls like production's.
+pub fn clients(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> AwsClients {
+    let calls = ApiCallLog::default();
+    let route53 = route53_client(Arc::clone(zone));
+    let ecs = ecs_client(account);
+    let ec2 = ec2_client(account);
+    AwsClients {
+        ecs: aws_sdk_ecs::Client::from_conf(ecs.config().to_builder().interceptor(calls.clone()).build()),
+        ec2: aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().interceptor(calls.clone()).build()),
+        route53: aws_sdk_route53::Client::from_conf(route53.config().to_builder().interceptor(calls.clone()).build()),
+        calls,
+    }
+}
+
+/// A cold publisher (empty caches) over the zone and the account.
+pub async fn publisher(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> Publisher {
+    Publisher::new(config(), clients(zone, account)).await.expect("GetHostedZone answers")
+}
+
+/// Events as the handler would hand them over, each parsed.
+pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| EventInput {
+            source: format!("event:{index}"),
+            parsed: parse_task_event_value(event),
+        })
+        .collect()
+}
+
+/// The zone split the way the publisher sees it: sets it owns (as the crate's
+/// `RecordSet`, sorted) and everything else (exactly as stored).
+pub fn zone_contents(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
+    let naming = &publisher.settings.naming;
+    let mut owned = Vec::new();
+    let mut foreign = Vec::new();
+    for set in zone.lock().unwrap().record_sets() {
+        let ours = ecs_srv::route53::owned_candidate(&set)
+            .filter(|candidate| candidate.routing.set_identifier().and_then(|id| naming.owned_task_id(&candidate.name, candidate.record_type, id)).is_some());
+        match ours {
+            Some(candidate) => owned.push(candidate),
+            None => foreign.push(set),
+        }
+    }
+    owned.sort();
+    (owned, foreign)
+}
+
+/// The owned sets the running tasks should have, sorted.
+pub fn expected_records(publisher: &Publisher, running: &[&TaskSpec]) -> Vec<RecordSet> {
+    let mut sets: Vec<RecordSet> = running
+        .iter()
+        .flat_map(|task| ecs_srv::plan::desired_records(&task.running_task(), &publisher.settings).expect("names fit"))
+        .collect();
+    sets.sort();
+    sets
+}
+
+/// A record set of any shape, for seeding foreign records.
+pub fn record_set(name: &str, kind: RrType, ttl: i64, values: &[&str]) -> aws_sdk_route53::types::builders::ResourceRecordSetBuilder {
+    let records = values.iter().map(|v| ResourceRecord::builder().value(*v).build().expect("a value")).collect();
+    ResourceRecordSet::builder().name(name).r#type(kind).ttl(ttl).set_resource_records(Some(records))
+}
+
+/// Records other people keep in the zone: a TXT at the apex, a simple A, a weighted A on
+/// a service name ecs-srv also writes, an SRV elsewhere, and a set whose SetIdentifier
+/// imitates ecs-srv's but does not match its name.
+pub fn foreign_records() -> Vec<ResourceRecordSet> {
+    let built = |b: aws_sdk_route53::types::builders::ResourceRecordSetBuilder| b.build().expect("a complete set");
+    vec![
+        built(record_set(APEX, RrType::Txt, 300, &["\"v=spf1 -all\"", "\"owner=<platform & team>\""])),
+        built(record_set(&format!("db.{APEX}"), RrType::A, 60, &["10.9.0.5"])),
+        built(record_set(&format!("web.{APEX}"), RrType::A, 30, &["10.9.0.6"]).set_identifier("manual-canary").weight(3)),
+        built(record_set(&format!("_ldap._tcp.corp.{APEX}"), RrType::Srv, 600, &["0 5 389 ldap.corp.example."])),
+        built(record_set(&format!("api.{APEX}"), RrType::A, 10, &["10.9.0.7"]).set_identifier("ecs-srv:feedface:svc:00000000").weight(1)),
+    ]
+}

@@ -1,0 +1,192 @@
+//! Tasks as tests describe them, and everything derived from one description: its task
+//! definition, its events at any status, and the records it should have while running.
+//!
+//! The expected records are built here from the description, not through the crate's
+//! resolver, so a test compares the publisher against an independent account of what a
+//! bridge, host or awsvpc task publishes.
+
+use std::net::Ipv4Addr;
+
+use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, PortMapping, TaskDefinition, TransportProtocol};
+use ecs_srv::naming::{dns_label, Transport};
+use ecs_srv::resolve::{Endpoint, RunningTask};
+use serde_json::{json, Value};
+
+/// The account every ARN belongs to.
+pub const ACCOUNT: &str = "123456789012";
+/// The region every ARN belongs to.
+pub const REGION: &str = "us-east-1";
+/// The cluster.
+pub const CLUSTER_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/demo";
+
+/// The network modes the publisher tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Host IP and dynamic host ports from the event's bindings.
+    Bridge,
+    /// Host IP, host port = container port.
+    Host,
+    /// The ENI's address and the container port.
+    Awsvpc,
+}
+
+/// One container with one published tcp port.
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    /// Container name, a valid ECS name.
+    pub name: String,
+    /// The port in the task definition.
+    pub container_port: u16,
+    /// The bridge mode host port the event reports.
+    pub host_port: u16,
+    /// The `ecs-srv.weight` docker label, if any.
+    pub weight: Option<u8>,
+}
+
+/// One task.
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    /// 32 hex digits, the last segment of the ARN.
+    pub task_id: String,
+    /// The service in `group: service:NAME`.
+    pub service: String,
+    /// Network mode.
+    pub mode: Mode,
+    /// Index of its container instance (bridge, host and awsvpc on EC2).
+    pub host: usize,
+    /// The ENI address (awsvpc).
+    pub eni_address: Ipv4Addr,
+    /// Its containers.
+    pub containers: Vec<ContainerSpec>,
+}
+
+/// The container instance ARN of host `index`.
+pub fn container_instance_arn(index: usize) -> String {
+    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:container-instance/demo/{index:032x}")
+}
+
+/// The EC2 instance id of host `index`.
+pub fn instance_id(index: usize) -> String {
+    format!("i-{index:017x}")
+}
+
+/// The private IP of host `index`.
+pub fn host_address(index: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, 10 + (index % 200) as u8)
+}
+
+impl TaskSpec {
+    /// The task ARN (new format, with the cluster).
+    pub fn task_arn(&self) -> String {
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/demo/{}", self.task_id)
+    }
+
+    /// Its own task definition revision.
+    pub fn definition_arn(&self) -> String {
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{}-{}:1", self.service, &self.task_id[..8])
+    }
+
+    /// The task definition ECS would describe.
+    pub fn definition(&self) -> TaskDefinition {
+        let mut definition = TaskDefinition::builder()
+            .task_definition_arn(self.definition_arn())
+            .family(format!("{}-{}", self.service, &self.task_id[..8]))
+            .revision(1)
+            .network_mode(match self.mode {
+                Mode::Bridge => NetworkMode::Bridge,
+                Mode::Host => NetworkMode::Host,
+                Mode::Awsvpc => NetworkMode::Awsvpc,
+            });
+        for container in &self.containers {
+            let mut mapping = PortMapping::builder().container_port(i32::from(container.container_port)).protocol(TransportProtocol::Tcp);
+            if self.mode == Mode::Host {
+                mapping = mapping.host_port(i32::from(container.container_port));
+            }
+            let mut built = ContainerDefinition::builder().name(&container.name).image("nginx").port_mappings(mapping.build());
+            if let Some(weight) = container.weight {
+                built = built.docker_labels("ecs-srv.weight", weight.to_string());
+            }
+            definition = definition.container_definitions(built.build());
+        }
+        definition.build()
+    }
+
+    /// The EventBridge event for the task at one status and version.
+    pub fn event(&self, last_status: &str, desired_status: &str, version: u64) -> Value {
+        let running_like = matches!(last_status, "RUNNING" | "DEACTIVATING" | "STOPPING");
+        let containers: Vec<Value> = self
+            .containers
+            .iter()
+            .map(|c| {
+                let bindings = match self.mode {
+                    Mode::Bridge if running_like => json!([{ "bindIP": "0.0.0.0", "containerPort": c.container_port, "hostPort": c.host_port, "protocol": "tcp" }]),
+                    Mode::Host if running_like => json!([{ "bindIP": "0.0.0.0", "containerPort": c.container_port, "hostPort": c.container_port, "protocol": "tcp" }]),
+                    _ => json!([]),
+                };
+                let interfaces = match self.mode {
+                    Mode::Awsvpc => json!([{ "attachmentId": "eni-attachment", "privateIpv4Address": self.eni_address.to_string() }]),
+                    _ => json!([]),
+                };
+                json!({ "name": c.name, "lastStatus": last_status, "taskArn": self.task_arn(), "networkBindings": bindings, "networkInterfaces": interfaces })
+            })
+            .collect();
+        let attachments = match self.mode {
+            Mode::Awsvpc => json!([{ "id": "eni-attachment", "type": "eni", "status": "ATTACHED", "details": [
+                { "name": "networkInterfaceId", "value": "eni-0123456789abcdef0" },
+                { "name": "privateIPv4Address", "value": self.eni_address.to_string() }
+            ] }]),
+            _ => json!([]),
+        };
+        json!({
+            "version": "0",
+            "id": format!("{}-{version}-{}", &self.task_id[..8], last_status.to_ascii_lowercase()),
+            "detail-type": "ECS Task State Change",
+            "source": "aws.ecs",
+            "account": ACCOUNT,
+            "time": "2025-06-02T09:00:00Z",
+            "region": REGION,
+            "resources": [self.task_arn()],
+            "detail": {
+                "clusterArn": CLUSTER_ARN,
+                "taskArn": self.task_arn(),
+                "taskDefinitionArn": self.definition_arn(),
+                "containerInstanceArn": container_instance_arn(self.host),
+                "launchType": "EC2",
+                "lastStatus": last_status,
+                "desiredStatus": desired_status,
+                "group": format!("service:{}", self.service),
+                "version": version,
+                "containers": containers,
+                "attachments": attachments,
+            }
+        })
+    }
+
+    /// What the task publishes while it runs, worked out from the description alone.
+    pub fn running_task(&self) -> RunningTask {
+        let address = match self.mode {
+            Mode::Awsvpc => self.eni_address,
+            Mode::Bridge | Mode::Host => host_address(self.host),
+        };
+        let endpoints = self
+            .containers
+            .iter()
+            .map(|c| Endpoint {
+                service_label: dns_label(&self.service),
+                port_label: dns_label(&c.name),
+                transport: Transport::Tcp,
+                port: match self.mode {
+                    Mode::Bridge => c.host_port,
+                    Mode::Host | Mode::Awsvpc => c.container_port,
+                },
+                weight: c.weight.unwrap_or(1),
+                container: c.name.clone(),
+            })
+            .collect();
+        RunningTask {
+            task_id: self.task_id.clone(),
+            address,
+            endpoints,
+        }
+    }
+}
