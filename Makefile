@@ -48,8 +48,11 @@ $(VENV)/.installed: Makefile
 	@$(PIP) install -q --disable-pip-version-check $(PIP_PACKAGES)
 	@touch $@
 
+# `--all-targets` builds the binaries with the same dependency features as `cargo test`
+# (the test-only mock crate switches on features of shared SDK crates), so build, test and
+# demo share one build of the AWS SDK instead of compiling it twice.
 build: ## build every crate of the workspace (dev profile)
-	cargo build --workspace
+	cargo build --workspace --all-targets
 
 fmt: ## format the code
 	cargo fmt --all
@@ -61,19 +64,23 @@ lint: ## rustfmt and clippy, warnings are errors
 test: deps lint ## run every test of the workspace, and the lints
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo test --workspace --no-fail-fast
 
-demo: deps ## run the whole pipeline locally: moto, the DNS front, ecs-srv, srv-proxy
-	cargo build --workspace
+demo: deps build ## run the whole pipeline locally: moto, the DNS front, ecs-srv, srv-proxy
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR="$(TARGET_DIR)" bash tests/demo/run.sh
 
 bench: deps ## measure srv-proxy and ecs-srv beside their peers; writes BENCHMARKS.md
 	@$(call apt_install,$(BENCH_APT_PACKAGES))
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/bench/run.sh
 
-invoke: venv ## send events/bridge-running.json to a running `make watch`
-	$(VENV)/bin/cargo-lambda lambda invoke ecs-srv --data-file events/bridge-running.json
+# cargo lambda's local runtime. The function reads the same variables as in Lambda, so
+# run `make watch` with HOSTED_ZONE_ID and AWS_ENDPOINT_URL (or real credentials) set.
+LAMBDA_PORT ?= 9000
+EVENT ?= events/bridge-running.json
+
+invoke: venv ## send $(EVENT) (default events/bridge-running.json) to a running `make watch`
+	$(VENV)/bin/cargo-lambda lambda invoke ecs-srv --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT) --data-file $(EVENT)
 
 watch: venv ## serve the function through cargo lambda's local runtime on 127.0.0.1
-	$(VENV)/bin/cargo-lambda lambda watch -A 127.0.0.1 --bin ecs-srv
+	$(VENV)/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT)
 
 deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build && sam deploy --guided

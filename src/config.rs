@@ -50,6 +50,12 @@ pub struct PublisherConfig {
     #[arg(long, env = "ROUTE53_WRITE_RATE", default_value = "4", value_parser = parse_write_rate)]
     pub route53_write_rate: f64,
 
+    /// Seconds a warm function may reuse its last view of the zone instead of reading it
+    /// again (0: read on every invocation). Only safe when this function is the zone's
+    /// only writer, as on the SQS path with reserved concurrency 1.
+    #[arg(long, env = "ZONE_CACHE_SECONDS", default_value = "0", value_parser = parse_zone_cache_seconds)]
+    pub zone_cache_seconds: u64,
+
     /// Tag at the head of every SetIdentifier this deployment writes. Two deployments
     /// that share a zone must use different tags; each touches only its own records.
     #[arg(long, env = "RECORD_OWNER", default_value = "ecs-srv", value_parser = parse_record_owner)]
@@ -140,6 +146,15 @@ fn parse_write_rate(raw: &str) -> Result<f64, String> {
         Ok(rate) if (0.1..=100.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
             "ROUTE53_WRITE_RATE must be change requests per second from 0.1 to 100, got {raw:?}"
+        )),
+    }
+}
+
+fn parse_zone_cache_seconds(raw: &str) -> Result<u64, String> {
+    match raw.trim().parse::<u64>() {
+        Ok(seconds) if seconds <= 3_600 => Ok(seconds),
+        _ => Err(format!(
+            "ZONE_CACHE_SECONDS must be whole seconds from 0 to 3600, got {raw:?}"
         )),
     }
 }

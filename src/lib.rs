@@ -27,3 +27,4 @@ pub mod resolve;
 pub mod route53;
 pub mod srv_sets;
 pub mod write;
+pub mod zone_cache;

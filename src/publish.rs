@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
 
@@ -21,7 +22,9 @@ use crate::plan::{desired_records, RecordSettings, TaskIntent};
 use crate::report::{Decision, EventOutcome, InvocationReport};
 use crate::resolve::{resolve_running_task, NetworkMode};
 use crate::route53::{self, Route53Error};
+use crate::records::Change;
 use crate::write::{WriteOutcome, ZoneWriter};
+use crate::zone_cache::ZoneCache;
 
 /// One input event, parsed or not, with where it came from.
 #[derive(Debug)]
@@ -45,6 +48,8 @@ pub struct Publisher {
     pub lookups: Lookups,
     /// Spaces out Route 53 writes.
     pub pacer: WritePacer,
+    /// The zone as last seen, when ZONE_CACHE_SECONDS allows.
+    pub zone_cache: ZoneCache,
 }
 
 /// The plan for one task before it is written.
@@ -66,6 +71,7 @@ impl Publisher {
         };
         Ok(Self {
             pacer: WritePacer::per_second(config.route53_write_rate),
+            zone_cache: ZoneCache::new(Duration::from_secs(config.zone_cache_seconds)),
             config,
             clients,
             settings,
@@ -281,12 +287,24 @@ impl Publisher {
         let mut outcome = WriteOutcome::default();
         if !intents.is_empty() {
             let writer = self.writer();
-            match writer.read().await {
+            let view = match self.zone_cache.fresh() {
+                Some(cached) => Ok(cached),
+                None => writer.read().await.map(|snapshot| (Instant::now(), snapshot)),
+            };
+            match view {
                 Err(err) => fail_all(
                     &mut plans,
                     &format!("not written, the zone could not be read: {err}"),
                 ),
-                Ok(snapshot) => outcome = writer.apply(&intents, snapshot).await,
+                Ok((read_at, snapshot)) => {
+                    outcome = writer.apply(&intents, snapshot.clone()).await;
+                    if outcome.zone_reread {
+                        self.zone_cache.forget();
+                    } else {
+                        let applied: Vec<Change> = outcome.batches.iter().flat_map(|b| b.changes.clone()).collect();
+                        self.zone_cache.keep(read_at, &snapshot, &self.settings.naming, &applied);
+                    }
+                }
             }
         }
         for plan in &mut plans {

@@ -40,6 +40,9 @@ pub struct WriteOutcome {
     pub failed: BTreeMap<String, String>,
     /// Batches Route 53 accepted, in order.
     pub batches: Vec<AppliedBatch>,
+    /// Whether Route 53 refused a batch and the zone was read again; a cached view of
+    /// the zone is then no longer to be trusted.
+    pub zone_reread: bool,
     /// Why the whole SRV sets could not be refreshed, if they could not. The weighted
     /// records are written all the same; the next reconcile repairs the sets.
     pub srv_set_error: Option<String>,
@@ -96,6 +99,7 @@ impl ZoneWriter<'_> {
             .flat_map(|b| b.changes.clone())
             .collect();
         if !refused.is_empty() {
+            outcome.zone_reread = true;
             match self.read().await {
                 Err(err) => outcome
                     .failed

@@ -21,7 +21,13 @@ fn config(zone_id: &str) -> PublisherConfig {
         clusters: Vec::new(),
         default_weight: 1,
         srv_sets: false,
-        route53_write_rate: 50.0,
+        // `make bench` sets BURST_WRITE_RATE=4, the default, to show the pacing bound.
+        route53_write_rate: std::env::var("BURST_WRITE_RATE")
+            .ok()
+            .and_then(|rate| rate.parse().ok())
+            .unwrap_or(50.0),
+        // The SQS path runs with reserved concurrency 1, the one writer a cache needs.
+        zone_cache_seconds: 60,
         record_owner: "ecs-srv".to_owned(),
     }
 }
@@ -138,67 +144,73 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
     );
 }
 
+/// The burst's size: 100 tasks in `make test`; `make bench` sets `BURST_TASKS=1000`.
+fn burst_tasks() -> usize {
+    std::env::var("BURST_TASKS").ok().and_then(|n| n.parse().ok()).unwrap_or(100)
+}
+
 #[tokio::test]
 async fn a_burst_converges_with_one_change_request_per_batch() {
-    const TASKS: usize = 100;
     const BATCH: usize = 10;
+    const TASKS_PER_SERVICE: usize = 50;
+    let tasks = burst_tasks();
+    let services = tasks.div_ceil(TASKS_PER_SERVICE).max(4);
     let clients = moto_clients();
     let hosts: Vec<Ipv4Addr> = (0..4).map(|i| Ipv4Addr::new(10, 51, 0, 10 + i)).collect();
     let world = seed_cluster(&clients, "burst", "10.51.0.0/16", &hosts).await;
     let zone_id = create_private_zone(&clients, &world, "burst.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
     let mut events = Vec::new();
-    for index in 0..TASKS {
-        let service = format!("service:web{}", index % 4);
+    for index in 0..tasks {
+        let service = format!("service:web{}", index % services);
         let (arn, instance) = run_task(&clients, &world, &web, &service, false).await;
         let host = world
             .hosts
             .iter()
             .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
             .unwrap();
-        let mut event = retarget(
-            fixture("bridge-running.json"),
-            &arn,
-            &world,
-            Some(host),
-            &web,
-        );
+        let mut event = retarget(fixture("bridge-running.json"), &arn, &world, Some(host), &web);
         event["detail"]["group"] = json!(service);
         for binding in event["detail"]["containers"][0]["networkBindings"]
             .as_array_mut()
             .unwrap()
         {
-            binding["hostPort"] = json!(33000 + index);
+            binding["hostPort"] = json!(20000 + index);
         }
         events.push(event);
     }
-    let publisher = Publisher::new(config(&zone_id), moto_clients())
-        .await
-        .unwrap();
+    let publisher = Publisher::new(config(&zone_id), moto_clients()).await.unwrap();
+    let started = std::time::Instant::now();
     for batch in events.chunks(BATCH) {
         let response = invoke(&publisher, sqs_event(batch)).await;
         assert_eq!(response["batchItemFailures"], json!([]), "{response}");
     }
+    let elapsed = started.elapsed();
     let records = zone_records_paged(&clients, &zone_id).await;
-    assert_eq!(owned_count(&records), TASKS * 3, "every task, exactly once");
+    assert_eq!(owned_count(&records), tasks * 3, "every task, exactly once");
     let calls = &publisher.clients.calls;
-    assert_eq!(
-        calls.count("Route53.ChangeResourceRecordSets"),
-        (TASKS / BATCH) as u64
-    );
-    assert_eq!(
-        calls.count("ECS.DescribeTasks"),
-        (TASKS / BATCH) as u64,
-        "one guard call per batch"
-    );
-    assert_eq!(
-        calls.count("ECS.DescribeTaskDefinition"),
-        1,
-        "a revision is cached for good"
+    let batches = tasks.div_ceil(BATCH) as u64;
+    assert_eq!(calls.count("Route53.ChangeResourceRecordSets"), batches);
+    assert_eq!(calls.count("ECS.DescribeTasks"), batches, "one guard call per batch");
+    assert_eq!(calls.count("ECS.DescribeTaskDefinition"), 1, "a revision is cached for good");
+    assert!(
+        calls.count("Route53.ListResourceRecordSets") <= 10,
+        "a warm single writer reads the zone once, not per batch: {:?}",
+        calls.snapshot()
     );
     assert!(
         calls.count("ECS.DescribeContainerInstances") <= 4,
         "hosts are cached: {:?}",
         calls.snapshot()
     );
+    // Figures for `make bench`, which runs this test with BURST_TASKS=1000; never asserted.
+    let figures = json!({
+        "tasks": tasks,
+        "batch_size": BATCH,
+        "seconds": elapsed.as_secs_f64(),
+        "events_per_second": tasks as f64 / elapsed.as_secs_f64(),
+        "write_rate_limit": config(&zone_id).route53_write_rate,
+        "api_calls": calls.snapshot(),
+    });
+    eprintln!("BURST {figures}");
 }

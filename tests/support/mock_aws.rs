@@ -95,6 +95,7 @@ pub fn config() -> PublisherConfig {
         default_weight: 1,
         srv_sets: false,
         route53_write_rate: 100.0,
+        zone_cache_seconds: 0,
         record_owner: "ecs-srv".to_owned(),
     }
 }

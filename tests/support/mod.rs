@@ -326,7 +326,7 @@ pub async fn register_task_definition_with(
     let mut definition = ContainerDefinition::builder()
         .name(container)
         .image("public.ecr.aws/nginx/nginx:1.27")
-        .memory(128)
+        .memory(8)
         .essential(true);
     for (port, host_port) in mappings {
         definition = definition.port_mappings(
