@@ -62,13 +62,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
 async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
     let event = support::fixture("bridge-draining.json");
-    let task_id = event["detail"]["taskArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let task_id = support::task_id_of(&event);
     let held = held_bridge_records(&naming, &task_id);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (zone, listing, change) = (
@@ -105,13 +99,7 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
 async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
     let event = support::fixture("bridge-draining.json");
-    let task_id = event["detail"]["taskArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let task_id = support::task_id_of(&event);
     let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .sequence()
         .http_response(|| route53_error(400, "Throttling"))
@@ -178,20 +166,8 @@ async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
     let draining = support::fixture("bridge-draining.json");
     let stopped = support::fixture("fargate-stopped.json");
-    let bridge_id = draining["detail"]["taskArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let fargate_id = stopped["detail"]["taskArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let bridge_id = support::task_id_of(&draining);
+    let fargate_id = support::task_id_of(&stopped);
     let mut held = held_bridge_records(&naming, &bridge_id);
     let api = format!("api.{ZONE}");
     held.push(weighted(

@@ -32,28 +32,6 @@ fn config(zone_id: &str) -> PublisherConfig {
     }
 }
 
-/// An SQS event whose messages carry `bodies`, with message ids `m0`, `m1`...
-fn sqs_event(bodies: &[Value]) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(index, body)| {
-            json!({
-                "messageId": format!("m{index}"),
-                "receiptHandle": "handle",
-                "body": body.to_string(),
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ecs-srv-events",
-                "awsRegion": "us-east-1"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 async fn invoke(publisher: &Publisher, payload: Value) -> Value {
     handle(LambdaEvent::new(payload, Context::default()), publisher)
         .await
@@ -79,30 +57,7 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
     .await;
     let zone_id = create_private_zone(&clients, &world, "sqs.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
-    let mut running = Vec::new();
-    for index in 0..3 {
-        let (arn, instance) = run_task(&clients, &world, &web, "service:web", false).await;
-        let host = world
-            .hosts
-            .iter()
-            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
-            .unwrap();
-        let mut event = retarget(
-            fixture("bridge-running.json"),
-            &arn,
-            &world,
-            Some(host),
-            &web,
-        );
-        event["id"] = json!(format!("event-{index}"));
-        for binding in event["detail"]["containers"][0]["networkBindings"]
-            .as_array_mut()
-            .unwrap()
-        {
-            binding["hostPort"] = json!(32000 + index);
-        }
-        running.push(event);
-    }
+    let running = running_bridge_events(&clients, &world, &web, "service:web", 3, 32000).await;
     let publisher = Publisher::new(config(&zone_id), moto_clients())
         .await
         .unwrap();
@@ -146,7 +101,10 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
 
 /// The burst's size: 100 tasks in `make test`; `make bench` sets `BURST_TASKS=1000`.
 fn burst_tasks() -> usize {
-    std::env::var("BURST_TASKS").ok().and_then(|n| n.parse().ok()).unwrap_or(100)
+    std::env::var("BURST_TASKS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100)
 }
 
 #[tokio::test]
@@ -161,25 +119,16 @@ async fn a_burst_converges_with_one_change_request_per_batch() {
     let zone_id = create_private_zone(&clients, &world, "burst.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
     let mut events = Vec::new();
-    for index in 0..tasks {
-        let service = format!("service:web{}", index % services);
-        let (arn, instance) = run_task(&clients, &world, &web, &service, false).await;
-        let host = world
-            .hosts
-            .iter()
-            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
-            .unwrap();
-        let mut event = retarget(fixture("bridge-running.json"), &arn, &world, Some(host), &web);
-        event["detail"]["group"] = json!(service);
-        for binding in event["detail"]["containers"][0]["networkBindings"]
-            .as_array_mut()
-            .unwrap()
-        {
-            binding["hostPort"] = json!(20000 + index);
-        }
-        events.push(event);
+    for service in 0..services {
+        let count = tasks / services + usize::from(service < tasks % services);
+        let first_port = 20000 + u16::try_from(events.len()).unwrap();
+        let group = format!("service:web{service}");
+        events
+            .extend(running_bridge_events(&clients, &world, &web, &group, count, first_port).await);
     }
-    let publisher = Publisher::new(config(&zone_id), moto_clients()).await.unwrap();
+    let publisher = Publisher::new(config(&zone_id), moto_clients())
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     for batch in events.chunks(BATCH) {
         let response = invoke(&publisher, sqs_event(batch)).await;
@@ -191,8 +140,16 @@ async fn a_burst_converges_with_one_change_request_per_batch() {
     let calls = &publisher.clients.calls;
     let batches = tasks.div_ceil(BATCH) as u64;
     assert_eq!(calls.count("Route53.ChangeResourceRecordSets"), batches);
-    assert_eq!(calls.count("ECS.DescribeTasks"), batches, "one guard call per batch");
-    assert_eq!(calls.count("ECS.DescribeTaskDefinition"), 1, "a revision is cached for good");
+    assert_eq!(
+        calls.count("ECS.DescribeTasks"),
+        batches,
+        "one guard call per batch"
+    );
+    assert_eq!(
+        calls.count("ECS.DescribeTaskDefinition"),
+        1,
+        "a revision is cached for good"
+    );
     assert!(
         calls.count("Route53.ListResourceRecordSets") <= 10,
         "a warm single writer reads the zone once, not per batch: {:?}",

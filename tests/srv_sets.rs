@@ -36,29 +36,7 @@ async fn the_whole_set_follows_the_running_tasks() {
     .await;
     let zone_id = create_private_zone(&clients, &world, "sets.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
-    let mut events = Vec::new();
-    for index in 0..2 {
-        let (arn, instance) = run_task(&clients, &world, &web, "service:web", false).await;
-        let host = world
-            .hosts
-            .iter()
-            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
-            .unwrap();
-        let mut event = retarget(
-            fixture("bridge-running.json"),
-            &arn,
-            &world,
-            Some(host),
-            &web,
-        );
-        for binding in event["detail"]["containers"][0]["networkBindings"]
-            .as_array_mut()
-            .unwrap()
-        {
-            binding["hostPort"] = json!(34000 + index);
-        }
-        events.push(event);
-    }
+    let events = running_bridge_events(&clients, &world, &web, "service:web", 2, 34000).await;
     let mut config = mock_aws::config();
     config.hosted_zone_id = zone_id.clone();
     config.srv_sets = true;
@@ -119,13 +97,7 @@ fn srv_set(values: &[&str]) -> ResourceRecordSet {
 async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let naming = ZoneNaming::new(mock_aws::ZONE, "ecs-srv");
     let event = fixture("bridge-draining.json");
-    let task_id = event["detail"]["taskArn"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let task_id = task_id_of(&event);
     let srv_name = format!("_web._tcp.web.{}", mock_aws::ZONE);
     let survivor = format!("1 1 31001 survivor.web.{}", mock_aws::ZONE);
     let leaving = format!("1 1 31000 {task_id}.web.{}", mock_aws::ZONE);

@@ -530,3 +530,71 @@ pub async fn zone_records_paged(
     }
     panic!("the zone did not finish paging in 100 pages")
 }
+
+/// The task id (last ARN segment) of a sample or retargeted event.
+pub fn task_id_of(event: &Value) -> String {
+    let arn = event["detail"]["taskArn"]
+        .as_str()
+        .expect("event has a taskArn");
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+/// An SQS event as Lambda delivers it, one message per body, with ids `m0`, `m1`...
+pub fn sqs_event(bodies: &[Value]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(index, body)| {
+            json!({
+                "messageId": format!("m{index}"),
+                "receiptHandle": "handle",
+                "body": body.to_string(),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:ecs-srv-events"),
+                "awsRegion": REGION
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Starts `count` bridge tasks of `definition` in `group` and returns their RUNNING
+/// events (the bridge sample, retargeted), with host ports from `first_host_port` on.
+pub async fn running_bridge_events(
+    clients: &AwsClients,
+    world: &World,
+    definition: &str,
+    group: &str,
+    count: usize,
+    first_host_port: u16,
+) -> Vec<Value> {
+    let mut events = Vec::with_capacity(count);
+    for index in 0..count {
+        let (arn, instance) = run_task(clients, world, definition, group, false).await;
+        let host = world
+            .hosts
+            .iter()
+            .find(|h| Some(&h.container_instance_arn) == instance.as_ref())
+            .expect("the task was placed on a seeded host");
+        let mut event = retarget(
+            fixture("bridge-running.json"),
+            &arn,
+            world,
+            Some(host),
+            definition,
+        );
+        event["detail"]["group"] = json!(group);
+        let port = first_host_port + u16::try_from(index).expect("fewer than 65536 tasks");
+        for binding in event["detail"]["containers"][0]["networkBindings"]
+            .as_array_mut()
+            .expect("the bridge sample has bindings")
+        {
+            binding["hostPort"] = json!(port);
+        }
+        events.push(event);
+    }
+    events
+}
