@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV        := .venv
 PYTHON      := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
-PIP_PACKAGES := moto[server]==5.2.5 cfn-lint cargo-lambda
+REQUIREMENTS := tests/support/requirements.txt
 # Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test)
 # and dig (the demo prints the zone with it).
 APT_PACKAGES := dnsmasq-base bind9-dnsutils
@@ -42,10 +42,12 @@ endef
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: Makefile
-	@echo "make: creating $(VENV) with $(PIP_PACKAGES)"
+# Debian's python3 has no venv module until python3-venv is installed.
+$(VENV)/.installed: $(REQUIREMENTS)
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
+	@echo "make: creating $(VENV) with $$(grep -v '^#' $(REQUIREMENTS) | tr '\n' ' ')"
 	@python3 -m venv $(VENV)
-	@$(PIP) install -q --disable-pip-version-check $(PIP_PACKAGES)
+	@$(PIP) install -q --disable-pip-version-check -r $(REQUIREMENTS)
 	@touch $@
 
 # `--all-targets` builds the binaries with the same dependency features as `cargo test`

@@ -19,10 +19,10 @@ use crate::event::{EventError, TaskEvent, TaskStateChange};
 use crate::naming::ZoneNaming;
 use crate::pacing::WritePacer;
 use crate::plan::{desired_records, RecordSettings, TaskIntent};
+use crate::records::Change;
 use crate::report::{Decision, EventOutcome, InvocationReport};
 use crate::resolve::{resolve_running_task, NetworkMode};
 use crate::route53::{self, Route53Error};
-use crate::records::Change;
 use crate::write::{WriteOutcome, ZoneWriter};
 use crate::zone_cache::ZoneCache;
 
@@ -86,6 +86,7 @@ impl Publisher {
         for input in &inputs {
             let Ok(event) = &input.parsed else { continue };
             if !self.config.accepts_cluster(&event.detail.cluster_arn) {
+                info!(event = %event.id, cluster = %event.detail.cluster_arn, "cluster not in CLUSTERS; ignored");
                 continue;
             }
             let slot = latest.entry(event.detail.task_arn.clone()).or_insert(event);
@@ -289,7 +290,10 @@ impl Publisher {
             let writer = self.writer();
             let view = match self.zone_cache.fresh() {
                 Some(cached) => Ok(cached),
-                None => writer.read().await.map(|snapshot| (Instant::now(), snapshot)),
+                None => writer
+                    .read()
+                    .await
+                    .map(|snapshot| (Instant::now(), snapshot)),
             };
             match view {
                 Err(err) => fail_all(
@@ -301,8 +305,13 @@ impl Publisher {
                     if outcome.zone_reread {
                         self.zone_cache.forget();
                     } else {
-                        let applied: Vec<Change> = outcome.batches.iter().flat_map(|b| b.changes.clone()).collect();
-                        self.zone_cache.keep(read_at, &snapshot, &self.settings.naming, &applied);
+                        let applied: Vec<Change> = outcome
+                            .batches
+                            .iter()
+                            .flat_map(|b| b.changes.clone())
+                            .collect();
+                        self.zone_cache
+                            .keep(read_at, &snapshot, &self.settings.naming, &applied);
                     }
                 }
             }

@@ -66,15 +66,24 @@ impl ZoneWriter<'_> {
         let mut failed = BTreeMap::new();
         for (task_id, intent) in intents {
             let changes = task_changes(snapshot.task_records(task_id), intent);
+            let decision = match intent {
+                TaskIntent::Publish(_) => "publish",
+                TaskIntent::Withdraw => "withdraw",
+            };
             if changes.is_empty() {
+                info!(task = %task_id, decision, changes = 0, "task decided; the zone already matches");
                 continue;
             }
             match ledger.admit(&changes) {
-                Ok(()) => planned.push(TaskChanges {
-                    task_id: task_id.clone(),
-                    changes,
-                }),
+                Ok(()) => {
+                    info!(task = %task_id, decision, changes = changes.len(), "task decided");
+                    planned.push(TaskChanges {
+                        task_id: task_id.clone(),
+                        changes,
+                    });
+                }
                 Err(conflict) => {
+                    warn!(task = %task_id, decision, error = %conflict, "task cannot be written");
                     failed.insert(task_id.clone(), conflict.to_string());
                 }
             }
