@@ -10,8 +10,9 @@ REQUIREMENTS := tests/support/requirements.txt
 # Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test)
 # and dig (the demo prints the zone with it).
 APT_PACKAGES := dnsmasq-base bind9-dnsutils
-# Extra Debian packages for `make bench`: the peers srv-proxy is measured against.
-BENCH_APT_PACKAGES := haproxy socat iperf3 wrk nginx-light
+# Extra Debian packages for `make bench`: the peers srv-proxy is measured against (nginx-light
+# builds `stream` as a module, which libnginx-mod-stream ships).
+BENCH_APT_PACKAGES := haproxy socat iperf3 wrk nginx-light libnginx-mod-stream
 
 # CI reruns on the same machine reuse one target dir; a developer keeps the usual ./target.
 ifdef CI
@@ -77,6 +78,14 @@ bench: deps ## measure srv-proxy and ecs-srv beside their peers; writes BENCHMAR
 # run `make watch` with HOSTED_ZONE_ID and AWS_ENDPOINT_URL (or real credentials) set.
 LAMBDA_PORT ?= 9000
 EVENT ?= events/bridge-running.json
+
+# Property-based fuzzing on stable Rust (proptest): event parsing and planning, the
+# publisher's convergence properties, and srv-proxy's SRV answer handling and picker.
+# `make test` runs the same targets with small case counts. About ten minutes.
+fuzz: deps ## the long fuzz run: hundreds of thousands of generated events and answers
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=200000 cargo test --test fuzz_events -- --nocapture
+	PROPTEST_CASES=2000 cargo test --test properties -- --nocapture
+	PROPTEST_CASES=20000 cargo test -p srv-proxy --test fuzz_srv -- --nocapture
 
 invoke: venv ## send $(EVENT) (default events/bridge-running.json) to a running `make watch`
 	$(VENV)/bin/cargo-lambda lambda invoke ecs-srv --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT) --data-file $(EVENT)

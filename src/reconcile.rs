@@ -22,6 +22,7 @@ use crate::publish::Publisher;
 use crate::records::Change;
 use crate::report::AppliedBatch;
 use crate::srv_sets;
+use crate::write::WriteOutcome;
 
 /// Upper bound on ListTasks / ListClusters pages (100 items each).
 const MAX_PAGES: usize = 10_000;
@@ -71,7 +72,8 @@ impl Publisher {
             ..ReconcileReport::default()
         };
         let mut intents: Vec<(String, TaskIntent)> = Vec::new();
-        let mut listed: BTreeSet<String> = BTreeSet::new();
+        // Task id → (cluster, task ARN) of every listed task.
+        let mut listed: BTreeMap<String, (String, String)> = BTreeMap::new();
         for cluster in &clusters {
             let details = self.listed_tasks(cluster).await?;
             let running: Vec<&TaskStateChange> =
@@ -79,7 +81,10 @@ impl Publisher {
             report.running_tasks += running.len();
             let addresses = self.host_addresses(cluster, &running).await;
             for detail in &details {
-                listed.insert(detail.task_id().to_owned());
+                listed.insert(
+                    detail.task_id().to_owned(),
+                    (cluster.clone(), detail.task_arn.clone()),
+                );
                 if detail.wants_withdrawal() {
                     intents.push((detail.task_id().to_owned(), TaskIntent::Withdraw));
                 } else if detail.wants_publication() {
@@ -96,7 +101,7 @@ impl Publisher {
         let orphans: Vec<String> = snapshot
             .owned
             .keys()
-            .filter(|id| !listed.contains(*id))
+            .filter(|id| !listed.contains_key(*id))
             .cloned()
             .collect();
         for task_id in self.confirm_orphans(&clusters, orphans).await? {
@@ -127,6 +132,8 @@ impl Publisher {
         } else {
             let all_names = srv_sets::weighted_names_in(snapshot.owned.values().flatten());
             let mut outcome = writer.apply(&intents, snapshot).await;
+            self.withdraw_stopped_meanwhile(&listed, &mut outcome)
+                .await;
             if self.config.srv_sets {
                 // A reconcile repairs every set, not just those its own changes touched.
                 writer.swap_srv_sets(&all_names, &mut outcome).await;
@@ -237,6 +244,85 @@ impl Publisher {
             }
         }
         Ok(details)
+    }
+
+    /// A task that stops between the listing and the write would otherwise be brought
+    /// back until the next reconcile: its stop events found nothing to withdraw. So the
+    /// tasks this reconcile just published are asked about once more, and any that no
+    /// longer runs is withdrawn from a fresh read. A stop handled after this check finds
+    /// the records and withdraws them itself.
+    async fn withdraw_stopped_meanwhile(
+        &self,
+        listed: &BTreeMap<String, (String, String)>,
+        outcome: &mut WriteOutcome,
+    ) {
+        let mut published: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for change in outcome.batches.iter().flat_map(|batch| &batch.changes) {
+            let Change::Create(set) = change else {
+                continue;
+            };
+            let task = set
+                .routing
+                .set_identifier()
+                .and_then(|id| {
+                    self.settings
+                        .naming
+                        .owned_task_id(&set.name, set.record_type, id)
+                })
+                .and_then(|id| listed.get(id));
+            if let Some((cluster, arn)) = task {
+                let arns = published.entry(cluster.as_str()).or_default();
+                if !arns.contains(arn) {
+                    arns.push(arn.clone());
+                }
+            }
+        }
+        let mut stopped = Vec::new();
+        for (cluster, arns) in published {
+            match task_states(&self.clients.ecs, cluster, &arns).await {
+                Ok(states) => stopped.extend(
+                    arns.iter()
+                        .filter(|arn| !states.get(*arn).is_some_and(|state| state.is_running()))
+                        .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+                ),
+                Err(err) => {
+                    for arn in arns {
+                        let task_id = arn.rsplit('/').next().unwrap_or(&arn).to_owned();
+                        outcome.failed.insert(
+                            task_id,
+                            format!("published, but not re-checked after the write: {err}"),
+                        );
+                    }
+                }
+            }
+        }
+        if stopped.is_empty() {
+            return;
+        }
+        info!(
+            tasks = stopped.len(),
+            "tasks stopped while the reconcile ran; withdrawing them"
+        );
+        let writer = self.writer();
+        match writer.read().await {
+            Ok(fresh) => {
+                let withdrawals: Vec<(String, TaskIntent)> = stopped
+                    .into_iter()
+                    .map(|id| (id, TaskIntent::Withdraw))
+                    .collect();
+                let second = writer.apply(&withdrawals, fresh).await;
+                outcome.failed.extend(second.failed);
+                outcome.batches.extend(second.batches);
+            }
+            Err(err) => {
+                for task_id in stopped {
+                    outcome.failed.insert(
+                        task_id,
+                        format!("stopped during the reconcile and not withdrawn: {err}"),
+                    );
+                }
+            }
+        }
     }
 
     /// Of the tasks that have records but were not listed, those ECS does not know as

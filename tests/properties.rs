@@ -16,7 +16,7 @@
 //! - **every batch** is accepted by the strict model, and the only failures are tasks on
 //!   a host that vanished, with the error naming the host.
 //!
-//! `PROPTEST_CASES` sets the number of cases (default 48, a few seconds in debug).
+//! `PROPTEST_CASES` sets the number of cases (default 64, about five seconds in debug).
 
 mod support;
 mod worlds;
@@ -50,8 +50,18 @@ impl Fate {
     fn steps(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Fate::StaysRunning => &[("PENDING", "RUNNING"), ("RUNNING", "RUNNING")],
-            Fate::DrainedThenStopped => &[("PENDING", "RUNNING"), ("RUNNING", "RUNNING"), ("RUNNING", "STOPPED"), ("STOPPING", "STOPPED"), ("STOPPED", "STOPPED")],
-            Fate::Stopped => &[("PENDING", "RUNNING"), ("RUNNING", "RUNNING"), ("STOPPED", "STOPPED")],
+            Fate::DrainedThenStopped => &[
+                ("PENDING", "RUNNING"),
+                ("RUNNING", "RUNNING"),
+                ("RUNNING", "STOPPED"),
+                ("STOPPING", "STOPPED"),
+                ("STOPPED", "STOPPED"),
+            ],
+            Fate::Stopped => &[
+                ("PENDING", "RUNNING"),
+                ("RUNNING", "RUNNING"),
+                ("STOPPED", "STOPPED"),
+            ],
             Fate::NeverRuns => &[("PENDING", "RUNNING"), ("STOPPED", "STOPPED")],
         }
     }
@@ -68,40 +78,70 @@ struct Scenario {
 
 fn task_strategy() -> impl Strategy<Value = (TaskSpec, Fate)> {
     let mode = prop_oneof![Just(Mode::Bridge), Just(Mode::Host), Just(Mode::Awsvpc)];
-    let fate = prop_oneof![Just(Fate::StaysRunning), Just(Fate::DrainedThenStopped), Just(Fate::Stopped), Just(Fate::NeverRuns)];
-    let container = (1000u16..1100, 32768u16..33768, proptest::option::of(any::<u8>()));
-    (mode, 0..SERVICES.len(), 0..HOSTS, any::<u8>(), proptest::collection::vec(container, 1..=2), fate).prop_map(|(mode, service, host, eni, containers, fate)| {
-        let containers = containers
-            .into_iter()
-            .enumerate()
-            .map(|(index, (port, host_port, weight))| ContainerSpec {
-                name: ["app", "admin"][index].to_owned(),
-                container_port: port + index as u16 * 100,
-                host_port: host_port + index as u16,
-                weight,
-            })
-            .collect();
-        let spec = TaskSpec {
-            task_id: String::new(),
-            service: SERVICES[service].to_owned(),
-            mode,
-            host,
-            eni_address: std::net::Ipv4Addr::new(10, 1, host as u8, eni),
-            containers,
-        };
-        (spec, fate)
-    })
+    let fate = prop_oneof![
+        Just(Fate::StaysRunning),
+        Just(Fate::DrainedThenStopped),
+        Just(Fate::Stopped),
+        Just(Fate::NeverRuns)
+    ];
+    let container = (
+        1000u16..1100,
+        32768u16..33768,
+        proptest::option::of(any::<u8>()),
+    );
+    (
+        mode,
+        0..SERVICES.len(),
+        0..HOSTS,
+        any::<u8>(),
+        proptest::collection::vec(container, 1..=2),
+        fate,
+    )
+        .prop_map(|(mode, service, host, eni, containers, fate)| {
+            let containers = containers
+                .into_iter()
+                .enumerate()
+                .map(|(index, (port, host_port, weight))| ContainerSpec {
+                    name: ["app", "admin"][index].to_owned(),
+                    container_port: port + index as u16 * 100,
+                    host_port: host_port + index as u16,
+                    weight,
+                })
+                .collect();
+            let spec = TaskSpec {
+                task_id: String::new(),
+                service: SERVICES[service].to_owned(),
+                mode,
+                host,
+                eni_address: std::net::Ipv4Addr::new(10, 1, host as u8, eni),
+                containers,
+            };
+            (spec, fate)
+        })
 }
 
 fn scenario_strategy() -> impl Strategy<Value = Scenario> {
     let faults = prop_oneof![Just(None), Just(Some(2)), Just(Some(3))];
     let page = prop_oneof![Just(3usize), Just(10), Just(300)];
-    (proptest::collection::vec(task_strategy(), 1..=8), any::<u64>(), 5usize..60, page, faults).prop_map(|(mut tasks, seed, steps, page_size, throttle_every)| {
-        for (index, (task, _)) in tasks.iter_mut().enumerate() {
-            task.task_id = format!("{index:08x}{seed:024x}");
-        }
-        Scenario { tasks, seed, steps, page_size, throttle_every }
-    })
+    (
+        proptest::collection::vec(task_strategy(), 1..=8),
+        any::<u64>(),
+        5usize..60,
+        page,
+        faults,
+    )
+        .prop_map(|(mut tasks, seed, steps, page_size, throttle_every)| {
+            for (index, (task, _)) in tasks.iter_mut().enumerate() {
+                task.task_id = format!("{index:08x}{seed:024x}");
+            }
+            Scenario {
+                tasks,
+                seed,
+                steps,
+                page_size,
+                throttle_every,
+            }
+        })
 }
 
 /// Totals over all cases, for the report at the end.
@@ -128,23 +168,47 @@ impl Simulation {
         zone.lock().unwrap().seed(worlds::foreign_records());
         zone.lock().unwrap().page_size = scenario.page_size;
         if let Some(every) = scenario.throttle_every {
-            zone.lock().unwrap().inject(FaultPlan { every, fault: Fault::Throttling, operations: Vec::new() });
+            zone.lock().unwrap().inject(FaultPlan {
+                every,
+                fault: Fault::Throttling,
+                operations: Vec::new(),
+            });
         }
         let account = worlds::account_with_hosts(HOSTS);
         let remaining = scenario
             .tasks
             .iter()
             .map(|(task, fate)| {
-                account.lock().unwrap().task_definitions.insert(task.definition_arn(), task.definition());
-                fate.steps().iter().enumerate().map(|(i, (last, desired))| (last.to_string(), desired.to_string(), i as u64 + 1)).collect()
+                account
+                    .lock()
+                    .unwrap()
+                    .task_definitions
+                    .insert(task.definition_arn(), task.definition());
+                fate.steps()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (last, desired))| {
+                        (last.to_string(), desired.to_string(), i as u64 + 1)
+                    })
+                    .collect()
             })
             .collect();
-        Simulation { rng: StdRng::seed_from_u64(scenario.seed), scenario, remaining, pile: Vec::new(), vanished: None, zone, account }
+        Simulation {
+            rng: StdRng::seed_from_u64(scenario.seed),
+            scenario,
+            remaining,
+            pile: Vec::new(),
+            vanished: None,
+            zone,
+            account,
+        }
     }
 
     /// ECS moves task `index` one step on, and its event joins the pile (sometimes twice).
     fn advance(&mut self, index: usize) {
-        let Some((last, desired, version)) = self.remaining[index].pop_front() else { return };
+        let Some((last, desired, version)) = self.remaining[index].pop_front() else {
+            return;
+        };
         let task = &self.scenario.tasks[index].0;
         worlds::set_task(&self.account, task, &last, &desired, version);
         let event = task.event(&last, &desired, version);
@@ -160,16 +224,34 @@ impl Simulation {
             return;
         }
         self.vanished = Some(host);
-        let state = if self.rng.random_bool(0.5) { Host::Vanished } else { Host::Terminated };
-        self.account.lock().unwrap().hosts.insert(instance_id(host), state);
+        let state = if self.rng.random_bool(0.5) {
+            Host::Vanished
+        } else {
+            Host::Terminated
+        };
+        self.account
+            .lock()
+            .unwrap()
+            .hosts
+            .insert(instance_id(host), state);
         for (index, (task, _)) in self.scenario.tasks.iter().enumerate() {
             if task.host != host {
                 continue;
             }
-            let truth = self.account.lock().unwrap().tasks.get(&task.task_arn()).cloned();
+            let truth = self
+                .account
+                .lock()
+                .unwrap()
+                .tasks
+                .get(&task.task_arn())
+                .cloned();
             let version = truth.as_ref().map_or(0, |t| t.version as u64);
             let already_stopped = truth.is_some_and(|t| t.last_status == "STOPPED");
-            self.remaining[index] = if already_stopped { VecDeque::new() } else { VecDeque::from([("STOPPED".to_owned(), "STOPPED".to_owned(), version + 1)]) };
+            self.remaining[index] = if already_stopped {
+                VecDeque::new()
+            } else {
+                VecDeque::from([("STOPPED".to_owned(), "STOPPED".to_owned(), version + 1)])
+            };
         }
     }
 
@@ -178,7 +260,11 @@ impl Simulation {
         let mut taken = Vec::new();
         for _ in 0..size.min(self.pile.len()) {
             let position = self.rng.random_range(0..self.pile.len());
-            let event = if self.rng.random_bool(0.1) { self.pile[position].clone() } else { self.pile.swap_remove(position) };
+            let event = if self.rng.random_bool(0.1) {
+                self.pile[position].clone()
+            } else {
+                self.pile.swap_remove(position)
+            };
             taken.push(event);
         }
         if taken.is_empty() {
@@ -187,26 +273,55 @@ impl Simulation {
         let naming = publisher.settings.naming.clone();
         let stopping: BTreeSet<String> = {
             let account = self.account.lock().unwrap();
-            self.scenario.tasks.iter().filter(|(t, _)| account.tasks.get(&t.task_arn()).is_some_and(|truth| truth.is_stopping())).map(|(t, _)| t.task_id.clone()).collect()
+            self.scenario
+                .tasks
+                .iter()
+                .filter(|(t, _)| {
+                    account
+                        .tasks
+                        .get(&t.task_arn())
+                        .is_some_and(|truth| truth.is_stopping())
+                })
+                .map(|(t, _)| t.task_id.clone())
+                .collect()
         };
         let batches_before = self.zone.lock().unwrap().accepted_batches().len();
         let report = publisher.process(worlds::inputs(taken.clone())).await;
         INVOCATIONS.fetch_add(1, Ordering::Relaxed);
         EVENTS.fetch_add(taken.len(), Ordering::Relaxed);
         for (outcome, event) in report.events.iter().zip(taken) {
-            let Some(error) = &outcome.error else { continue };
+            let Some(error) = &outcome.error else {
+                continue;
+            };
             FAILED_EVENTS.fetch_add(1, Ordering::Relaxed);
             let host = self.vanished.map(instance_id);
-            prop_assert!(host.as_ref().is_some_and(|id| error.contains(id.as_str())), "only tasks on a vanished host may fail, and the error must name it: {error}");
+            prop_assert!(
+                host.as_ref().is_some_and(|id| error.contains(id.as_str())),
+                "only tasks on a vanished host may fail, and the error must name it: {error}"
+            );
             self.pile.push(event);
         }
         let zone = self.zone.lock().unwrap();
         for batch in &zone.accepted_batches()[batches_before..] {
-            for change in batch.iter().filter(|c| *c.action() == aws_sdk_route53::types::ChangeAction::Create) {
-                let set = ecs_srv::route53::owned_candidate(change.resource_record_set().expect("a set")).expect("ecs-srv writes A and SRV sets");
-                let owner = set.routing.set_identifier().and_then(|id| naming.owned_task_id(&set.name, set.record_type, id));
-                prop_assert!(owner.is_some(), "a CREATE of a set ecs-srv does not own: {set:?}");
-                prop_assert!(!stopping.contains(owner.unwrap_or_default()), "task {owner:?} came back after ECS stopped it: {set:?}");
+            for change in batch
+                .iter()
+                .filter(|c| *c.action() == aws_sdk_route53::types::ChangeAction::Create)
+            {
+                let set =
+                    ecs_srv::route53::owned_candidate(change.resource_record_set().expect("a set"))
+                        .expect("ecs-srv writes A and SRV sets");
+                let owner = set
+                    .routing
+                    .set_identifier()
+                    .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id));
+                prop_assert!(
+                    owner.is_some(),
+                    "a CREATE of a set ecs-srv does not own: {set:?}"
+                );
+                prop_assert!(
+                    !stopping.contains(owner.unwrap_or_default()),
+                    "task {owner:?} came back after ECS stopped it: {set:?}"
+                );
             }
         }
         Ok(())
@@ -243,34 +358,74 @@ async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
         let size = sim.rng.random_range(1..=10);
         sim.deliver(&publisher, size).await?;
     }
-    prop_assert!(sim.pile.is_empty(), "events still fail after every task settled: {:?}", sim.pile.len());
+    prop_assert!(
+        sim.pile.is_empty(),
+        "events still fail after every task settled: {:?}",
+        sim.pile.len()
+    );
 
     let survivors: Vec<&TaskSpec> = {
         let account = sim.account.lock().unwrap();
-        scenario.tasks.iter().map(|(t, _)| t).filter(|t| account.tasks.get(&t.task_arn()).is_some_and(|truth| !truth.is_stopping() && truth.last_status == "RUNNING")).collect()
+        scenario
+            .tasks
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| {
+                account
+                    .tasks
+                    .get(&t.task_arn())
+                    .is_some_and(|truth| !truth.is_stopping() && truth.last_status == "RUNNING")
+            })
+            .collect()
     };
     let (owned, foreign) = worlds::zone_contents(&sim.zone, &publisher);
-    prop_assert_eq!(owned, worlds::expected_records(&publisher, &survivors), "the zone holds exactly the survivors' records");
+    prop_assert_eq!(
+        owned,
+        worlds::expected_records(&publisher, &survivors),
+        "the zone holds exactly the survivors' records"
+    );
     let mut seeded = worlds::foreign_records();
     seeded.sort_by_key(ListKey::of);
     prop_assert_eq!(foreign, seeded, "foreign records survive byte for byte");
     let zone = sim.zone.lock().unwrap();
-    prop_assert!(zone.rejections().is_empty(), "every batch is accepted: {:?}", zone.rejections());
+    prop_assert!(
+        zone.rejections().is_empty(),
+        "every batch is accepted: {:?}",
+        zone.rejections()
+    );
     BATCHES.fetch_add(zone.accepted_batches().len(), Ordering::Relaxed);
-    FAULTS.fetch_add(zone.calls.iter().filter(|c| matches!(c.outcome, Outcome::Faulted(_))).count(), Ordering::Relaxed);
+    FAULTS.fetch_add(
+        zone.calls
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Faulted(_)))
+            .count(),
+        Ordering::Relaxed,
+    );
     CASES.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
 fn case_count() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
 }
 
 #[test]
 fn any_interleaving_converges_without_resurrection_or_collateral_damage() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let mut runner = TestRunner::new(Config { cases: case_count(), failure_persistence: None, ..Config::default() });
-    let result = runner.run(&scenario_strategy(), |scenario| runtime.block_on(run_scenario(scenario)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut runner = TestRunner::new(Config {
+        cases: case_count(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&scenario_strategy(), |scenario| {
+        runtime.block_on(run_scenario(scenario))
+    });
     if let Err(failure) = result {
         panic!("{failure}");
     }

@@ -195,7 +195,9 @@ impl StrictZone {
             return None;
         }
         self.fault_counter += 1;
-        (self.fault_counter % plan.every.max(1) == 0).then_some(plan.fault)
+        self.fault_counter
+            .is_multiple_of(plan.every.max(1))
+            .then_some(plan.fault)
     }
 
     fn log(&mut self, operation: &'static str, changes: Vec<Change>, outcome: Outcome) {

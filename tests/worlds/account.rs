@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::types::{Instance, InstanceState, InstanceStateName, Reservation};
-use aws_sdk_ecs::operation::describe_task_definition::{DescribeTaskDefinitionError, DescribeTaskDefinitionOutput};
+use aws_sdk_ecs::operation::describe_task_definition::{
+    DescribeTaskDefinitionError, DescribeTaskDefinitionOutput,
+};
 use aws_sdk_ecs::types::{ContainerInstance, Failure, Task, TaskDefinition};
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponse, Rule};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -33,7 +35,11 @@ pub struct TaskTruth {
 impl TaskTruth {
     /// A task ECS wants stopped, or that is past RUNNING: it must never be published.
     pub fn is_stopping(&self) -> bool {
-        self.desired_status == "STOPPED" || !matches!(self.last_status.as_str(), "PROVISIONING" | "PENDING" | "ACTIVATING" | "RUNNING")
+        self.desired_status == "STOPPED"
+            || !matches!(
+                self.last_status.as_str(),
+                "PROVISIONING" | "PENDING" | "ACTIVATING" | "RUNNING"
+            )
     }
 }
 
@@ -62,6 +68,11 @@ pub enum Failing {
 pub struct Account {
     /// Task ARN → its state now.
     pub tasks: BTreeMap<String, TaskTruth>,
+    /// Task ARN → what DescribeTasks shows besides the state (containers, bindings,
+    /// ENI); a task without one is described with its state only.
+    pub details: BTreeMap<String, Task>,
+    /// Task ARNs per ListTasks page (ECS: up to 100); small values make reconciles page.
+    pub list_page: usize,
     /// Task definition ARN → the definition.
     pub task_definitions: BTreeMap<String, TaskDefinition>,
     /// Container instance ARN → EC2 instance id.
@@ -84,17 +95,74 @@ impl Account {
         *self.calls.entry(operation).or_default() += 1;
     }
 
-    fn describe_tasks(&mut self, arns: &[String]) -> aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput {
+    fn describe_tasks(
+        &mut self,
+        arns: &[String],
+    ) -> aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput {
         self.count("DescribeTasks");
         let mut output = aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput::builder();
         for arn in arns {
             output = match self.tasks.get(arn) {
-                Some(truth) => output.tasks(
-                    Task::builder()
-                        .task_arn(arn)
-                        .last_status(&truth.last_status)
-                        .desired_status(&truth.desired_status)
-                        .version(truth.version)
+                Some(truth) => {
+                    let mut task = self
+                        .details
+                        .get(arn)
+                        .cloned()
+                        .unwrap_or_else(|| Task::builder().task_arn(arn).build());
+                    task.last_status = Some(truth.last_status.clone());
+                    task.desired_status = Some(truth.desired_status.clone());
+                    task.version = truth.version;
+                    output.tasks(task)
+                }
+                None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
+            };
+        }
+        output.build()
+    }
+
+    /// Tasks ECS wants running (the only `desiredStatus` filter a reconcile uses), a
+    /// page at a time; the token is the offset of the next page.
+    fn list_tasks(
+        &mut self,
+        input: &aws_sdk_ecs::operation::list_tasks::ListTasksInput,
+    ) -> aws_sdk_ecs::operation::list_tasks::ListTasksOutput {
+        self.count("ListTasks");
+        let wanted = input.desired_status().map_or("RUNNING", |s| s.as_str());
+        let arns: Vec<&String> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.desired_status == wanted)
+            .map(|(arn, _)| arn)
+            .collect();
+        let start: usize = input.next_token().and_then(|t| t.parse().ok()).unwrap_or(0);
+        let page = self.list_page.clamp(1, 100);
+        let end = (start + page).min(arns.len());
+        let mut output = aws_sdk_ecs::operation::list_tasks::ListTasksOutput::builder()
+            .set_task_arns(Some(
+                arns[start.min(end)..end]
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect(),
+            ));
+        if end < arns.len() {
+            output = output.next_token(end.to_string());
+        }
+        output.build()
+    }
+
+    fn describe_container_instances(
+        &mut self,
+        arns: &[String],
+    ) -> aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput
+    {
+        self.count("DescribeContainerInstances");
+        let mut output = aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput::builder();
+        for arn in arns {
+            output = match self.container_instances.get(arn) {
+                Some(id) => output.container_instances(
+                    ContainerInstance::builder()
+                        .container_instance_arn(arn)
+                        .ec2_instance_id(id)
                         .build(),
                 ),
                 None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
@@ -103,19 +171,10 @@ impl Account {
         output.build()
     }
 
-    fn describe_container_instances(&mut self, arns: &[String]) -> aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput {
-        self.count("DescribeContainerInstances");
-        let mut output = aws_sdk_ecs::operation::describe_container_instances::DescribeContainerInstancesOutput::builder();
-        for arn in arns {
-            output = match self.container_instances.get(arn) {
-                Some(id) => output.container_instances(ContainerInstance::builder().container_instance_arn(arn).ec2_instance_id(id).build()),
-                None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
-            };
-        }
-        output.build()
-    }
-
-    fn describe_instances(&mut self, input: &aws_sdk_ec2::operation::describe_instances::DescribeInstancesInput) -> aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput {
+    fn describe_instances(
+        &mut self,
+        input: &aws_sdk_ec2::operation::describe_instances::DescribeInstancesInput,
+    ) -> aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput {
         self.count("DescribeInstances");
         let wanted: BTreeSet<&str> = input
             .filters()
@@ -128,12 +187,25 @@ impl Account {
         for id in wanted {
             let state = |name| InstanceState::builder().name(name).build();
             reservation = match self.hosts.get(id) {
-                Some(Host::Running(ip)) => reservation.instances(Instance::builder().instance_id(id).private_ip_address(ip.to_string()).state(state(InstanceStateName::Running)).build()),
-                Some(Host::Terminated) => reservation.instances(Instance::builder().instance_id(id).state(state(InstanceStateName::Terminated)).build()),
+                Some(Host::Running(ip)) => reservation.instances(
+                    Instance::builder()
+                        .instance_id(id)
+                        .private_ip_address(ip.to_string())
+                        .state(state(InstanceStateName::Running))
+                        .build(),
+                ),
+                Some(Host::Terminated) => reservation.instances(
+                    Instance::builder()
+                        .instance_id(id)
+                        .state(state(InstanceStateName::Terminated))
+                        .build(),
+                ),
                 Some(Host::Vanished) | None => reservation,
             };
         }
-        aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder().reservations(reservation.build()).build()
+        aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder()
+            .reservations(reservation.build())
+            .build()
     }
 }
 
@@ -147,7 +219,10 @@ fn json_error(failing: Failing, operation: &str) -> HttpResponse {
         Failing::ServerError => (500, "ServerException"),
     };
     let body = format!(r#"{{"__type":"{kind}","message":"{operation} failed (simulated)"}}"#);
-    HttpResponse::new(StatusCode::try_from(status).expect("valid status"), body.into())
+    HttpResponse::new(
+        StatusCode::try_from(status).expect("valid status"),
+        body.into(),
+    )
 }
 
 fn xml_error(failing: Failing, operation: &str) -> HttpResponse {
@@ -155,8 +230,13 @@ fn xml_error(failing: Failing, operation: &str) -> HttpResponse {
         Failing::Denied => (403, "UnauthorizedOperation"),
         Failing::ServerError => (500, "InternalError"),
     };
-    let body = format!(r#"<?xml version="1.0"?><Response><Errors><Error><Code>{code}</Code><Message>{operation} failed (simulated)</Message></Error></Errors><RequestID>world</RequestID></Response>"#);
-    HttpResponse::new(StatusCode::try_from(status).expect("valid status"), body.into())
+    let body = format!(
+        r#"<?xml version="1.0"?><Response><Errors><Error><Code>{code}</Code><Message>{operation} failed (simulated)</Message></Error></Errors><RequestID>world</RequestID></Response>"#
+    );
+    HttpResponse::new(
+        StatusCode::try_from(status).expect("valid status"),
+        body.into(),
+    )
 }
 
 /// A rule that answers an error for `$operation` while the account says it fails.
@@ -175,7 +255,11 @@ macro_rules! failing_rule {
             })
             .sequence()
             .http_response(move || {
-                let failing = lock(&answer).failing.get($name).copied().unwrap_or(Failing::ServerError);
+                let failing = lock(&answer)
+                    .failing
+                    .get($name)
+                    .copied()
+                    .unwrap_or(Failing::ServerError);
                 $render(failing, $name)
             })
             .repeatedly()
@@ -185,24 +269,66 @@ macro_rules! failing_rule {
 
 /// The rules of the ECS client: faults first, then the account's answers.
 pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
-    let (tasks, definitions, instances) = (Arc::clone(account), Arc::clone(account), Arc::clone(account));
+    let (tasks, definitions, instances, listing) = (
+        Arc::clone(account),
+        Arc::clone(account),
+        Arc::clone(account),
+        Arc::clone(account),
+    );
     vec![
-        failing_rule!(aws_sdk_ecs::Client::describe_tasks, account, "DescribeTasks", json_error),
-        failing_rule!(aws_sdk_ecs::Client::describe_task_definition, account, "DescribeTaskDefinition", json_error),
-        failing_rule!(aws_sdk_ecs::Client::describe_container_instances, account, "DescribeContainerInstances", json_error),
-        mock!(aws_sdk_ecs::Client::describe_tasks).then_compute_output(move |input| lock(&tasks).describe_tasks(input.tasks())),
+        failing_rule!(
+            aws_sdk_ecs::Client::describe_tasks,
+            account,
+            "DescribeTasks",
+            json_error
+        ),
+        failing_rule!(
+            aws_sdk_ecs::Client::describe_task_definition,
+            account,
+            "DescribeTaskDefinition",
+            json_error
+        ),
+        failing_rule!(
+            aws_sdk_ecs::Client::describe_container_instances,
+            account,
+            "DescribeContainerInstances",
+            json_error
+        ),
+        mock!(aws_sdk_ecs::Client::describe_tasks)
+            .then_compute_output(move |input| lock(&tasks).describe_tasks(input.tasks())),
         mock!(aws_sdk_ecs::Client::describe_task_definition).then_compute_response(move |input| {
             let mut world = lock(&definitions);
             world.count("DescribeTaskDefinition");
             let arn = input.task_definition().unwrap_or_default();
             match world.task_definitions.get(arn) {
-                Some(definition) => MockResponse::Output(DescribeTaskDefinitionOutput::builder().task_definition(definition.clone()).build()),
+                Some(definition) => MockResponse::Output(
+                    DescribeTaskDefinitionOutput::builder()
+                        .task_definition(definition.clone())
+                        .build(),
+                ),
                 None => MockResponse::Error(DescribeTaskDefinitionError::ClientException(
-                    aws_sdk_ecs::types::error::ClientException::builder().message(format!("Unable to describe task definition {arn}.")).build(),
+                    aws_sdk_ecs::types::error::ClientException::builder()
+                        .message(format!("Unable to describe task definition {arn}."))
+                        .build(),
                 )),
             }
         }),
-        mock!(aws_sdk_ecs::Client::describe_container_instances).then_compute_output(move |input| lock(&instances).describe_container_instances(input.container_instances())),
+        mock!(aws_sdk_ecs::Client::describe_container_instances).then_compute_output(
+            move |input| lock(&instances).describe_container_instances(input.container_instances()),
+        ),
+        failing_rule!(
+            aws_sdk_ecs::Client::list_tasks,
+            account,
+            "ListTasks",
+            json_error
+        ),
+        mock!(aws_sdk_ecs::Client::list_tasks)
+            .then_compute_output(move |input| lock(&listing).list_tasks(input)),
+        mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
+            aws_sdk_ecs::operation::list_clusters::ListClustersOutput::builder()
+                .cluster_arns(crate::worlds::tasks::CLUSTER_ARN)
+                .build()
+        }),
     ]
 }
 
@@ -210,8 +336,14 @@ pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
 pub fn ec2_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
     let hosts = Arc::clone(account);
     vec![
-        failing_rule!(aws_sdk_ec2::Client::describe_instances, account, "DescribeInstances", xml_error),
-        mock!(aws_sdk_ec2::Client::describe_instances).then_compute_output(move |input| lock(&hosts).describe_instances(input)),
+        failing_rule!(
+            aws_sdk_ec2::Client::describe_instances,
+            account,
+            "DescribeInstances",
+            xml_error
+        ),
+        mock!(aws_sdk_ec2::Client::describe_instances)
+            .then_compute_output(move |input| lock(&hosts).describe_instances(input)),
     ]
 }
 
@@ -231,6 +363,12 @@ pub fn ecs_client(account: &Arc<Mutex<Account>>) -> aws_sdk_ecs::Client {
 
 /// The real EC2 client, answered by `account`.
 pub fn ec2_client(account: &Arc<Mutex<Account>>) -> aws_sdk_ec2::Client {
+    ec2_client_with(account, Vec::new())
+}
+
+/// The real EC2 client with `first` consulted before the account's own rules, for a
+/// test that must hook into one call.
+pub fn ec2_client_with(account: &Arc<Mutex<Account>>, first: Vec<Rule>) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -238,7 +376,12 @@ pub fn ec2_client(account: &Arc<Mutex<Account>>) -> aws_sdk_ec2::Client {
             .credentials_provider(test_credentials())
             .http_client(create_mock_http_client())
             .retry_config(quick_retries())
-            .interceptor(interceptor(&ec2_rules(account)))
+            .interceptor(interceptor(
+                &first
+                    .into_iter()
+                    .chain(ec2_rules(account))
+                    .collect::<Vec<_>>(),
+            ))
             .build(),
     )
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod account;
+pub mod mutate;
 pub mod tasks;
 
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,7 @@ use ecs_srv::records::RecordSet;
 use serde_json::Value;
 
 use crate::support::strict_zone::{route53_client, StrictZone};
-use account::{ecs_client, ec2_client, Account, Host, TaskTruth};
+use account::{ec2_client, ecs_client, Account, Host, TaskTruth};
 use tasks::{container_instance_arn, host_address, instance_id, TaskSpec};
 
 /// The hosted zone's id.
@@ -41,9 +42,17 @@ pub fn config() -> PublisherConfig {
 
 /// The defaults plus `flags`, such as `["--srv-sets", "on"]`.
 pub fn config_with(flags: &[&str]) -> PublisherConfig {
-    let mut argv = vec!["ecs-srv", "--hosted-zone-id", ZONE_ID, "--route53-write-rate", "100"];
+    let mut argv = vec![
+        "ecs-srv",
+        "--hosted-zone-id",
+        ZONE_ID,
+        "--route53-write-rate",
+        "100",
+    ];
     argv.extend_from_slice(flags);
-    ConfigArgs::try_parse_from(argv).expect("the flags parse").config
+    ConfigArgs::try_parse_from(argv)
+        .expect("the flags parse")
+        .config
 }
 
 /// A zone with nothing in it.
@@ -53,18 +62,34 @@ pub fn empty_zone() -> Arc<Mutex<StrictZone>> {
 
 /// An account with `hosts` running container instances and nothing else.
 pub fn account_with_hosts(hosts: usize) -> Arc<Mutex<Account>> {
-    let mut account = Account::default();
+    let mut account = Account {
+        list_page: 3,
+        ..Account::default()
+    };
     for index in 0..hosts {
-        account.container_instances.insert(container_instance_arn(index), instance_id(index));
-        account.hosts.insert(instance_id(index), Host::Running(host_address(index)));
+        account
+            .container_instances
+            .insert(container_instance_arn(index), instance_id(index));
+        account
+            .hosts
+            .insert(instance_id(index), Host::Running(host_address(index)));
     }
     account.shared()
 }
 
 /// Registers a task's definition and sets what ECS says of it.
-pub fn set_task(account: &Arc<Mutex<Account>>, task: &TaskSpec, last_status: &str, desired_status: &str, version: u64) {
+pub fn set_task(
+    account: &Arc<Mutex<Account>>,
+    task: &TaskSpec,
+    last_status: &str,
+    desired_status: &str,
+    version: u64,
+) {
     let mut world = account.lock().unwrap();
-    world.task_definitions.insert(task.definition_arn(), task.definition());
+    world
+        .task_definitions
+        .insert(task.definition_arn(), task.definition());
+    world.details.insert(task.task_arn(), task.described());
     world.tasks.insert(
         task.task_arn(),
         TaskTruth {
@@ -82,16 +107,28 @@ pub fn clients(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> 
     let ecs = ecs_client(account);
     let ec2 = ec2_client(account);
     AwsClients {
-        ecs: aws_sdk_ecs::Client::from_conf(ecs.config().to_builder().interceptor(calls.clone()).build()),
-        ec2: aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().interceptor(calls.clone()).build()),
-        route53: aws_sdk_route53::Client::from_conf(route53.config().to_builder().interceptor(calls.clone()).build()),
+        ecs: aws_sdk_ecs::Client::from_conf(
+            ecs.config().to_builder().interceptor(calls.clone()).build(),
+        ),
+        ec2: aws_sdk_ec2::Client::from_conf(
+            ec2.config().to_builder().interceptor(calls.clone()).build(),
+        ),
+        route53: aws_sdk_route53::Client::from_conf(
+            route53
+                .config()
+                .to_builder()
+                .interceptor(calls.clone())
+                .build(),
+        ),
         calls,
     }
 }
 
 /// A cold publisher (empty caches) over the zone and the account.
 pub async fn publisher(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> Publisher {
-    Publisher::new(config(), clients(zone, account)).await.expect("GetHostedZone answers")
+    Publisher::new(config(), clients(zone, account))
+        .await
+        .expect("GetHostedZone answers")
 }
 
 /// Events as the handler would hand them over, each parsed.
@@ -108,13 +145,21 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
 
 /// The zone split the way the publisher sees it: sets it owns (as the crate's
 /// `RecordSet`, sorted) and everything else (exactly as stored).
-pub fn zone_contents(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
+pub fn zone_contents(
+    zone: &Arc<Mutex<StrictZone>>,
+    publisher: &Publisher,
+) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
     let naming = &publisher.settings.naming;
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
-        let ours = ecs_srv::route53::owned_candidate(&set)
-            .filter(|candidate| candidate.routing.set_identifier().and_then(|id| naming.owned_task_id(&candidate.name, candidate.record_type, id)).is_some());
+        let ours = ecs_srv::route53::owned_candidate(&set).filter(|candidate| {
+            candidate
+                .routing
+                .set_identifier()
+                .and_then(|id| naming.owned_task_id(&candidate.name, candidate.record_type, id))
+                .is_some()
+        });
         match ours {
             Some(candidate) => owned.push(candidate),
             None => foreign.push(set),
@@ -128,28 +173,101 @@ pub fn zone_contents(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> (V
 pub fn expected_records(publisher: &Publisher, running: &[&TaskSpec]) -> Vec<RecordSet> {
     let mut sets: Vec<RecordSet> = running
         .iter()
-        .flat_map(|task| ecs_srv::plan::desired_records(&task.running_task(), &publisher.settings).expect("names fit"))
+        .flat_map(|task| {
+            ecs_srv::plan::desired_records(&task.running_task(), &publisher.settings)
+                .expect("names fit")
+        })
         .collect();
     sets.sort();
     sets
 }
 
 /// A record set of any shape, for seeding foreign records.
-pub fn record_set(name: &str, kind: RrType, ttl: i64, values: &[&str]) -> aws_sdk_route53::types::builders::ResourceRecordSetBuilder {
-    let records = values.iter().map(|v| ResourceRecord::builder().value(*v).build().expect("a value")).collect();
-    ResourceRecordSet::builder().name(name).r#type(kind).ttl(ttl).set_resource_records(Some(records))
+pub fn record_set(
+    name: &str,
+    kind: RrType,
+    ttl: i64,
+    values: &[&str],
+) -> aws_sdk_route53::types::builders::ResourceRecordSetBuilder {
+    let records = values
+        .iter()
+        .map(|v| {
+            ResourceRecord::builder()
+                .value(*v)
+                .build()
+                .expect("a value")
+        })
+        .collect();
+    ResourceRecordSet::builder()
+        .name(name)
+        .r#type(kind)
+        .ttl(ttl)
+        .set_resource_records(Some(records))
 }
 
 /// Records other people keep in the zone: a TXT at the apex, a simple A, a weighted A on
 /// a service name ecs-srv also writes, an SRV elsewhere, and a set whose SetIdentifier
 /// imitates ecs-srv's but does not match its name.
 pub fn foreign_records() -> Vec<ResourceRecordSet> {
-    let built = |b: aws_sdk_route53::types::builders::ResourceRecordSetBuilder| b.build().expect("a complete set");
+    let built = |b: aws_sdk_route53::types::builders::ResourceRecordSetBuilder| {
+        b.build().expect("a complete set")
+    };
     vec![
-        built(record_set(APEX, RrType::Txt, 300, &["\"v=spf1 -all\"", "\"owner=<platform & team>\""])),
-        built(record_set(&format!("db.{APEX}"), RrType::A, 60, &["10.9.0.5"])),
-        built(record_set(&format!("web.{APEX}"), RrType::A, 30, &["10.9.0.6"]).set_identifier("manual-canary").weight(3)),
-        built(record_set(&format!("_ldap._tcp.corp.{APEX}"), RrType::Srv, 600, &["0 5 389 ldap.corp.example."])),
-        built(record_set(&format!("api.{APEX}"), RrType::A, 10, &["10.9.0.7"]).set_identifier("ecs-srv:feedface:svc:00000000").weight(1)),
+        built(record_set(
+            APEX,
+            RrType::Txt,
+            300,
+            &["\"v=spf1 -all\"", "\"owner=<platform & team>\""],
+        )),
+        built(record_set(
+            &format!("db.{APEX}"),
+            RrType::A,
+            60,
+            &["10.9.0.5"],
+        )),
+        built(
+            record_set(&format!("web.{APEX}"), RrType::A, 30, &["10.9.0.6"])
+                .set_identifier("manual-canary")
+                .weight(3),
+        ),
+        built(record_set(
+            &format!("_ldap._tcp.corp.{APEX}"),
+            RrType::Srv,
+            600,
+            &["0 5 389 ldap.corp.example."],
+        )),
+        built(
+            record_set(&format!("api.{APEX}"), RrType::A, 10, &["10.9.0.7"])
+                .set_identifier("ecs-srv:feedface:svc:00000000")
+                .weight(1),
+        ),
     ]
+}
+
+/// Sets the tasks RUNNING (version 2) in ECS and returns their events.
+pub fn running_events(
+    account: &Arc<Mutex<Account>>,
+    tasks: &[&TaskSpec],
+) -> Vec<serde_json::Value> {
+    tasks
+        .iter()
+        .map(|task| {
+            set_task(account, task, "RUNNING", "RUNNING", 2);
+            task.event("RUNNING", "RUNNING", 2)
+        })
+        .collect()
+}
+
+/// Sets the tasks STOPPED (version 3) in ECS and returns their events.
+pub fn stopped_events(
+    account: &Arc<Mutex<Account>>,
+    tasks: &[&TaskSpec],
+) -> Vec<serde_json::Value> {
+    tasks
+        .iter()
+        .map(|task| {
+            set_task(account, task, "STOPPED", "STOPPED", 3);
+            task.event("STOPPED", "STOPPED", 3)
+        })
+        .collect()
 }

@@ -7,7 +7,9 @@
 
 use std::net::Ipv4Addr;
 
-use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, PortMapping, TaskDefinition, TransportProtocol};
+use aws_sdk_ecs::types::{
+    ContainerDefinition, NetworkMode, PortMapping, TaskDefinition, TransportProtocol,
+};
 use ecs_srv::naming::{dns_label, Transport};
 use ecs_srv::resolve::{Endpoint, RunningTask};
 use serde_json::{json, Value};
@@ -83,7 +85,11 @@ impl TaskSpec {
 
     /// Its own task definition revision.
     pub fn definition_arn(&self) -> String {
-        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{}-{}:1", self.service, &self.task_id[..8])
+        format!(
+            "arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{}-{}:1",
+            self.service,
+            &self.task_id[..8]
+        )
     }
 
     /// The task definition ECS would describe.
@@ -98,11 +104,16 @@ impl TaskSpec {
                 Mode::Awsvpc => NetworkMode::Awsvpc,
             });
         for container in &self.containers {
-            let mut mapping = PortMapping::builder().container_port(i32::from(container.container_port)).protocol(TransportProtocol::Tcp);
+            let mut mapping = PortMapping::builder()
+                .container_port(i32::from(container.container_port))
+                .protocol(TransportProtocol::Tcp);
             if self.mode == Mode::Host {
                 mapping = mapping.host_port(i32::from(container.container_port));
             }
-            let mut built = ContainerDefinition::builder().name(&container.name).image("nginx").port_mappings(mapping.build());
+            let mut built = ContainerDefinition::builder()
+                .name(&container.name)
+                .image("nginx")
+                .port_mappings(mapping.build());
             if let Some(weight) = container.weight {
                 built = built.docker_labels("ecs-srv.weight", weight.to_string());
             }
@@ -131,10 +142,12 @@ impl TaskSpec {
             })
             .collect();
         let attachments = match self.mode {
-            Mode::Awsvpc => json!([{ "id": "eni-attachment", "type": "eni", "status": "ATTACHED", "details": [
+            Mode::Awsvpc => {
+                json!([{ "id": "eni-attachment", "type": "eni", "status": "ATTACHED", "details": [
                 { "name": "networkInterfaceId", "value": "eni-0123456789abcdef0" },
                 { "name": "privateIPv4Address", "value": self.eni_address.to_string() }
-            ] }]),
+            ] }])
+            }
             _ => json!([]),
         };
         json!({
@@ -188,5 +201,83 @@ impl TaskSpec {
             address,
             endpoints,
         }
+    }
+}
+
+/// A one-container task with plain values: task `index` of `service` on host `host`.
+pub fn simple_task(index: usize, mode: Mode, service: &str, host: usize) -> TaskSpec {
+    TaskSpec {
+        task_id: format!("{index:08x}{:024x}", 0xc0ffee_u64),
+        service: service.to_owned(),
+        mode,
+        host,
+        eni_address: Ipv4Addr::new(10, 2, (index / 250) as u8, (index % 250) as u8 + 1),
+        containers: vec![ContainerSpec {
+            name: "app".to_owned(),
+            container_port: 8080,
+            host_port: 32768 + index as u16,
+            weight: None,
+        }],
+    }
+}
+
+impl TaskSpec {
+    /// The task as DescribeTasks shows it (statuses are set by the account), which is
+    /// all a reconcile knows of it.
+    pub fn described(&self) -> aws_sdk_ecs::types::Task {
+        use aws_sdk_ecs::types::{
+            Attachment, Container, KeyValuePair, LaunchType, NetworkBinding, NetworkInterface,
+        };
+        let mut task = aws_sdk_ecs::types::Task::builder()
+            .task_arn(self.task_arn())
+            .cluster_arn(CLUSTER_ARN)
+            .task_definition_arn(self.definition_arn())
+            .container_instance_arn(container_instance_arn(self.host))
+            .group(format!("service:{}", self.service))
+            .launch_type(LaunchType::Ec2);
+        for c in &self.containers {
+            let mut container = Container::builder().name(&c.name).task_arn(self.task_arn());
+            container = match self.mode {
+                Mode::Bridge => container.network_bindings(
+                    NetworkBinding::builder()
+                        .bind_ip("0.0.0.0")
+                        .container_port(i32::from(c.container_port))
+                        .host_port(i32::from(c.host_port))
+                        .protocol(TransportProtocol::Tcp)
+                        .build(),
+                ),
+                Mode::Host => container.network_bindings(
+                    NetworkBinding::builder()
+                        .bind_ip("0.0.0.0")
+                        .container_port(i32::from(c.container_port))
+                        .host_port(i32::from(c.container_port))
+                        .protocol(TransportProtocol::Tcp)
+                        .build(),
+                ),
+                Mode::Awsvpc => container.network_interfaces(
+                    NetworkInterface::builder()
+                        .attachment_id("eni-attachment")
+                        .private_ipv4_address(self.eni_address.to_string())
+                        .build(),
+                ),
+            };
+            task = task.containers(container.build());
+        }
+        if self.mode == Mode::Awsvpc {
+            task = task.attachments(
+                Attachment::builder()
+                    .id("eni-attachment")
+                    .r#type("ElasticNetworkInterface")
+                    .status("ATTACHED")
+                    .details(
+                        KeyValuePair::builder()
+                            .name("privateIPv4Address")
+                            .value(self.eni_address.to_string())
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        task.build()
     }
 }

@@ -1,0 +1,403 @@
+//! Fuzzing of event parsing and planning on the stable toolchain, driven by proptest.
+//!
+//! Inputs: arbitrary bytes, and the sample events under random mutation (fields deleted,
+//! values replaced by other types, dots, stars, homographs, control characters, huge
+//! strings, deep nesting), planned against random task definitions (docker labels with
+//! hostile values, any network mode) in zones with short and very long apexes.
+//!
+//! What must hold for every input:
+//! - nothing panics;
+//! - every refusal says what it refused ("event…"/"input…") in a bounded message;
+//! - an event that parses plans only names strictly inside the zone, each a valid DNS
+//!   name (labels of 1-63 of `a-z 0-9 - _`, at most 253 characters), SetIdentifiers of at
+//!   most 128 characters that mark the set as the task's own, and batches the strict
+//!   Route 53 model accepts, both to publish and to withdraw.
+//!
+//! `PROPTEST_CASES` sets the cases per target (default 256 for `make test`); each
+//! target prints its executions.
+
+mod support;
+mod worlds;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ecs_srv::batch::{pack_batches, BatchLimits, TaskChanges};
+use ecs_srv::config::RoutingPolicy;
+use ecs_srv::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
+use ecs_srv::naming::{Transport, ZoneNaming};
+use ecs_srv::plan::{desired_records, task_changes, RecordSettings, TaskIntent};
+use ecs_srv::records::Change;
+use ecs_srv::resolve::{
+    resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use support::strict_zone::StrictZone;
+use worlds::mutate;
+
+/// What one target got through, for its closing line.
+#[derive(Default)]
+struct Tally {
+    parsed: AtomicUsize,
+    planned: AtomicUsize,
+    record_sets: AtomicUsize,
+}
+
+impl Tally {
+    fn add(counter: &AtomicUsize, n: usize) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+fn run<S: Strategy>(
+    name: &str,
+    strategy: S,
+    test: impl Fn(S::Value, &Tally) -> Result<(), TestCaseError>,
+) {
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let tally = Tally::default();
+    let started = std::time::Instant::now();
+    if let Err(failure) = runner.run(&strategy, |input| test(input, &tally)) {
+        panic!("{name}: {failure}");
+    }
+    eprintln!(
+        "fuzz {name}: {} executions in {:.1?}, {} parsed, {} planned, {} record sets checked, no crash",
+        cases(),
+        started.elapsed(),
+        tally.parsed.load(Ordering::Relaxed),
+        tally.planned.load(Ordering::Relaxed),
+        tally.record_sets.load(Ordering::Relaxed)
+    );
+}
+
+fn samples() -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("events/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            serde_json::from_slice(&std::fs::read(p).expect("readable")).expect("samples are JSON")
+        })
+        .collect()
+}
+
+/// A refusal names what it refused and stays short, however large the input.
+fn check_refusal(error: &EventError) -> Result<(), TestCaseError> {
+    let message = error.to_string();
+    prop_assert!(
+        message.contains("event") || message.contains("input"),
+        "a refusal that names nothing: {message}"
+    );
+    prop_assert!(
+        message.chars().count() <= 1_500,
+        "an unbounded message ({} chars): {}",
+        message.len(),
+        message.chars().take(200).collect::<String>()
+    );
+    Ok(())
+}
+
+/// Docker labels an operator (or an attacker with a task definition) could set.
+fn labels(rng: &mut StdRng, ports: &[u16]) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let mut keys = vec![
+        "ecs-srv.service".to_owned(),
+        "ecs-srv.port".to_owned(),
+        "ecs-srv.weight".to_owned(),
+        "ecs-srv.enable".to_owned(),
+    ];
+    keys.extend(ports.iter().map(|p| format!("ecs-srv.port.{p}")));
+    for key in keys {
+        if rng.random_bool(0.3) {
+            let value = if key == "ecs-srv.weight" && rng.random_bool(0.5) {
+                rng.random_range(0..300).to_string()
+            } else {
+                mutate::string(rng)
+            };
+            labels.insert(key, value);
+        }
+    }
+    labels
+}
+
+/// A task definition for the event's containers (plus, sometimes, a stranger).
+fn definition(event: &TaskEvent, rng: &mut StdRng) -> TaskDefinitionFacts {
+    let modes = [
+        NetworkMode::Bridge,
+        NetworkMode::Host,
+        NetworkMode::Awsvpc,
+        NetworkMode::None,
+    ];
+    let mut names: Vec<String> = event
+        .detail
+        .containers
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if rng.random_bool(0.2) {
+        names.push(mutate::ecs_name(rng, 255));
+    }
+    let containers = names
+        .into_iter()
+        .map(|name| {
+            let mut ports: Vec<u16> = event
+                .detail
+                .containers
+                .iter()
+                .filter(|c| c.name == name)
+                .flat_map(|c| c.network_bindings.iter().filter_map(|b| b.container_port))
+                .collect();
+            for _ in 0..rng.random_range(0..3) {
+                ports.push(rng.random());
+            }
+            let port_mappings = ports
+                .iter()
+                .map(|port| PortMapping {
+                    container_port: Some(*port),
+                    host_port: rng.random_bool(0.3).then(|| rng.random()),
+                    transport: if rng.random_bool(0.2) {
+                        Transport::Udp
+                    } else {
+                        Transport::Tcp
+                    },
+                    container_port_range: rng.random_bool(0.05).then(|| "8000-8010".to_owned()),
+                })
+                .collect();
+            ContainerDefinitionFacts {
+                labels: labels(rng, &ports),
+                name,
+                port_mappings,
+            }
+        })
+        .collect();
+    TaskDefinitionFacts {
+        arn: event.detail.task_definition_arn.clone(),
+        family: mutate::ecs_name(rng, 255),
+        network_mode: modes[rng.random_range(0..modes.len())],
+        containers,
+    }
+}
+
+fn zone_naming(rng: &mut StdRng) -> ZoneNaming {
+    let long = format!(
+        "{}.{}.{}.internal.",
+        "z".repeat(63),
+        "y".repeat(63),
+        "x".repeat(63)
+    );
+    let apexes = [
+        "svc.internal.".to_owned(),
+        "ecs.prod.eu.example.com.".to_owned(),
+        long,
+    ];
+    let owners = ["ecs-srv", "blue", "abcdefghijklmnopqrstuvwxyz012345"];
+    ZoneNaming::new(
+        &apexes[rng.random_range(0..apexes.len())],
+        owners[rng.random_range(0..owners.len())],
+    )
+}
+
+/// Plans a parsed event and checks every name, SetIdentifier and batch.
+fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), TestCaseError> {
+    let naming = zone_naming(rng);
+    let apex = naming.apex().to_owned();
+    let policy = if rng.random_bool(0.5) {
+        RoutingPolicy::Weighted
+    } else {
+        RoutingPolicy::Multivalue
+    };
+    let settings = RecordSettings {
+        naming,
+        policy,
+        ttl: 10,
+    };
+    let definition = definition(event, rng);
+    let resolution = match resolve_running_task(
+        &event.detail,
+        &definition,
+        Some(Ipv4Addr::new(10, 0, 0, 1)),
+        rng.random(),
+    ) {
+        Ok(resolution) => resolution,
+        Err(err) => {
+            prop_assert!(
+                err.to_string().contains(event.detail.task_id()),
+                "a resolve error that does not name the task: {err}"
+            );
+            return Ok(());
+        }
+    };
+    let sets = match desired_records(&resolution.task, &settings) {
+        Ok(sets) => sets,
+        Err(err) => {
+            prop_assert!(err.to_string().contains("characters long"), "{err}");
+            return Ok(());
+        }
+    };
+    Tally::add(&tally.planned, 1);
+    Tally::add(&tally.record_sets, sets.len());
+    for set in &sets {
+        let name = &set.name;
+        prop_assert!(
+            name.ends_with(&format!(".{apex}")),
+            "{name} is not strictly inside {apex}"
+        );
+        prop_assert!(name.len() - 1 <= 253, "{name} is longer than 253");
+        let own = &name[..name.len() - apex.len() - 1];
+        for label in own.split('.') {
+            prop_assert!(
+                !label.is_empty() && label.len() <= 63,
+                "label {label:?} of {name}"
+            );
+            prop_assert!(
+                label.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'_'),
+                "label {label:?} of {name}"
+            );
+        }
+        let id = set.routing.set_identifier().unwrap_or_default();
+        prop_assert!(!id.is_empty() && id.len() <= 128, "SetIdentifier {id:?}");
+        prop_assert_eq!(
+            settings.naming.owned_task_id(name, set.record_type, id),
+            Some(event.detail.task_id()),
+            "the mark round-trips"
+        );
+    }
+    let mut zone = StrictZone::new("ZFUZZ", &apex);
+    let publish = task_changes(&[], &TaskIntent::Publish(sets.clone()));
+    apply(&mut zone, event, publish)?;
+    apply(&mut zone, event, task_changes(&sets, &TaskIntent::Withdraw))?;
+    prop_assert!(
+        zone.record_sets().is_empty(),
+        "a withdrawal leaves nothing behind"
+    );
+    Ok(())
+}
+
+fn apply(
+    zone: &mut StrictZone,
+    event: &TaskEvent,
+    changes: Vec<Change>,
+) -> Result<(), TestCaseError> {
+    let task = TaskChanges {
+        task_id: event.detail.task_id().to_owned(),
+        changes,
+    };
+    let batches = match pack_batches(std::slice::from_ref(&task), BatchLimits::ROUTE53) {
+        Ok(batches) => batches,
+        Err(err) => {
+            prop_assert!(err.to_string().contains(&task.task_id), "{err}");
+            return Ok(());
+        }
+    };
+    for batch in batches {
+        let sdk: Vec<_> = batch
+            .changes
+            .iter()
+            .map(|c| ecs_srv::route53::to_sdk_change(c).expect("an SDK change"))
+            .collect();
+        if let Err(rejection) = zone.apply(&sdk) {
+            return Err(TestCaseError::fail(format!(
+                "Route 53 would refuse the plan: {rejection:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn arbitrary_bytes_are_refused_cleanly() {
+    run(
+        "bytes",
+        proptest::collection::vec(any::<u8>(), 0..512),
+        |bytes, tally| {
+            match parse_task_event(&bytes) {
+                Ok(_) => Tally::add(&tally.parsed, 1),
+                Err(err) => return check_refusal(&err),
+            };
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn arbitrary_json_shapes_are_refused_cleanly() {
+    run("json", any::<u64>(), |seed, _| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let payload = mutate::value(&mut rng);
+        let text = payload.to_string();
+        if let Err(err) = parse_task_event(text.as_bytes()) {
+            check_refusal(&err)?;
+        }
+        if let Ok(invocation) = ecs_srv::handler::read_payload(payload, "fuzz") {
+            for input in invocation.inputs {
+                if let Err(err) = &input.parsed {
+                    check_refusal(err)?;
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn mutated_sample_events_parse_or_are_refused_and_always_plan_inside_the_zone() {
+    let samples = samples();
+    run(
+        "mutated",
+        (0..samples.len(), any::<u64>()),
+        |(index, seed), tally| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut event = samples[index].clone();
+            if rng.random_bool(0.9) {
+                mutate::mutate(&mut event, &mut rng);
+            }
+            let text = event.to_string();
+            let as_bytes = parse_task_event(text.as_bytes());
+            let parsed = parse_task_event_value(event);
+            // Deep nesting is refused by the JSON reader before a Value exists, so only the
+            // bytes path can see it; otherwise both paths must agree.
+            if !matches!(as_bytes, Err(EventError::TooDeeplyNested { .. })) {
+                prop_assert_eq!(
+                    as_bytes.is_ok(),
+                    parsed.is_ok(),
+                    "bytes and value paths agree on {}",
+                    text.chars().take(400).collect::<String>()
+                );
+            }
+            if let Err(err) = &as_bytes {
+                check_refusal(err)?;
+            }
+            match parsed {
+                Err(err) => check_refusal(&err),
+                Ok(parsed) => {
+                    Tally::add(&tally.parsed, 1);
+                    check_plan(&parsed, &mut rng, tally)
+                }
+            }
+        },
+    );
+}
