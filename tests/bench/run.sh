@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench: srv-proxy beside its peers, and ecs-srv against moto, in one run on 127.0.0.1.
+# Writes BENCHMARKS.md at the repository root. Every tool runs under `timeout`; every process the
+# scripts start is stopped when they exit (see tests/bench/procs.py), and this script stops its
+# own process group on any exit.
+#
+# Knobs for quick trials (the defaults are what BENCHMARKS.md is written with):
+#   BENCH_ROUNDS (3), BENCH_SECONDS (4), BENCH_CONNECTIONS (10000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+started=$(date +%s)
+
+work=$(mktemp -d)
+cleanup() {
+  status=$?
+  trap - EXIT INT TERM
+  # Children of this script (the bench drivers) clean up after themselves; this is the backstop.
+  pkill -TERM -P $$ 2>/dev/null || true
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+for tool in haproxy socat iperf3 wrk nginx dnsmasq; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run \`make bench\`, which installs it" >&2; exit 1; }
+done
+python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is missing; run with the venv on PATH (make bench does)" >&2; exit 1; }
+
+# A proxied connection costs the proxy two descriptors: take all the hard limit allows.
+ulimit -n "$(ulimit -Hn)"
+
+target_dir=${CARGO_TARGET_DIR:-target}
+echo "bench: building srv-proxy (--profile proxy) and ecs-srv (dev, as make test builds it)" >&2
+timeout 1200 cargo build --quiet -p srv-proxy --profile proxy
+# The same command as `make test`, so the dev build it left is reused as is (building the
+# package alone would unify features differently and rebuild the AWS SDK).
+timeout 1800 cargo build --quiet --workspace --all-targets
+proxy_bin="$target_dir/proxy/srv-proxy"
+publisher_bin="$target_dir/debug/ecs-srv"
+
+timeout 900 python3 tests/bench/proxy_bench.py --srv-proxy "$proxy_bin" --out "$work/proxy.json" \
+  --rounds "${BENCH_ROUNDS:-3}" --seconds "${BENCH_SECONDS:-4}" --connections "${BENCH_CONNECTIONS:-10000}"
+timeout 600 python3 tests/bench/publisher_bench.py --ecs-srv "$publisher_bin" --out "$work/publisher.json"
+# The 1,000-task SQS burst: the same test `make test` runs with 100 tasks, at the default
+# write rate, printing its figures as one `BURST {json}` line.
+echo "bench: 1,000-task SQS burst against moto" >&2
+BURST_TASKS=1000 BURST_WRITE_RATE=4 timeout 600 cargo test --quiet --test sqs_burst a_burst -- --nocapture 2>&1 \
+  | sed -n 's/^BURST //p' > "$work/burst.json"
+test -s "$work/burst.json" || { echo "bench: the burst printed no figures" >&2; exit 1; }
+
+timeout 60 python3 tests/bench/report.py --proxy "$work/proxy.json" --publisher "$work/publisher.json" \
+  --burst "$work/burst.json" \
+  --binary-bytes "$(stat -c %s "$proxy_bin")" --seconds-total "$(( $(date +%s) - started ))" \
+  --out BENCHMARKS.md
+echo "bench: wrote BENCHMARKS.md in $(( $(date +%s) - started )) s" >&2
