@@ -132,8 +132,7 @@ impl Publisher {
         } else {
             let all_names = srv_sets::weighted_names_in(snapshot.owned.values().flatten());
             let mut outcome = writer.apply(&intents, snapshot).await;
-            self.withdraw_stopped_meanwhile(&listed, &mut outcome)
-                .await;
+            self.withdraw_stopped_meanwhile(&listed, &mut outcome).await;
             if self.config.srv_sets {
                 // A reconcile repairs every set, not just those its own changes touched.
                 writer.swap_srv_sets(&all_names, &mut outcome).await;

@@ -41,7 +41,13 @@ impl ZoneCache {
     }
 
     /// Keeps `snapshot`, read at `read_at`, with `applied` changes folded in.
-    pub fn keep(&self, read_at: Instant, snapshot: &ZoneSnapshot, naming: &ZoneNaming, applied: &[Change]) {
+    pub fn keep(
+        &self,
+        read_at: Instant,
+        snapshot: &ZoneSnapshot,
+        naming: &ZoneNaming,
+        applied: &[Change],
+    ) {
         if self.max_age.is_zero() {
             return;
         }
