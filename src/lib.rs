@@ -26,5 +26,6 @@ pub mod report;
 pub mod resolve;
 pub mod route53;
 pub mod srv_sets;
+pub mod task_definition;
 pub mod write;
 pub mod zone_cache;

@@ -11,6 +11,9 @@ use std::net::Ipv4Addr;
 
 use crate::event::{NetworkBinding, TaskStateChange, TransportProtocol};
 use crate::naming::{dns_label, srv_port_label, Transport};
+pub use crate::task_definition::{
+    ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
+};
 
 /// Docker label that renames the service label `S` of a container's records.
 pub const LABEL_SERVICE: &str = "ecs-srv.service";
@@ -22,58 +25,6 @@ pub const LABEL_PORT_PREFIX: &str = "ecs-srv.port.";
 pub const LABEL_WEIGHT: &str = "ecs-srv.weight";
 /// Docker label that opts a container out when set to `false`, `0`, `no` or `off`.
 pub const LABEL_ENABLE: &str = "ecs-srv.enable";
-
-/// The task definition's network mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NetworkMode {
-    /// Docker bridge: host ports, often dynamic.
-    Bridge,
-    /// The host's network stack: host port equals container port.
-    Host,
-    /// A task ENI of its own (EC2 awsvpc and every Fargate task).
-    Awsvpc,
-    /// No networking: nothing to publish.
-    None,
-}
-
-/// What ecs-srv needs from a task definition. A revision never changes, so this is
-/// cached for the life of the process.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskDefinitionFacts {
-    /// The task definition ARN, family and revision included.
-    pub arn: String,
-    /// The family, the service label of last resort.
-    pub family: String,
-    /// How the task's containers reach the network.
-    pub network_mode: NetworkMode,
-    /// Container definitions in their declared order.
-    pub containers: Vec<ContainerDefinitionFacts>,
-}
-
-/// One container definition's labels and port mappings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContainerDefinitionFacts {
-    /// The container name, as events name it too.
-    pub name: String,
-    /// Docker labels.
-    pub labels: BTreeMap<String, String>,
-    /// Declared port mappings.
-    pub port_mappings: Vec<PortMapping>,
-}
-
-/// One declared port mapping.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PortMapping {
-    /// The container port; absent when a range is declared instead.
-    pub container_port: Option<u16>,
-    /// The fixed host port, if any (0 or absent means dynamic in bridge mode).
-    pub host_port: Option<u16>,
-    /// tcp or udp.
-    pub transport: Transport,
-    /// A declared container port range, which ecs-srv does not publish.
-    pub container_port_range: Option<String>,
-}
 
 /// One SRV-worthy endpoint of a running task.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
