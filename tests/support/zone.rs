@@ -1,12 +1,30 @@
 //! Reading a test zone back, as plain tuples that compare with `==`.
 
+use std::collections::BTreeSet;
+
+use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 use ecs_srv::aws::AwsClients;
 
-/// Every record set of a zone, as `(name, type, set identifier, values)`, sorted.
-pub async fn zone_records(
-    clients: &AwsClients,
-    zone_id: &str,
-) -> Vec<(String, String, Option<String>, Vec<String>)> {
+/// A listed record set: `(name, type, SetIdentifier, sorted values)`.
+pub type ListedRecord = (String, String, Option<String>, Vec<String>);
+
+fn listed(set: &ResourceRecordSet) -> ListedRecord {
+    let mut values: Vec<String> = set
+        .resource_records()
+        .iter()
+        .map(|r| r.value().to_owned())
+        .collect();
+    values.sort();
+    (
+        set.name().to_owned(),
+        set.r#type().as_str().to_owned(),
+        set.set_identifier().map(str::to_owned),
+        values,
+    )
+}
+
+/// Every record set of a zone that fits in one page, sorted.
+pub async fn zone_records(clients: &AwsClients, zone_id: &str) -> Vec<ListedRecord> {
     let page = clients
         .route53
         .list_resource_record_sets()
@@ -18,36 +36,16 @@ pub async fn zone_records(
         !page.is_truncated(),
         "test zones stay within one page (moto cannot page weighted sets)"
     );
-    let mut records: Vec<_> = page
-        .resource_record_sets()
-        .iter()
-        .map(|set| {
-            let mut values: Vec<String> = set
-                .resource_records()
-                .iter()
-                .map(|r| r.value().to_owned())
-                .collect();
-            values.sort();
-            (
-                set.name().to_owned(),
-                set.r#type().as_str().to_owned(),
-                set.set_identifier().map(str::to_owned),
-                values,
-            )
-        })
-        .collect();
+    let mut records: Vec<ListedRecord> = page.resource_record_sets().iter().map(listed).collect();
     records.sort();
     records
 }
 
 /// Every record set of a zone over all pages, deduplicated (moto restarts a page at the
 /// start of a name it cannot resume inside, so sets can repeat across pages).
-pub async fn zone_records_paged(
-    clients: &AwsClients,
-    zone_id: &str,
-) -> Vec<(String, String, Option<String>, Vec<String>)> {
-    let mut records = std::collections::BTreeSet::new();
-    let mut start: Option<(String, aws_sdk_route53::types::RrType)> = None;
+pub async fn zone_records_paged(clients: &AwsClients, zone_id: &str) -> Vec<ListedRecord> {
+    let mut records = BTreeSet::new();
+    let mut start: Option<(String, RrType)> = None;
     for _ in 0..100 {
         let mut request = clients
             .route53
@@ -59,20 +57,7 @@ pub async fn zone_records_paged(
                 .start_record_type(kind.clone());
         }
         let page = request.send().await.expect("ListResourceRecordSets");
-        for set in page.resource_record_sets() {
-            let mut values: Vec<String> = set
-                .resource_records()
-                .iter()
-                .map(|r| r.value().to_owned())
-                .collect();
-            values.sort();
-            records.insert((
-                set.name().to_owned(),
-                set.r#type().as_str().to_owned(),
-                set.set_identifier().map(str::to_owned),
-                values,
-            ));
-        }
+        records.extend(page.resource_record_sets().iter().map(listed));
         match (
             page.is_truncated(),
             page.next_record_name(),
