@@ -110,12 +110,13 @@ for srv-proxy (see `proxy/README.md`) and was within noise of its 64 KiB copy lo
 on 2 cores that the load generator, the backend, the proxy and anything else on the machine share
 (compare direct's own p99 with its p50). At 64 connections the proxy's CPU time is taken
 from wrk and nginx, so queueing sets p99. No peer meets +50 µs here.""",
-    "new connections/s": """**New connections/s.** Per connection srv-proxy spawns a task, looks up four
-labelled metric series (each lookup builds a `String` label and takes a lock), sets `TCP_NODELAY` on
-both sockets and reads the cached SRV answer under an async lock. `perf` (cpu-clock; hardware
+    "new connections/s": """**New connections/s.** Per connection srv-proxy spawns a task, sets
+`TCP_NODELAY` on both sockets, reads the cached SRV answer under an async lock and picks a target;
+its metric series are resolved once per route, not per connection. `perf` (cpu-clock; hardware
 counters are not available in this VM) shows the time mostly in the kernel (task switches and
-wakeups), then in these per-connection steps. The next step is to resolve each route's metric
-handles once, at start, instead of per connection.""",
+wakeups for the extra connection to the backend), which HAProxy pays too; what remains is tokio's
+task spawn and the second connect on a 2-core machine shared with wrk and nginx. Closing the last
+gap would mean pre-connecting to targets, which changes what a connection means to a backend.""",
     "idle RSS": """**Idle RSS.** Most of it is the tokio runtime (two worker threads and their
 stacks), hickory's resolver and glibc's per-thread arenas.""",
 }
