@@ -201,7 +201,12 @@ async fn ten_thousand_connections_are_held_and_released_without_leaks() {
              held {rss_held} KiB, after release {rss_after} KiB"
         );
         assert_eq!(fds_after, fds_idle, "no descriptor leaks after release");
-        assert!(rss_after <= rss_held, "memory is given back after release");
+        // Releasing must not grow memory past the peak (closing sockets allocates a little,
+        // and glibc keeps what it frees); a leak shows in the second cycle below.
+        assert!(
+            rss_after <= rss_held + 1024,
+            "releasing connections grew memory: held {rss_held} KiB, after release {rss_after} KiB"
+        );
         cycles.push(rss_held);
     }
     // glibc keeps part of the freed heap in its arenas, so RSS does not drop all the way to idle;
