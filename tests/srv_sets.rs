@@ -7,7 +7,6 @@ mod support;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::event::parse_task_event_value;
@@ -101,41 +100,15 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let srv_name = format!("_web._tcp.web.{}", mock_aws::ZONE);
     let survivor = format!("1 1 31001 survivor.web.{}", mock_aws::ZONE);
     let leaving = format!("1 1 31000 {task_id}.web.{}", mock_aws::ZONE);
-    let leaving_set = mock_aws::weighted(
-        &srv_name,
-        RrType::Srv,
-        &naming.set_identifier(&task_id, RecordRole::ServicePort, &srv_name),
-        1,
-        10,
-        &leaving,
-    );
-    let survivor_set = mock_aws::weighted(
-        &srv_name,
-        RrType::Srv,
-        &naming.set_identifier("survivor", RecordRole::ServicePort, &srv_name),
-        1,
-        10,
-        &survivor,
-    );
-    let someone_elses = format!("1 1 31002 newcomer.web.{}", mock_aws::ZONE);
-    let newcomer_set = mock_aws::weighted(
-        &srv_name,
-        RrType::Srv,
-        &naming.set_identifier("newcomer", RecordRole::ServicePort, &srv_name),
-        1,
-        10,
-        &someone_elses,
-    );
-    let page = |sets: Vec<ResourceRecordSet>| {
-        move || {
-            ListResourceRecordSetsOutput::builder()
-                .set_resource_record_sets(Some(sets.clone()))
-                .is_truncated(false)
-                .max_items(300)
-                .build()
-                .unwrap()
-        }
+    let port_set = |task: &str, value: &str| {
+        let identifier = naming.set_identifier(task, RecordRole::ServicePort, &srv_name);
+        mock_aws::weighted(&srv_name, RrType::Srv, &identifier, 1, 10, value)
     };
+    let leaving_set = port_set(&task_id, &leaving);
+    let survivor_set = port_set("survivor", &survivor);
+    let someone_elses = format!("1 1 31002 newcomer.web.{}", mock_aws::ZONE);
+    let newcomer_set = port_set("newcomer", &someone_elses);
+    let page = |sets: Vec<ResourceRecordSet>| move || mock_aws::listing_page(&sets);
     // 1: the invocation's read; 2: the set read before the swap; 3: the re-read after the
     // conflict, where another writer has meanwhile added a task and rewritten the set.
     let listing = mock!(aws_sdk_route53::Client::list_resource_record_sets)

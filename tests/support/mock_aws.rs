@@ -115,15 +115,20 @@ pub fn hosted_zone_rule() -> Rule {
     })
 }
 
+/// One complete (untruncated) listing page holding `sets`.
+pub fn listing_page(sets: &[ResourceRecordSet]) -> ListResourceRecordSetsOutput {
+    ListResourceRecordSetsOutput::builder()
+        .set_resource_record_sets(Some(sets.to_vec()))
+        .is_truncated(false)
+        .max_items(300)
+        .build()
+        .unwrap()
+}
+
+/// A listing that always answers with `sets`.
 pub fn listing_rule(sets: Vec<ResourceRecordSet>) -> Rule {
-    mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
-        ListResourceRecordSetsOutput::builder()
-            .set_resource_record_sets(Some(sets.clone()))
-            .is_truncated(false)
-            .max_items(300)
-            .build()
-            .unwrap()
-    })
+    mock!(aws_sdk_route53::Client::list_resource_record_sets)
+        .then_output(move || listing_page(&sets))
 }
 
 pub fn change_accepted() -> ChangeResourceRecordSetsOutput {
