@@ -160,26 +160,24 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let last = sent.last().unwrap().change_batch().unwrap().changes();
     assert_eq!(last.len(), 2);
     assert_eq!(*last[0].action(), ChangeAction::Delete);
-    let deleted: Vec<&str> = last[0]
-        .resource_record_set()
-        .unwrap()
-        .resource_records()
-        .iter()
-        .map(|r| r.value())
-        .collect();
+    let values_of = |change: &aws_sdk_route53::types::Change| -> Vec<String> {
+        let set = change.resource_record_set().unwrap();
+        let mut values: Vec<String> = set
+            .resource_records()
+            .iter()
+            .map(|r| r.value().to_owned())
+            .collect();
+        values.sort();
+        values
+    };
+    let deleted = values_of(&last[0]);
     assert_eq!(
         deleted.len(),
         3,
         "the DELETE carries the set as re-read, not as first seen"
     );
     assert_eq!(*last[1].action(), ChangeAction::Create);
-    let mut created: Vec<&str> = last[1]
-        .resource_record_set()
-        .unwrap()
-        .resource_records()
-        .iter()
-        .map(|r| r.value())
-        .collect();
-    created.sort();
-    assert_eq!(created, vec![survivor.as_str(), someone_elses.as_str()]);
+    let mut expected = vec![survivor, someone_elses];
+    expected.sort();
+    assert_eq!(values_of(&last[1]), expected);
 }

@@ -249,13 +249,7 @@ pub fn running_events(
     account: &Arc<Mutex<Account>>,
     tasks: &[&TaskSpec],
 ) -> Vec<serde_json::Value> {
-    tasks
-        .iter()
-        .map(|task| {
-            set_task(account, task, "RUNNING", "RUNNING", 2);
-            task.event("RUNNING", "RUNNING", 2)
-        })
-        .collect()
+    events_at(account, tasks, "RUNNING", 2)
 }
 
 /// Sets the tasks STOPPED (version 3) in ECS and returns their events.
@@ -263,11 +257,22 @@ pub fn stopped_events(
     account: &Arc<Mutex<Account>>,
     tasks: &[&TaskSpec],
 ) -> Vec<serde_json::Value> {
+    events_at(account, tasks, "STOPPED", 3)
+}
+
+/// Sets the tasks to `status` (last and desired) at `version` in ECS and returns their
+/// events.
+fn events_at(
+    account: &Arc<Mutex<Account>>,
+    tasks: &[&TaskSpec],
+    status: &str,
+    version: u64,
+) -> Vec<serde_json::Value> {
     tasks
         .iter()
         .map(|task| {
-            set_task(account, task, "STOPPED", "STOPPED", 3);
-            task.event("STOPPED", "STOPPED", 3)
+            set_task(account, task, status, status, version);
+            task.event(status, status, version)
         })
         .collect()
 }
