@@ -1,7 +1,7 @@
 //! Packs the changes of many tasks into as few Route 53 ChangeBatches as the limits allow.
 //!
-//! Route 53 takes about five requests per second per account, so one batch per
-//! invocation is the goal. A task's changes stay in one batch whenever they fit, so that
+//! Route 53 takes about ten requests per second per account, for every caller together,
+//! so one batch per invocation is the goal. A task's changes stay in one batch whenever they fit, so that
 //! a task is either fully updated or not at all; only a task too large for any batch is
 //! split, and then a DELETE and the CREATE that replaces it still travel together.
 
@@ -10,7 +10,9 @@ use crate::records::Change;
 /// The limits of one ChangeBatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchLimits {
-    /// Changes per batch (Route 53: 100).
+    /// Changes per batch. Route 53 has no cap of its own on changes any more (the 100 of
+    /// the 2012 API guide is gone); every change holds at least one value, so the value
+    /// limit bounds them anyway.
     pub changes: usize,
     /// ResourceRecord values per batch (Route 53: 1,000).
     pub values: usize,
@@ -21,7 +23,7 @@ pub struct BatchLimits {
 impl BatchLimits {
     /// Route 53's published limits.
     pub const ROUTE53: BatchLimits = BatchLimits {
-        changes: 100,
+        changes: 1_000,
         values: 1_000,
         value_chars: 32_000,
     };
@@ -89,12 +91,19 @@ pub struct OversizedChange {
     pub record: String,
 }
 
-/// Packs tasks into batches, in order, each within `limits`.
-pub fn pack_batches(
-    tasks: &[TaskChanges],
-    limits: BatchLimits,
-) -> Result<Vec<ChangeBatch>, OversizedChange> {
-    let mut batches: Vec<ChangeBatch> = Vec::new();
+/// Batches ready to send, and the tasks that cannot be sent at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Packed {
+    /// The batches, in task order.
+    pub batches: Vec<ChangeBatch>,
+    /// Tasks with a change too large for any batch; nothing of them is in `batches`.
+    pub oversized: Vec<OversizedChange>,
+}
+
+/// Packs tasks into batches, in order, each within `limits`. A task with a change that
+/// fits no batch is left out whole and reported, so it never blocks the others.
+pub fn pack_batches(tasks: &[TaskChanges], limits: BatchLimits) -> Packed {
+    let mut packed = Packed::default();
     let mut current = ChangeBatch::default();
     let mut used = Usage::default();
     for task in tasks.iter().filter(|t| !t.changes.is_empty()) {
@@ -104,17 +113,18 @@ pub fn pack_batches(
         } else {
             replacement_units(&task.changes)
         };
+        if let Some(unit) = units.iter().find(|unit| !Usage::of(unit).fits(limits)) {
+            let set = unit[0].record_set();
+            packed.oversized.push(OversizedChange {
+                task_id: task.task_id.clone(),
+                record: format!("{} {}", set.name, set.record_type),
+            });
+            continue;
+        }
         for unit in units {
             let need = Usage::of(unit);
-            if !need.fits(limits) {
-                let set = unit[0].record_set();
-                return Err(OversizedChange {
-                    task_id: task.task_id.clone(),
-                    record: format!("{} {}", set.name, set.record_type),
-                });
-            }
             if !used.plus(need).fits(limits) {
-                batches.push(std::mem::take(&mut current));
+                packed.batches.push(std::mem::take(&mut current));
                 used = Usage::default();
             }
             if current.task_ids.last() != Some(&task.task_id) {
@@ -125,9 +135,9 @@ pub fn pack_batches(
         }
     }
     if !current.changes.is_empty() {
-        batches.push(current);
+        packed.batches.push(current);
     }
-    Ok(batches)
+    packed
 }
 
 /// Splits a task's changes into the smallest pieces that may go separately: a DELETE

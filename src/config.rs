@@ -32,9 +32,10 @@ pub struct PublisherConfig {
     #[arg(long, env = "ROUTING_POLICY", value_enum, default_value = "weighted")]
     pub routing_policy: RoutingPolicy,
 
-    /// Clusters to publish, by name or ARN, comma separated. Empty means every cluster.
-    #[arg(long, env = "CLUSTERS", value_delimiter = ',', value_parser = parse_cluster)]
-    pub clusters: Vec<String>,
+    /// Clusters to publish, by name or ARN, comma separated. Empty (or unset) means every
+    /// cluster: the SAM template passes an empty string when no cluster is named.
+    #[arg(long, env = "CLUSTERS", default_value = "", value_parser = parse_cluster_list)]
+    pub clusters: ClusterList,
 
     /// Weight of a task that has no `ecs-srv.weight` docker label (0 to 255).
     #[arg(long, env = "DEFAULT_WEIGHT", default_value = "1", value_parser = parse_default_weight)]
@@ -45,9 +46,10 @@ pub struct PublisherConfig {
     #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch)]
     pub srv_sets: bool,
 
-    /// Route 53 change requests per second at most, for this function. The account's
-    /// quota is about 5 per second for all callers together.
-    #[arg(long, env = "ROUTE53_WRITE_RATE", default_value = "4", value_parser = parse_write_rate)]
+    /// Route 53 requests (reads and writes) per second at most, for this function. The
+    /// account allows about 10 per second for all callers together; the default leaves
+    /// half of it to everyone else.
+    #[arg(long, env = "ROUTE53_WRITE_RATE", default_value = "5", value_parser = parse_write_rate)]
     pub route53_write_rate: f64,
 
     /// Seconds a warm function may reuse its last view of the zone instead of reading it
@@ -73,6 +75,40 @@ impl PublisherConfig {
             .iter()
             .any(|wanted| wanted == cluster_arn || wanted == name)
     }
+}
+
+/// The clusters named in `CLUSTERS`, in order. An empty list means "none named", which
+/// publishes every cluster: CloudFormation cannot leave a variable out by a parameter's
+/// default, so an empty string is what a default deployment passes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterList(Vec<String>);
+
+impl ClusterList {
+    /// Whether no cluster was named.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The named clusters, names or ARNs as given.
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter()
+    }
+
+    /// The named clusters as a list.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.0.clone()
+    }
+}
+
+/// A comma-separated list; blanks around and between commas are ignored, so `""`, `" "`
+/// and `"a,,b"` all mean what they plainly say.
+fn parse_cluster_list(raw: &str) -> Result<ClusterList, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| parse_cluster(item).map_err(|_| format!("CLUSTERS must list cluster names or cluster ARNs separated by commas, got {raw:?} (the entry {item:?} is neither)")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(ClusterList)
 }
 
 /// Route 53 zone ids are upper-case letters and digits, optionally behind `/hostedzone/`.
@@ -205,7 +241,7 @@ mod tests {
         assert_eq!(config.default_weight, 1);
         assert_eq!(config.record_owner, "ecs-srv");
         assert!(!config.srv_sets);
-        assert_eq!(config.route53_write_rate, 4.0);
+        assert_eq!(config.route53_write_rate, 5.0);
     }
 
     #[test]

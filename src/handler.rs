@@ -10,8 +10,12 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 
+use tracing::error;
+
 use crate::event::{parse_task_event, parse_task_event_value, EventError};
-use crate::publish::{EventInput, Publisher};
+use crate::publish::EventInput;
+use crate::publisher::Publisher;
+use crate::reconcile::ReconcileReport;
 use crate::report::InvocationReport;
 
 /// How the events of an invocation arrived, which decides how failures are reported.
@@ -54,7 +58,7 @@ impl From<PayloadError> for Diagnostic {
     }
 }
 
-/// The direct invocation's event failed; Lambda should retry it.
+/// The direct invocation's event failed in a way a retry may fix; Lambda should retry it.
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {total} events failed: {first}")]
 pub struct EventsFailed {
@@ -138,16 +142,30 @@ pub fn is_scheduled_event(payload: &Value) -> bool {
         && payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
 }
 
-/// What a finished invocation answers to Lambda.
+/// What a finished invocation answers to Lambda. Only retryable failures go back to the
+/// trigger; a permanent one is logged here, once, at error level, and let go, so that it
+/// is not redelivered for days and parked in a dead-letter queue beside real outages.
 pub fn lambda_response(
     delivery: Delivery,
     report: &InvocationReport,
 ) -> Result<Value, EventsFailed> {
+    for failure in report.permanent_failures() {
+        error!(
+            source = %failure.source,
+            event = failure.event_id.as_deref().unwrap_or("-"),
+            task = failure.task_id.as_deref().unwrap_or("-"),
+            error = failure.error.as_deref().unwrap_or_default(),
+            "event failed permanently; it will not be retried"
+        );
+    }
+    for problem in &report.whole_set_errors {
+        error!(error = %problem, "whole SRV set not brought in line");
+    }
     match delivery {
         Delivery::Sqs => {
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = report
-                .failed_sources()
+                .retryable_sources()
                 .into_iter()
                 .map(|id| {
                     let mut failure = BatchItemFailure::default();
@@ -157,10 +175,11 @@ pub fn lambda_response(
                 .collect();
             Ok(serde_json::to_value(response).unwrap_or(Value::Null))
         }
-        Delivery::Direct if report.has_failures() => {
+        Delivery::Direct if !report.retryable_sources().is_empty() => {
             let failed: Vec<&String> = report
                 .events
                 .iter()
+                .filter(|e| e.retryable)
                 .filter_map(|e| e.error.as_ref())
                 .collect();
             Err(EventsFailed {
@@ -181,9 +200,39 @@ pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<
             error_type: "ReconcileError".to_owned(),
             error_message: err.to_string(),
         })?;
-        return Ok(serde_json::to_value(report).unwrap_or(Value::Null));
+        return reconcile_response(report);
     }
     let invocation = read_payload(event.payload, &event.context.request_id)?;
     let report = publisher.process(invocation.inputs).await;
     Ok(lambda_response(invocation.delivery, &report)?)
+}
+
+/// A scheduled reconcile that left anything out of line fails its invocation, so that the
+/// function's error alarm fires; the report is in the log either way.
+fn reconcile_response(report: ReconcileReport) -> Result<Value, Diagnostic> {
+    let value = serde_json::to_value(&report).unwrap_or(Value::Null);
+    if report.failures.is_empty() && report.whole_set_errors.is_empty() {
+        return Ok(value);
+    }
+    for (task, reason) in &report.failures {
+        error!(task = %task, error = %reason, "reconcile could not bring this task in line");
+    }
+    for problem in &report.whole_set_errors {
+        error!(error = %problem, "reconcile could not bring a whole SRV set in line");
+    }
+    Err(Diagnostic {
+        error_type: "ReconcileIncomplete".to_owned(),
+        error_message: format!(
+            "reconcile left {} task(s) and {} whole SRV set problem(s) out of line; first: {}",
+            report.failures.len(),
+            report.whole_set_errors.len(),
+            report
+                .failures
+                .iter()
+                .map(|(task, reason)| format!("{task}: {reason}"))
+                .chain(report.whole_set_errors.iter().cloned())
+                .next()
+                .unwrap_or_default()
+        ),
+    })
 }

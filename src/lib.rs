@@ -1,31 +1,61 @@
 //! ecs-srv keeps Route 53 SRV and A records in step with running ECS tasks.
 //!
-//! The crate is a pure planner behind a thin AWS edge. [`event`] parses task state
-//! changes, [`resolve`] turns a running task into endpoints, [`plan`] turns endpoints into
-//! record sets and exact changes, and [`batch`] packs the changes within Route 53's
-//! limits. The edge ([`ecs`], [`route53`]) does the look-ups and writes, and [`publish`]
-//! runs one invocation from events to applied changes.
+//! The crate is a pure core behind a thin AWS edge. The modules, by layer:
+//!
+//! - **Input**: [`event`] parses and validates task state changes; [`described`] reads
+//!   DescribeTasks' view through the same parser; [`config`] reads the settings.
+//! - **Core** (pure, no I/O): [`resolve`] turns a running task into endpoints;
+//!   [`desired`] turns endpoints into the record sets a task should have; [`zone`] holds
+//!   the snapshot of the zone and the one ownership rule; [`plan`] compares intents with
+//!   the snapshot and yields exact changes, checked by [`ledger`] against Route 53's
+//!   per-name rules; [`srv_sets`] derives the whole SRV sets; [`batch`] packs changes
+//!   within a ChangeBatch's limits; [`naming`] and [`records`] are the vocabulary.
+//! - **Edge**: [`aws`] builds the clients and counts calls; [`ecs`] does the ECS and EC2
+//!   look-ups and listings; [`route53`] reads listings and sends batches; [`pacing`]
+//!   spaces requests out; [`zone_cache`] keeps a single writer's view warm.
+//! - **Paths**: [`publisher`] holds the long-lived state; [`resolver`] turns confirmed
+//!   tasks into intents; [`write`] applies a plan; [`recheck`] withdraws what stopped
+//!   while it was written; [`publish`] is the event path and [`reconcile`] the scheduled
+//!   repair; [`error`] types a task's failure and says whether a retry can help.
+//! - **Entry points**: [`handler`] (the Lambda), [`replay`] (events from files), and
+//!   [`report`], what each of them answers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod aws;
-pub mod batch;
+// Input
 pub mod config;
 pub mod described;
-pub mod ecs;
 pub mod event;
-pub mod handler;
+
+// Core
+pub mod batch;
+pub mod desired;
+pub mod ledger;
 pub mod naming;
-pub mod pacing;
 pub mod plan;
-pub mod publish;
-pub mod reconcile;
 pub mod records;
-pub mod replay;
-pub mod report;
 pub mod resolve;
-pub mod route53;
 pub mod srv_sets;
 pub mod task_definition;
-pub mod write;
+pub mod zone;
+
+// Edge
+pub mod aws;
+pub mod ecs;
+pub mod pacing;
+pub mod route53;
 pub mod zone_cache;
+
+// Paths
+pub mod error;
+pub mod publish;
+pub mod publisher;
+pub mod recheck;
+pub mod reconcile;
+pub mod resolver;
+pub mod write;
+
+// Entry points
+pub mod handler;
+pub mod replay;
+pub mod report;

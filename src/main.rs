@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ecs_srv::aws::AwsClients;
 use ecs_srv::config::PublisherConfig;
 use ecs_srv::handler::{handle, read_payload};
-use ecs_srv::publish::Publisher;
+use ecs_srv::publisher::Publisher;
 use ecs_srv::replay::{payload_from_text, ReplaySummary};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -122,11 +122,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reconcile { dry_run } => {
             let report = publisher.reconcile(dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if report.failures.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(
+                if report.failures.is_empty() && report.whole_set_errors.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
     }
 }

@@ -159,6 +159,53 @@ impl ZoneNaming {
         ))
     }
 
+    /// `_P._tcp.S.Z` → `_P._tcp._all.S.Z`: the whole SRV set beside a weighted SRV name.
+    ///
+    /// It is a sibling, not the same name, because Route 53 cannot mix simple and weighted
+    /// sets on one name; and no label from [`dns_label`] holds `_`, so the `_all` label
+    /// never collides with a service, task or port label.
+    pub fn whole_set_name(&self, weighted_srv_name: &str) -> Option<String> {
+        let (port, transport, rest) = srv_owner_parts(weighted_srv_name)?;
+        (rest.ends_with(self.apex.as_str()) && !rest.starts_with(WHOLE_SET_LABEL))
+            .then(|| format!("{port}.{transport}.{WHOLE_SET_LABEL}.{rest}"))
+    }
+
+    /// `_P._tcp._all.S.Z` → `_P._tcp.S.Z`: the routed name a whole set follows.
+    pub fn routed_srv_name(&self, whole_set_name: &str) -> Option<String> {
+        let (port, transport, rest) = srv_owner_parts(whole_set_name)?;
+        let service_and_zone = rest.strip_prefix(WHOLE_SET_LABEL)?.strip_prefix('.')?;
+        service_and_zone
+            .ends_with(self.apex.as_str())
+            .then(|| format!("{port}.{transport}.{service_and_zone}"))
+    }
+
+    /// Whether a simple SRV set at `name` with these values has the shape of a whole set
+    /// ecs-srv keeps: the name is `_P._tcp._all.S.Z` in this zone and every value aims at a
+    /// task name `T.S.Z.` of the same service. Anything else there is somebody else's.
+    pub fn is_whole_set(&self, name: &str, values: &[String]) -> bool {
+        let Some((_, _, rest)) = srv_owner_parts(name) else {
+            return false;
+        };
+        let Some(service_and_zone) = rest
+            .strip_prefix(WHOLE_SET_LABEL)
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            return false;
+        };
+        let in_zone = service_and_zone.len() > self.apex.len()
+            && service_and_zone.ends_with(self.apex.as_str());
+        in_zone
+            && values.iter().all(|value| {
+                value
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|target| target.split_once('.'))
+                    .is_some_and(|(task, rest)| {
+                        !task.is_empty() && !task.starts_with('_') && rest == service_and_zone
+                    })
+            })
+    }
+
     fn checked(&self, name: String) -> Result<String, NameTooLong> {
         let len = name.len() - 1;
         if len > MAX_NAME_LEN {
@@ -205,6 +252,18 @@ impl ZoneNaming {
             && self.set_identifier(task_id, role, name) == set_identifier;
         matches.then_some(task_id)
     }
+}
+
+/// The label that marks a whole SRV set's name, `_P._tcp._all.S.Z`.
+pub const WHOLE_SET_LABEL: &str = "_all";
+
+/// `_P`, `_tcp` or `_udp`, and the rest of an SRV owner name; `None` for other names.
+fn srv_owner_parts(name: &str) -> Option<(&str, &str, &str)> {
+    let mut labels = name.splitn(3, '.');
+    let (port, transport, rest) = (labels.next()?, labels.next()?, labels.next()?);
+    let is_srv_owner =
+        port.len() > 1 && port.starts_with('_') && matches!(transport, "_tcp" | "_udp");
+    is_srv_owner.then_some((port, transport, rest))
 }
 
 /// Which of a task's records a set is. Its tag sits in the SetIdentifier for the humans

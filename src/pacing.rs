@@ -1,6 +1,6 @@
-//! Keeps this function's Route 53 writes under a rate, so that a burst of events does
-//! not spend the account's shared quota (about five requests per second) and turn into
-//! `Throttling` for everyone.
+//! Keeps this function's Route 53 requests, reads and writes alike, under a rate, so that
+//! a burst of events does not spend the account's shared budget (about ten requests per
+//! second for every caller together) and turn into `Throttling` for everyone.
 //!
 //! A token bucket (governor's GCRA) with a burst of one: writes are spaced at least
 //! `1/rate` apart, with a little jitter so that concurrent functions do not line up.
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use governor::{Jitter, Quota, RateLimiter};
 
-/// Spaces out Route 53 change requests.
+/// Spaces out Route 53 requests.
 #[derive(Debug)]
 pub struct WritePacer {
     limiter: governor::DefaultDirectRateLimiter,
@@ -29,7 +29,7 @@ impl WritePacer {
         }
     }
 
-    /// Waits until the next write may go.
+    /// Waits until the next request may go.
     pub async fn ready(&self) {
         self.limiter
             .until_ready_with_jitter(Jitter::up_to(Duration::from_millis(20)))

@@ -1,5 +1,7 @@
-//! The heart of ecs-srv, and pure: running tasks in, record sets out; record sets wanted
-//! against record sets held, exact changes out.
+//! The heart of ecs-srv, and pure: what each task should hold against what the zone
+//! holds, exact changes out. The event path, the reconcile and its dry run all call
+//! [`plan_changes`] on a [`ZoneSnapshot`]; they differ only in where the intents come from
+//! and whether the changes are sent.
 //!
 //! Changes are exact by construction. A set that must change is deleted with the content
 //! the zone holds and created anew in the same batch, so a concurrent writer makes the
@@ -8,180 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::RoutingPolicy;
-use crate::naming::{NameTooLong, RecordRole, ZoneNaming};
-use crate::records::{Change, ForeignPolicy, ForeignRecord, RecordSet, RecordType, Routing};
-use crate::resolve::RunningTask;
-
-/// Route 53 allows at most this many weighted record sets per name and type.
-pub const MAX_WEIGHTED_SETS_PER_NAME: usize = 100;
-
-/// Record-writing settings shared by every task.
-#[derive(Clone, Debug)]
-pub struct RecordSettings {
-    /// Names and SetIdentifiers.
-    pub naming: ZoneNaming,
-    /// Weighted or multivalue for the service names.
-    pub policy: RoutingPolicy,
-    /// TTL of every set.
-    pub ttl: u32,
-}
-
-impl RecordSettings {
-    fn routing(&self, task_id: &str, role: RecordRole, name: &str, weight: u8) -> Routing {
-        let set_identifier = self.naming.set_identifier(task_id, role, name);
-        match self.policy {
-            RoutingPolicy::Weighted => Routing::Weighted {
-                set_identifier,
-                weight,
-            },
-            RoutingPolicy::Multivalue => Routing::Multivalue { set_identifier },
-        }
-    }
-}
-
-/// The record sets a running task should have, sorted.
-///
-/// Per service label `S`: `S.Z` A (weight: the highest of the task's containers in `S`)
-/// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight> <port> T.S.Z.`. The per-task
-/// name is a routed set of one, not a simple record: the SetIdentifier is what marks
-/// every record ecs-srv owns, and a set of one answers exactly like a simple record.
-pub fn desired_records(
-    task: &RunningTask,
-    settings: &RecordSettings,
-) -> Result<Vec<RecordSet>, NameTooLong> {
-    let naming = &settings.naming;
-    let task_label = crate::naming::dns_label(&task.task_id);
-    let address = task.address.to_string();
-    let mut service_weights: BTreeMap<&str, u8> = BTreeMap::new();
-    for endpoint in &task.endpoints {
-        let weight = service_weights.entry(&endpoint.service_label).or_insert(0);
-        *weight = (*weight).max(endpoint.weight);
-    }
-    let mut sets = Vec::new();
-    for (service, weight) in &service_weights {
-        let service_name = naming.service_name(service)?;
-        let task_name = naming.task_name(&task_label, service)?;
-        sets.push(RecordSet {
-            routing: settings.routing(
-                &task.task_id,
-                RecordRole::ServiceAddress,
-                &service_name,
-                *weight,
-            ),
-            name: service_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
-        sets.push(RecordSet {
-            routing: settings.routing(&task.task_id, RecordRole::TaskAddress, &task_name, 1),
-            name: task_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
-    }
-    for endpoint in &task.endpoints {
-        let name = naming.srv_name(
-            &endpoint.port_label,
-            endpoint.transport,
-            &endpoint.service_label,
-        )?;
-        let target = naming.task_name(&task_label, &endpoint.service_label)?;
-        sets.push(RecordSet {
-            routing: settings.routing(
-                &task.task_id,
-                RecordRole::ServicePort,
-                &name,
-                endpoint.weight,
-            ),
-            name,
-            record_type: RecordType::Srv,
-            ttl: settings.ttl,
-            values: vec![format!("1 {} {} {target}", endpoint.weight, endpoint.port)],
-        });
-    }
-    sets.sort();
-    Ok(sets)
-}
-
-/// What the zone holds, split into the sets ecs-srv owns (by task) and the rest.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ZoneSnapshot {
-    /// Owned sets, by task id.
-    pub owned: BTreeMap<String, Vec<RecordSet>>,
-    /// Whole SRV sets ecs-srv keeps (`SRV_SETS=on`), by name.
-    pub srv_sets: BTreeMap<String, RecordSet>,
-    /// Everything else in the zone: never changed, but in the way of some names.
-    pub foreign: Vec<ForeignRecord>,
-}
-
-impl ZoneSnapshot {
-    /// Sorts listed sets into owned and foreign using the naming scheme.
-    pub fn from_listing(
-        naming: &ZoneNaming,
-        owned_candidates: Vec<RecordSet>,
-        foreign: Vec<ForeignRecord>,
-    ) -> Self {
-        let mut snapshot = ZoneSnapshot {
-            foreign,
-            ..ZoneSnapshot::default()
-        };
-        for set in owned_candidates {
-            if crate::srv_sets::is_owned_set(&set, naming.apex()) {
-                snapshot.srv_sets.insert(set.name.clone(), set);
-                continue;
-            }
-            let task = set
-                .routing
-                .set_identifier()
-                .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id))
-                .map(str::to_owned);
-            match task {
-                Some(task_id) => snapshot.owned.entry(task_id).or_default().push(set),
-                None => snapshot.foreign.push(ForeignRecord::of(&set)),
-            }
-        }
-        for sets in snapshot.owned.values_mut() {
-            // A listing that repeats a set (moto re-lists a page it cannot resume
-            // inside) must not count it twice.
-            sets.sort();
-            sets.dedup();
-        }
-        snapshot
-    }
-
-    /// The zone as it will be once `changes` (all of owned sets) are applied.
-    pub fn with_changes(&self, naming: &ZoneNaming, changes: &[Change]) -> ZoneSnapshot {
-        let mut after = self.clone();
-        for change in changes {
-            let set = change.record_set();
-            let Some(task_id) = set
-                .routing
-                .set_identifier()
-                .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id))
-            else {
-                continue;
-            };
-            let sets = after.owned.entry(task_id.to_owned()).or_default();
-            match change {
-                Change::Delete(old) => sets.retain(|held| held != old),
-                Change::Create(new) => sets.push(new.clone()),
-            }
-        }
-        after.owned.retain(|_, sets| !sets.is_empty());
-        after
-    }
-
-    /// The owned sets of one task, empty when it has none.
-    pub fn task_records(&self, task_id: &str) -> &[RecordSet] {
-        self.owned
-            .get(task_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-    }
-}
+use crate::batch::TaskChanges;
+use crate::ledger::{ConflictError, NameLedger};
+use crate::records::{Change, RecordSet};
+use crate::zone::ZoneSnapshot;
 
 /// What should become of one task's records.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,104 +53,71 @@ pub fn task_changes(held: &[RecordSet], intent: &TaskIntent) -> Vec<Change> {
     changes
 }
 
-/// Why a task's planned changes cannot be written to this zone.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConflictError {
-    /// Someone else's records use the name with another routing policy.
-    #[error("{name} {record_type} already holds a {policy} record set that ecs-srv does not own; Route 53 cannot mix it with {ours} sets. Remove it, or move the service with the docker label ecs-srv.service")]
-    ForeignName {
-        /// The contested name.
-        name: String,
-        /// Its type.
-        record_type: RecordType,
-        /// The foreign set's policy.
-        policy: &'static str,
-        /// Our policy.
-        ours: &'static str,
-    },
-    /// The name would pass Route 53's cap on weighted sets.
-    #[error("{name} {record_type} would hold {count} weighted record sets; Route 53 allows {MAX_WEIGHTED_SETS_PER_NAME} per name and type. Split the service (docker label ecs-srv.service) or switch ROUTING_POLICY to multivalue")]
-    TooManyWeightedSets {
-        /// The full name.
-        name: String,
-        /// Its type.
-        record_type: RecordType,
-        /// How many it would hold.
-        count: usize,
-    },
+impl TaskIntent {
+    /// The intent's name in logs and reports.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            TaskIntent::Publish(_) => "publish",
+            TaskIntent::Withdraw => "withdraw",
+        }
+    }
 }
 
-/// Keeps a running count of routed sets per name and type, so that tasks planned in one
-/// invocation are checked against each other as well as against the zone.
-#[derive(Debug, Default)]
-pub struct NameLedger {
-    weighted: BTreeMap<(String, RecordType), usize>,
-    foreign: BTreeMap<(String, RecordType), ForeignPolicy>,
+/// The planned changes of one invocation or reconcile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Tasks with changes to send, in intent order.
+    pub tasks: Vec<TaskChanges>,
+    /// Tasks whose records already match what they should be.
+    pub unchanged: Vec<String>,
+    /// Tasks that cannot be written to this zone, with the reason.
+    pub refused: BTreeMap<String, ConflictError>,
 }
 
-impl NameLedger {
-    /// Counts the zone as it stands.
-    pub fn new(snapshot: &ZoneSnapshot) -> Self {
-        let mut ledger = NameLedger::default();
-        for set in snapshot.owned.values().flatten() {
-            if matches!(set.routing, Routing::Weighted { .. }) {
-                *ledger
-                    .weighted
-                    .entry((set.name.clone(), set.record_type))
-                    .or_default() += 1;
-            }
-        }
-        for record in &snapshot.foreign {
-            let Some(record_type) = record.known_type() else {
-                continue;
-            };
-            let key = (record.name.clone(), record_type);
-            if record.policy == ForeignPolicy::Weighted {
-                *ledger.weighted.entry(key.clone()).or_default() += 1;
-            }
-            ledger.foreign.entry(key).or_insert(record.policy);
-        }
-        ledger
+impl Plan {
+    /// Every planned change, in order.
+    pub fn changes(&self) -> Vec<Change> {
+        self.tasks
+            .iter()
+            .flat_map(|t| t.changes.iter().cloned())
+            .collect()
     }
+}
 
-    /// Checks one task's changes and, when they fit, counts them in.
-    pub fn admit(&mut self, changes: &[Change]) -> Result<(), ConflictError> {
-        let mut delta: BTreeMap<(String, RecordType), isize> = BTreeMap::new();
-        for change in changes {
-            let set = change.record_set();
-            let key = (set.name.clone(), set.record_type);
-            if let Some(policy) = self.foreign.get(&key) {
-                if !policy.mixes_with(&set.routing) {
-                    return Err(ConflictError::ForeignName {
-                        name: set.name.clone(),
-                        record_type: set.record_type,
-                        policy: policy.name(),
-                        ours: set.routing.policy_name(),
-                    });
-                }
-            }
-            if matches!(set.routing, Routing::Weighted { .. }) {
-                let step = match change {
-                    Change::Create(_) => 1,
-                    Change::Delete(_) => -1,
-                };
-                *delta.entry(key).or_default() += step;
+/// Plans every task against one snapshot. Tasks are admitted in order against Route 53's
+/// per-name rules, counted over the zone and every task admitted before, so that a batch
+/// of them can never be refused for a quota that the plan could have seen.
+pub fn plan_changes(intents: &[(String, TaskIntent)], snapshot: &ZoneSnapshot) -> Plan {
+    let mut ledger = NameLedger::new(snapshot);
+    let mut plan = Plan::default();
+    // Withdrawals first: a slot that a stopping task frees is then there for a new one.
+    let ordered = intents
+        .iter()
+        .filter(|(_, intent)| *intent == TaskIntent::Withdraw)
+        .chain(
+            intents
+                .iter()
+                .filter(|(_, intent)| *intent != TaskIntent::Withdraw),
+        );
+    let mut seen = BTreeSet::new();
+    for (task_id, intent) in ordered {
+        if !seen.insert(task_id) {
+            continue;
+        }
+        let changes = task_changes(snapshot.task_records(task_id), intent);
+        if changes.is_empty() {
+            plan.unchanged.push(task_id.clone());
+            continue;
+        }
+        match ledger.admit(&changes) {
+            Ok(()) => plan.tasks.push(TaskChanges {
+                task_id: task_id.clone(),
+                changes,
+            }),
+            Err(conflict) => {
+                plan.refused.insert(task_id.clone(), conflict);
             }
         }
-        for (key, step) in &delta {
-            let count = self.weighted.get(key).copied().unwrap_or(0) as isize + step;
-            if *step > 0 && count > MAX_WEIGHTED_SETS_PER_NAME as isize {
-                return Err(ConflictError::TooManyWeightedSets {
-                    name: key.0.clone(),
-                    record_type: key.1,
-                    count: count as usize,
-                });
-            }
-        }
-        for (key, step) in delta {
-            let entry = self.weighted.entry(key).or_default();
-            *entry = (*entry as isize + step).max(0) as usize;
-        }
-        Ok(())
     }
+    plan
 }

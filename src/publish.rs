@@ -1,30 +1,28 @@
-//! One invocation, from events to applied changes.
+//! The event path: one invocation, from events to applied changes.
 //!
 //! The steps, in order: keep the latest event of each task; confirm with DescribeTasks
 //! that a task said to be running still is (a late RUNNING must never bring back a stopped
-//! task); look up what publishing needs; read the zone once; plan every task; send as few
-//! ChangeBatches as the limits allow. A failure is pinned to the task it belongs to: its
-//! events fail and nothing of it is written, while the other tasks go through.
+//! task); resolve what publishing needs; read the zone once (or use the single writer's
+//! warm view); plan and write every task; then ask ECS once more about the tasks just
+//! published and withdraw any that stopped meanwhile. A failure is pinned to the task it
+//! belongs to: its events fail and nothing of it is written, while the other tasks go
+//! through.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tracing::{info, warn};
+use tracing::info;
 
-use crate::aws::AwsClients;
-use crate::config::PublisherConfig;
-use crate::ecs::{task_states, Lookups, TaskState};
+use crate::ecs::tasks::task_states;
+use crate::ecs::TaskState;
+use crate::error::TaskError;
 use crate::event::{EventError, TaskEvent, TaskStateChange};
-use crate::naming::ZoneNaming;
-use crate::pacing::WritePacer;
-use crate::plan::{desired_records, RecordSettings, TaskIntent};
-use crate::records::Change;
+use crate::plan::TaskIntent;
+use crate::publisher::Publisher;
+use crate::recheck::{withdraw_stopped_meanwhile, PublishedTasks};
 use crate::report::{Decision, EventOutcome, InvocationReport};
-use crate::resolve::{resolve_running_task, NetworkMode};
-use crate::route53::{self, Route53Error};
-use crate::write::{WriteOutcome, ZoneWriter};
-use crate::zone_cache::ZoneCache;
+use crate::srv_sets::WholeSetScope;
+use crate::write::WriteOutcome;
 
 /// One input event, parsed or not, with where it came from.
 #[derive(Debug)]
@@ -35,315 +33,197 @@ pub struct EventInput {
     pub parsed: Result<TaskEvent, EventError>,
 }
 
-/// The long-lived state of the function: configuration, clients, caches.
-#[derive(Debug)]
-pub struct Publisher {
-    /// The deployment's settings.
-    pub config: PublisherConfig,
-    /// The AWS clients.
-    pub clients: AwsClients,
-    /// How records are named and routed.
-    pub settings: RecordSettings,
-    /// Warm caches.
-    pub lookups: Lookups,
-    /// Spaces out Route 53 writes.
-    pub pacer: WritePacer,
-    /// The zone as last seen, when ZONE_CACHE_SECONDS allows.
-    pub zone_cache: ZoneCache,
-}
-
-/// The plan for one task before it is written.
+/// What was decided for one task before it is written. `Ok(None)`: nothing to write.
 struct TaskPlan {
-    task_id: String,
     decision: Decision,
-    /// `Ok(None)`: nothing to write.
-    result: Result<Option<TaskIntent>, String>,
+    result: Result<Option<TaskIntent>, TaskError>,
 }
 
-impl Publisher {
-    /// Reads the zone's name once (GetHostedZone); everything else is lazy.
-    pub async fn new(config: PublisherConfig, clients: AwsClients) -> Result<Self, Route53Error> {
-        let apex = route53::hosted_zone_name(&clients.route53, &config.hosted_zone_id).await?;
-        let settings = RecordSettings {
-            naming: ZoneNaming::new(&apex, &config.record_owner),
-            policy: config.routing_policy,
-            ttl: config.record_ttl,
-        };
-        Ok(Self {
-            pacer: WritePacer::per_second(config.route53_write_rate),
-            zone_cache: ZoneCache::new(Duration::from_secs(config.zone_cache_seconds)),
-            config,
-            clients,
-            settings,
-            lookups: Lookups::default(),
-        })
+/// Runs one invocation's events; see the module docs for the steps.
+pub async fn process(publisher: &Publisher, inputs: Vec<EventInput>) -> InvocationReport {
+    let calls_before = publisher.clients.calls.snapshot();
+    let latest = latest_per_task(publisher, &inputs);
+    let mut plans = decide(publisher, &latest).await;
+    let written = write(publisher, &latest, &mut plans).await;
+
+    let events = inputs
+        .iter()
+        .map(|input| outcome(input, &latest, &plans))
+        .collect();
+    InvocationReport {
+        events,
+        batches: written.batches,
+        whole_set_errors: written.whole_set_errors,
+        api_calls: publisher.clients.calls.since(&calls_before),
     }
+}
 
-    /// Processes a batch of events as one unit and reports on each of them.
-    pub async fn process(&self, inputs: Vec<EventInput>) -> InvocationReport {
-        let calls_before = self.clients.calls.snapshot();
-        let mut latest: BTreeMap<String, &TaskEvent> = BTreeMap::new();
-        for input in &inputs {
-            let Ok(event) = &input.parsed else { continue };
-            if !self.config.accepts_cluster(&event.detail.cluster_arn) {
-                info!(event = %event.id, cluster = %event.detail.cluster_arn, "cluster not in CLUSTERS; ignored");
-                continue;
-            }
-            let slot = latest.entry(event.detail.task_arn.clone()).or_insert(event);
-            if supersedes(&event.detail, &slot.detail) {
-                *slot = event;
-            }
+/// The newest event of each task of an accepted cluster, by task id.
+fn latest_per_task<'a>(
+    publisher: &Publisher,
+    inputs: &'a [EventInput],
+) -> BTreeMap<String, &'a TaskStateChange> {
+    let mut latest: BTreeMap<String, &TaskStateChange> = BTreeMap::new();
+    for input in inputs {
+        let Ok(event) = &input.parsed else { continue };
+        let detail = &event.detail;
+        if !publisher.config.accepts_cluster(&detail.cluster_arn) {
+            info!(event = %event.id, cluster = %detail.cluster_arn, "cluster not in CLUSTERS; ignored");
+            continue;
         }
-        let plans = self.plan_tasks(&latest).await;
-        let (plans, written) = self.write(plans).await;
-
-        let by_arn: HashMap<&str, &TaskPlan> = latest
-            .iter()
-            .filter_map(|(arn, event)| {
-                plans
-                    .get(event.detail.task_id())
-                    .map(|plan| (arn.as_str(), plan))
-            })
-            .collect();
-        let events = inputs
-            .iter()
-            .map(|input| self.outcome(input, &by_arn))
-            .collect();
-        let api_calls = self.clients.calls.since(&calls_before);
-        InvocationReport {
-            events,
-            batches: written.batches,
-            srv_set_error: written.srv_set_error,
-            api_calls,
+        let slot = latest.entry(detail.task_id().to_owned()).or_insert(detail);
+        if supersedes(detail, slot) {
+            *slot = detail;
         }
     }
+    latest
+}
 
-    fn outcome(&self, input: &EventInput, plans: &HashMap<&str, &TaskPlan>) -> EventOutcome {
-        match &input.parsed {
-            Err(err) => EventOutcome {
+fn outcome(
+    input: &EventInput,
+    latest: &BTreeMap<String, &TaskStateChange>,
+    plans: &HashMap<String, TaskPlan>,
+) -> EventOutcome {
+    match &input.parsed {
+        Err(err) => EventOutcome::failed(input.source.clone(), err.event_id(), err, false),
+        Ok(event) => {
+            let task_id = event.detail.task_id();
+            let plan = latest
+                .get(task_id)
+                .filter(|detail| detail.cluster_arn == event.detail.cluster_arn)
+                .and_then(|_| plans.get(task_id));
+            let error = plan.and_then(|p| p.result.as_ref().err());
+            EventOutcome {
                 source: input.source.clone(),
-                event_id: err.event_id().map(str::to_owned),
-                task_id: None,
-                decision: Decision::Ignore,
-                error: Some(err.to_string()),
-            },
-            Ok(event) => {
-                let plan = plans.get(event.detail.task_arn.as_str());
-                EventOutcome {
-                    source: input.source.clone(),
-                    event_id: Some(event.id.clone()),
-                    task_id: Some(event.detail.task_id().to_owned()),
-                    decision: plan.map_or(Decision::Ignore, |p| p.decision),
-                    error: plan.and_then(|p| p.result.as_ref().err().cloned()),
-                }
+                event_id: Some(event.id.clone()),
+                task_id: Some(task_id.to_owned()),
+                decision: plan.map_or(Decision::Ignore, |p| p.decision),
+                error: error.map(ToString::to_string),
+                retryable: error.is_some_and(TaskError::is_retryable),
             }
         }
     }
+}
 
-    /// Decides every task: confirm, look up, resolve. No zone access yet.
-    async fn plan_tasks(&self, latest: &BTreeMap<String, &TaskEvent>) -> Vec<TaskPlan> {
-        let mut plans = Vec::new();
-        let mut to_confirm: BTreeMap<&str, Vec<&TaskStateChange>> = BTreeMap::new();
-        for event in latest.values() {
-            let detail = &event.detail;
-            if detail.wants_withdrawal() {
-                plans.push(decided(
-                    detail,
-                    Decision::Withdraw,
-                    Ok(TaskIntent::Withdraw),
-                ));
-            } else if detail.wants_publication() {
-                to_confirm
-                    .entry(detail.cluster_arn.as_str())
-                    .or_default()
-                    .push(detail);
-            } else {
-                info!(task = detail.task_id(), last_status = ?detail.last_status, "not running yet; nothing to do");
-                plans.push(TaskPlan {
-                    task_id: detail.task_id().to_owned(),
+/// Decides every task: confirm, look up, resolve. No zone access yet.
+async fn decide(
+    publisher: &Publisher,
+    latest: &BTreeMap<String, &TaskStateChange>,
+) -> HashMap<String, TaskPlan> {
+    let mut plans = HashMap::new();
+    let mut to_confirm: BTreeMap<&str, Vec<&TaskStateChange>> = BTreeMap::new();
+    for (task_id, detail) in latest {
+        if detail.wants_withdrawal() {
+            plans.insert(task_id.clone(), withdraw());
+        } else if detail.wants_publication() {
+            to_confirm
+                .entry(detail.cluster_arn.as_str())
+                .or_default()
+                .push(detail);
+        } else {
+            info!(task = %task_id, last_status = ?detail.last_status, "not running yet; nothing to do");
+            plans.insert(
+                task_id.clone(),
+                TaskPlan {
                     decision: Decision::Ignore,
                     result: Ok(None),
-                });
-            }
+                },
+            );
         }
-        for (cluster, details) in to_confirm {
-            let arns: Vec<String> = details.iter().map(|d| d.task_arn.clone()).collect();
-            let states = task_states(&self.clients.ecs, cluster, &arns).await;
-            let mut running = Vec::new();
-            for detail in details {
-                match &states {
-                    Err(err) => plans.push(decided(
-                        detail,
-                        Decision::Publish,
-                        Err(format!(
-                            "not published, the running state could not be confirmed: {err}"
-                        )),
-                    )),
-                    Ok(states) => match confirm(detail, states.get(&detail.task_arn)) {
-                        Confirmation::Running => running.push(detail),
-                        Confirmation::Gone(why) => {
-                            info!(
-                                task = detail.task_id(),
-                                why, "event says RUNNING but the task is not; withdrawing"
-                            );
-                            plans.push(decided(
-                                detail,
-                                Decision::Withdraw,
-                                Ok(TaskIntent::Withdraw),
-                            ));
-                        }
-                        Confirmation::Lagging(why) => {
-                            plans.push(decided(detail, Decision::Publish, Err(why)))
-                        }
-                    },
-                }
-            }
-            let addresses = self.host_addresses(cluster, &running).await;
-            for detail in running {
-                let intent = self.publish_intent(detail, &addresses).await;
-                plans.push(decided(detail, Decision::Publish, intent));
-            }
-        }
-        plans
     }
-
-    /// Private IPs of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
-    /// their own address; asking for theirs would only cost calls).
-    pub(crate) async fn host_addresses(
-        &self,
-        cluster: &str,
-        running: &[&TaskStateChange],
-    ) -> HashMap<String, Result<Ipv4Addr, String>> {
-        let mut needed = Vec::new();
-        for detail in running {
-            let Some(instance) = &detail.container_instance_arn else {
-                continue;
+    for (cluster, details) in to_confirm {
+        let arns: Vec<String> = details.iter().map(|d| d.task_arn.clone()).collect();
+        let states = task_states(&publisher.clients.ecs, cluster, &arns).await;
+        let mut running = Vec::new();
+        for detail in details {
+            let confirmed = match &states {
+                Err(err) => Err(TaskError::Unconfirmed(err.clone())),
+                Ok(states) => confirm(detail, states.get(&detail.task_arn)),
             };
-            if detail.eni_private_ipv4().is_none() && !needed.contains(instance) {
-                needed.push(instance.clone());
-            }
-        }
-        if needed.is_empty() {
-            return HashMap::new();
-        }
-        self.lookups
-            .instance_addresses(&self.clients.ecs, &self.clients.ec2, cluster, &needed)
-            .await
-            .into_iter()
-            .map(|(arn, result)| (arn, result.map_err(|e| e.to_string())))
-            .collect()
-    }
-
-    pub(crate) async fn publish_intent(
-        &self,
-        detail: &TaskStateChange,
-        addresses: &HashMap<String, Result<Ipv4Addr, String>>,
-    ) -> Result<TaskIntent, String> {
-        let definition = self
-            .lookups
-            .task_definition(&self.clients.ecs, &detail.task_definition_arn)
-            .await
-            .map_err(|e| e.to_string())?;
-        let host = match (&detail.container_instance_arn, definition.network_mode) {
-            (Some(instance), NetworkMode::Bridge | NetworkMode::Host) => {
-                match addresses.get(instance) {
-                    Some(Ok(ip)) => Some(*ip),
-                    Some(Err(err)) => return Err(err.clone()),
-                    None => None,
+            match confirmed {
+                Ok(true) => running.push(detail),
+                Ok(false) => {
+                    plans.insert(detail.task_id().to_owned(), withdraw());
+                }
+                Err(err) => {
+                    plans.insert(detail.task_id().to_owned(), publish(Err(err)));
                 }
             }
+        }
+        for (task_id, intent) in publisher
+            .resolver
+            .publish_intents(&publisher.clients, cluster, &running)
+            .await
+        {
+            plans.insert(task_id, publish(intent));
+        }
+    }
+    plans
+}
+
+fn withdraw() -> TaskPlan {
+    TaskPlan {
+        decision: Decision::Withdraw,
+        result: Ok(Some(TaskIntent::Withdraw)),
+    }
+}
+
+fn publish(intent: Result<TaskIntent, TaskError>) -> TaskPlan {
+    TaskPlan {
+        decision: Decision::Publish,
+        result: intent.map(Some),
+    }
+}
+
+/// Reads the zone once (or takes the warm view) and brings every decided task to its
+/// intent, then re-checks what it published.
+async fn write(
+    publisher: &Publisher,
+    latest: &BTreeMap<String, &TaskStateChange>,
+    plans: &mut HashMap<String, TaskPlan>,
+) -> WriteOutcome {
+    let intents: Vec<(String, TaskIntent)> = plans
+        .iter()
+        .filter_map(|(task_id, plan)| match &plan.result {
+            Ok(Some(intent)) => Some((task_id.clone(), intent.clone())),
             _ => None,
-        };
-        let resolution =
-            resolve_running_task(detail, &definition, host, self.config.default_weight)
-                .map_err(|e| e.to_string())?;
-        for warning in &resolution.warnings {
-            warn!(task = detail.task_id(), "{warning}");
-        }
-        let records =
-            desired_records(&resolution.task, &self.settings).map_err(|e| e.to_string())?;
-        Ok(TaskIntent::Publish(records))
+        })
+        .collect();
+    if intents.is_empty() {
+        return WriteOutcome::default();
     }
-
-    /// The writer every write of this publisher goes through.
-    pub fn writer(&self) -> ZoneWriter<'_> {
-        ZoneWriter {
-            route53: &self.clients.route53,
-            zone_id: &self.config.hosted_zone_id,
-            naming: &self.settings.naming,
-            pacer: &self.pacer,
-            srv_sets: self.config.srv_sets,
-        }
-    }
-
-    /// Reads the zone once and brings every decided task to its intent.
-    async fn write(&self, mut plans: Vec<TaskPlan>) -> (HashMap<String, TaskPlan>, WriteOutcome) {
-        let intents: Vec<(String, TaskIntent)> = plans
-            .iter()
-            .filter_map(|p| match &p.result {
-                Ok(Some(intent)) => Some((p.task_id.clone(), intent.clone())),
-                _ => None,
-            })
-            .collect();
-        let mut outcome = WriteOutcome::default();
-        if !intents.is_empty() {
-            let writer = self.writer();
-            let view = match self.zone_cache.fresh() {
-                Some(cached) => Ok(cached),
-                None => writer
-                    .read()
-                    .await
-                    .map(|snapshot| (Instant::now(), snapshot)),
-            };
-            match view {
-                Err(err) => fail_all(
-                    &mut plans,
-                    &format!("not written, the zone could not be read: {err}"),
-                ),
-                Ok((read_at, snapshot)) => {
-                    outcome = writer.apply(&intents, snapshot.clone()).await;
-                    if outcome.zone_reread {
-                        self.zone_cache.forget();
-                    } else {
-                        let applied: Vec<Change> = outcome
-                            .batches
-                            .iter()
-                            .flat_map(|b| b.changes.clone())
-                            .collect();
-                        self.zone_cache
-                            .keep(read_at, &snapshot, &self.settings.naming, &applied);
+    let writer = publisher.writer(WholeSetScope::Touched);
+    let (read_at, snapshot) = match publisher.zone_cache.fresh() {
+        Some(cached) => cached,
+        None => match writer.read().await {
+            Ok(snapshot) => (Instant::now(), snapshot),
+            Err(err) => {
+                for (task_id, _) in &intents {
+                    if let Some(plan) = plans.get_mut(task_id) {
+                        plan.result = Err(TaskError::ZoneUnreadable(err.clone()));
                     }
                 }
+                return WriteOutcome::default();
             }
+        },
+    };
+    let mut outcome = writer.apply(&intents, snapshot).await;
+    let published = PublishedTasks::from_outcome(publisher.naming(), &outcome, |task_id| {
+        latest
+            .get(task_id)
+            .map(|detail| (detail.cluster_arn.clone(), detail.task_arn.clone()))
+    });
+    withdraw_stopped_meanwhile(publisher, &writer, published, &mut outcome).await;
+    publisher
+        .zone_cache
+        .keep(read_at, outcome.zone_after.clone());
+    for (task_id, err) in std::mem::take(&mut outcome.failed) {
+        if let Some(plan) = plans.get_mut(&task_id) {
+            plan.result = Err(err.clone());
         }
-        for plan in &mut plans {
-            if let Some(reason) = outcome.failed.get(&plan.task_id) {
-                plan.result = Err(reason.clone());
-            }
-        }
-        (
-            plans.into_iter().map(|p| (p.task_id.clone(), p)).collect(),
-            outcome,
-        )
+        outcome.failed.insert(task_id, err);
     }
-}
-
-fn decided(
-    detail: &TaskStateChange,
-    decision: Decision,
-    result: Result<TaskIntent, String>,
-) -> TaskPlan {
-    TaskPlan {
-        task_id: detail.task_id().to_owned(),
-        decision,
-        result: result.map(Some),
-    }
-}
-
-fn fail_all(plans: &mut [TaskPlan], reason: &str) {
-    for plan in plans.iter_mut().filter(|p| matches!(p.result, Ok(Some(_)))) {
-        plan.result = Err(reason.to_owned());
-    }
+    outcome
 }
 
 /// Whether `candidate` is newer news of a task than `current`: a higher version, or at the
@@ -356,35 +236,27 @@ fn supersedes(candidate: &TaskStateChange, current: &TaskStateChange) -> bool {
     ) > (current.version, current.last_status, current.desired_status)
 }
 
-enum Confirmation {
-    Running,
-    /// Stopped, stopping or unknown to ECS: withdraw.
-    Gone(String),
-    /// ECS has not caught up with the event yet: fail, so the event is retried.
-    Lagging(String),
-}
-
-fn confirm(detail: &TaskStateChange, state: Option<&TaskState>) -> Confirmation {
+/// Whether ECS confirms that an event's running task still runs: `Ok(true)` publish,
+/// `Ok(false)` withdraw (stopping, stopped or unknown to ECS), `Err` not yet (ECS has not
+/// caught up with the event: fail, so the event is retried).
+fn confirm(detail: &TaskStateChange, state: Option<&TaskState>) -> Result<bool, TaskError> {
     let Some(state) = state else {
-        return Confirmation::Gone("DescribeTasks does not know the task".to_owned());
+        info!(
+            task = detail.task_id(),
+            "event says RUNNING but DescribeTasks does not know the task; withdrawing"
+        );
+        return Ok(false);
     };
     if state.is_running() {
-        return Confirmation::Running;
+        return Ok(true);
     }
-    let stopping = state.desired_status == "STOPPED"
-        || matches!(
-            state.last_status.as_str(),
-            "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" | "STOPPED" | "DELETED"
-        );
-    if stopping {
-        Confirmation::Gone(format!(
-            "DescribeTasks says {}/{}",
-            state.last_status, state.desired_status
-        ))
-    } else {
-        Confirmation::Lagging(format!(
-            "not published yet: the event (version {}) says RUNNING but DescribeTasks still says {} (version {}); retry later",
-            detail.version, state.last_status, state.version
-        ))
+    if state.is_stopping() {
+        info!(task = detail.task_id(), described = %state.described, "event says RUNNING but the task is not; withdrawing");
+        return Ok(false);
     }
+    Err(TaskError::EcsLagging {
+        event_version: detail.version,
+        described: state.described.clone(),
+        described_version: state.version,
+    })
 }

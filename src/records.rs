@@ -205,23 +205,11 @@ pub struct ForeignRecord {
     pub set_identifier: Option<String>,
     /// Its routing policy.
     pub policy: ForeignPolicy,
+    /// Its TTL; `None` for an alias, which takes its target's.
+    pub ttl: Option<u32>,
 }
 
 impl ForeignRecord {
-    /// Describes a set of a type ecs-srv knows that turned out not to be ours.
-    pub fn of(set: &RecordSet) -> Self {
-        ForeignRecord {
-            name: set.name.clone(),
-            record_type: set.record_type.as_str().to_owned(),
-            set_identifier: set.routing.set_identifier().map(str::to_owned),
-            policy: match set.routing {
-                Routing::Simple => ForeignPolicy::Simple,
-                Routing::Weighted { .. } => ForeignPolicy::Weighted,
-                Routing::Multivalue { .. } => ForeignPolicy::Multivalue,
-            },
-        }
-    }
-
     /// The record type, when it is one ecs-srv writes.
     pub fn known_type(&self) -> Option<RecordType> {
         match self.record_type.as_str() {

@@ -30,6 +30,28 @@ pub struct EventOutcome {
     pub decision: Decision,
     /// Why it failed, if it did. A failed event changed nothing of its task.
     pub error: Option<String>,
+    /// Whether the failure may pass if the event is delivered again. A permanent failure
+    /// (bad input, a foreign record in the way) is reported, not redelivered.
+    pub retryable: bool,
+}
+
+impl EventOutcome {
+    /// An event that failed before a task could be decided.
+    pub fn failed(
+        source: String,
+        event_id: Option<&str>,
+        error: &dyn std::fmt::Display,
+        retryable: bool,
+    ) -> Self {
+        EventOutcome {
+            source,
+            event_id: event_id.map(str::to_owned),
+            task_id: None,
+            decision: Decision::Ignore,
+            error: Some(error.to_string()),
+            retryable,
+        }
+    }
 }
 
 /// One ChangeBatch that Route 53 accepted.
@@ -50,8 +72,8 @@ pub struct InvocationReport {
     pub events: Vec<EventOutcome>,
     /// The batches sent, in order.
     pub batches: Vec<AppliedBatch>,
-    /// Why the whole SRV sets (`SRV_SETS=on`) were not refreshed, if they were not.
-    pub srv_set_error: Option<String>,
+    /// Why whole SRV sets (`SRV_SETS=on`) were not brought in line, one line per problem.
+    pub whole_set_errors: Vec<String>,
     /// AWS requests this invocation made, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
 }
@@ -62,13 +84,21 @@ impl InvocationReport {
         self.events.iter().any(|e| e.error.is_some())
     }
 
-    /// The sources of the failed events, for SQS's batchItemFailures.
-    pub fn failed_sources(&self) -> Vec<&str> {
+    /// The sources of the events that failed and may pass when delivered again, for
+    /// SQS's batchItemFailures.
+    pub fn retryable_sources(&self) -> Vec<&str> {
         self.events
             .iter()
-            .filter(|e| e.error.is_some())
+            .filter(|e| e.error.is_some() && e.retryable)
             .map(|e| e.source.as_str())
             .collect()
+    }
+
+    /// The events that failed for good: reported, never redelivered.
+    pub fn permanent_failures(&self) -> impl Iterator<Item = &EventOutcome> {
+        self.events
+            .iter()
+            .filter(|e| e.error.is_some() && !e.retryable)
     }
 
     /// How many changes were applied in all.

@@ -107,6 +107,13 @@ pub enum ResolveError {
     },
 }
 
+impl ResolveError {
+    /// ECS fills in addresses and bindings a little after RUNNING; a bad label stays bad.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, ResolveError::BadLabel { .. })
+    }
+}
+
 /// Works out a running task's endpoints.
 ///
 /// `host_address` is the container instance's private IP (bridge and host mode); it is

@@ -9,16 +9,16 @@ use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError
 use aws_sdk_route53::types::{self as sdk, ChangeAction, RrType};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use crate::naming::ZoneNaming;
-use crate::plan::ZoneSnapshot;
+use crate::pacing::WritePacer;
 use crate::records::{Change, ForeignPolicy, ForeignRecord, RecordSet, RecordType, Routing};
+use crate::zone::ZoneListing;
 
 /// Upper bound on pages read from one zone (300 sets a page): far above any zone the
 /// 10,000-set default quota allows, yet a bound on a server that never stops paging.
 const MAX_PAGES: usize = 1_000;
 
 /// A Route 53 call that did not succeed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Route53Error {
     /// Route 53 understood the request and refused it (InvalidChangeBatch, InvalidInput,
     /// NoSuchHostedZone...). Sending it again would fail again.
@@ -67,6 +67,15 @@ impl Route53Error {
     /// Whether the request itself was refused, as opposed to not getting through.
     pub fn is_rejection(&self) -> bool {
         matches!(self, Route53Error::Rejected { .. })
+    }
+
+    /// Whether sending again later may succeed: throttling and outages pass, and so does a
+    /// listing that looped; a refused request or a malformed answer will not change.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Route53Error::Unavailable { .. } | Route53Error::PagingLoop { .. }
+        )
     }
 
     fn from_sdk<E>(operation: &'static str, zone_id: &str, err: SdkError<E, HttpResponse>) -> Self
@@ -118,14 +127,13 @@ pub async fn hosted_zone_name(
 }
 
 /// Reads every record set of the zone, following NextRecordName, NextRecordType and
-/// NextRecordIdentifier, and sorts them into owned and foreign.
+/// NextRecordIdentifier. Deciding whose each set is belongs to the core (`zone.rs`).
 pub async fn read_zone(
     client: &aws_sdk_route53::Client,
     zone_id: &str,
-    naming: &ZoneNaming,
-) -> Result<ZoneSnapshot, Route53Error> {
-    let mut candidates = Vec::new();
-    let mut foreign = Vec::new();
+    pacer: &WritePacer,
+) -> Result<ZoneListing, Route53Error> {
+    let mut listing = ZoneListing::default();
     let mut next: Option<(String, RrType, Option<String>)> = None;
     let mut seen_starts = BTreeSet::new();
     for _ in 0..MAX_PAGES {
@@ -147,18 +155,19 @@ pub async fn read_zone(
                 .start_record_type(kind.clone())
                 .set_start_record_identifier(identifier.clone());
         }
+        pacer.ready().await;
         let page = request
             .send()
             .await
             .map_err(|e| Route53Error::from_sdk("ListResourceRecordSets", zone_id, e))?;
         for listed in page.resource_record_sets() {
             match owned_candidate(listed) {
-                Some(set) => candidates.push(set),
-                None => foreign.push(foreign_record(listed)),
+                Some(set) => listing.sets.push(set),
+                None => listing.others.push(foreign_record(listed)),
             }
         }
         if !page.is_truncated() {
-            return Ok(ZoneSnapshot::from_listing(naming, candidates, foreign));
+            return Ok(listing);
         }
         next = match (page.next_record_name(), page.next_record_type()) {
             (Some(name), Some(kind)) => Some((
@@ -327,5 +336,6 @@ fn foreign_record(listed: &sdk::ResourceRecordSet) -> ForeignRecord {
         record_type: listed.r#type().as_str().to_owned(),
         set_identifier: listed.set_identifier().map(str::to_owned),
         policy,
+        ttl: listed.ttl().and_then(|ttl| u32::try_from(ttl).ok()),
     }
 }

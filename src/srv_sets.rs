@@ -1,21 +1,18 @@
-//! Whole SRV sets: per service and port, one simple-routing SRV record set that holds
+//! Whole SRV sets, pure: per service and port, one simple-routing SRV record set that holds
 //! every running task, for clients that want all targets at once (HAProxy
 //! `server-template`, Prometheus `dns_sd`, srv-proxy) instead of Route 53's one weighted
 //! pick per query.
 //!
-//! The set lives at `_P._tcp._all.S.Z`, a sibling of the weighted `_P._tcp.S.Z`: Route 53
-//! forbids mixing routing policies on one name, and no label that [`crate::naming::dns_label`]
-//! makes can contain `_`, so `_all` never collides with a service, task or port label.
-//! The set is derived state: it is always rebuilt from the owned weighted SRV sets of
-//! its sibling name, and written by compare-and-swap.
+//! A whole set is derived state: it is always rebuilt from the owned routed SRV sets of its
+//! sibling name (see [`ZoneNaming::whole_set_name`]) in the zone as it stands after the
+//! task changes, and written by compare-and-swap (the DELETE names the set as read).
 
 use std::collections::BTreeSet;
 
-use crate::plan::ZoneSnapshot;
+use crate::naming::ZoneNaming;
 use crate::records::{Change, RecordSet, RecordType, Routing};
+use crate::zone::{routed_srv_names, ZoneSnapshot};
 
-/// The label that marks a whole SRV set's name.
-pub const SET_LABEL: &str = "_all";
 /// Route 53 allows at most this many values in one record set.
 pub const MAX_SET_VALUES: usize = 400;
 /// Compare-and-swap attempts before giving up until the next invocation or reconcile.
@@ -31,69 +28,66 @@ pub struct SetTooLarge {
     pub count: usize,
 }
 
-/// `_P._tcp.S.Z` → `_P._tcp._all.S.Z`.
-pub fn set_name(weighted_name: &str) -> Option<String> {
-    let mut labels = weighted_name.splitn(3, '.');
-    let (port, transport, rest) = (labels.next()?, labels.next()?, labels.next()?);
-    let is_srv_owner = port.starts_with('_') && matches!(transport, "_tcp" | "_udp");
-    is_srv_owner.then(|| format!("{port}.{transport}.{SET_LABEL}.{rest}"))
+/// Which whole sets a write brings in line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WholeSetScope {
+    /// Those of the SRV names the task changes touched (the event path).
+    Touched,
+    /// Every one in the zone (the reconcile repairs sets it did not touch, too).
+    All,
 }
 
-/// Whether a listed simple SRV set has the shape of one ecs-srv keeps: a name
-/// `_P._tcp._all.S.Z` in the zone, and every value aimed at a task name `T.S.Z.` of the
-/// same service. Anything else at such a name is somebody else's and left alone.
-pub fn is_owned_set(set: &RecordSet, apex: &str) -> bool {
-    if set.record_type != RecordType::Srv
-        || set.routing != Routing::Simple
-        || !set.name.ends_with(apex)
-    {
-        return false;
+/// The whole-set changes that follow `task_changes` on `before`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WholeSetPlan {
+    /// Compare-and-swap changes, each set's DELETE directly before its CREATE.
+    pub changes: Vec<Change>,
+    /// Sets that cannot be written; every other set is in `changes`.
+    pub too_large: Vec<SetTooLarge>,
+}
+
+/// Plans the whole sets that follow `task_changes`, made to the zone `before`, given the
+/// zone `after` them. The writer passes the zone as it stands after the batches Route 53
+/// accepted; the dry run passes `before` with every planned change folded in.
+pub fn plan_whole_sets(
+    naming: &ZoneNaming,
+    scope: WholeSetScope,
+    before: &ZoneSnapshot,
+    task_changes: &[Change],
+    after: &ZoneSnapshot,
+) -> WholeSetPlan {
+    let mut names = routed_srv_names(task_changes.iter().map(Change::record_set));
+    if scope == WholeSetScope::All {
+        names.extend(routed_srv_names(
+            before.owned_sets().chain(after.owned_sets()),
+        ));
+        // A set whose every task is gone is repaired (deleted) too.
+        names.extend(
+            after
+                .whole_sets
+                .keys()
+                .filter_map(|name| naming.routed_srv_name(name)),
+        );
     }
-    let labels: Vec<&str> = set.name.split('.').collect();
-    if labels.len() < 5
-        || labels[2] != SET_LABEL
-        || !labels[0].starts_with('_')
-        || !matches!(labels[1], "_tcp" | "_udp")
-    {
-        return false;
-    }
-    let service_and_zone = labels[3..].join(".");
-    set.values.iter().all(|value| {
-        value
-            .rsplit(' ')
-            .next()
-            .and_then(|target| target.split_once('.'))
-            .is_some_and(|(task, rest)| {
-                !task.is_empty() && !task.starts_with('_') && rest == service_and_zone
-            })
-    })
+    swaps_for(naming, &names, after)
 }
 
-/// The weighted (or multivalue) SRV names among some record sets.
-pub fn weighted_names_in<'a>(sets: impl IntoIterator<Item = &'a RecordSet>) -> BTreeSet<String> {
-    sets.into_iter()
-        .filter(|set| set.record_type == RecordType::Srv && set.routing != Routing::Simple)
-        .map(|set| set.name.clone())
-        .collect()
-}
-
-/// The changes that make the whole sets of `names` match the zone's owned weighted SRV
-/// sets: nothing where they match, a CREATE for a new set, a DELETE for an emptied one,
-/// and DELETE-then-CREATE where the set changed.
+/// The changes that make the whole sets of `names` (routed SRV names) match the owned
+/// sets of `snapshot`: nothing where they match, a CREATE for a new set, a DELETE for an
+/// emptied one, and DELETE-then-CREATE where the set changed.
 pub fn swaps_for(
+    naming: &ZoneNaming,
     names: &BTreeSet<String>,
     snapshot: &ZoneSnapshot,
-) -> Result<Vec<Change>, SetTooLarge> {
-    let mut changes = Vec::new();
-    for weighted_name in names {
-        let Some(name) = set_name(weighted_name) else {
+) -> WholeSetPlan {
+    let mut plan = WholeSetPlan::default();
+    for routed_name in names {
+        let Some(name) = naming.whole_set_name(routed_name) else {
             continue;
         };
         let members: Vec<&RecordSet> = snapshot
-            .owned
-            .values()
-            .flatten()
-            .filter(|set| set.record_type == RecordType::Srv && &set.name == weighted_name)
+            .owned_sets()
+            .filter(|set| set.record_type == RecordType::Srv && &set.name == routed_name)
             .collect();
         let mut values: Vec<String> = members
             .iter()
@@ -102,10 +96,11 @@ pub fn swaps_for(
         values.sort();
         values.dedup();
         if values.len() > MAX_SET_VALUES {
-            return Err(SetTooLarge {
+            plan.too_large.push(SetTooLarge {
                 name,
                 count: values.len(),
             });
+            continue;
         }
         let wanted = members
             .first()
@@ -117,24 +112,29 @@ pub fn swaps_for(
                 ttl: first.ttl,
                 values,
             });
-        let held = snapshot.srv_sets.get(&name);
-        match (held, wanted) {
+        match (snapshot.whole_sets.get(&name), wanted) {
             (Some(held), Some(wanted)) if *held == wanted => {}
             (Some(held), Some(wanted)) => {
-                changes.push(Change::Delete(held.clone()));
-                changes.push(Change::Create(wanted));
+                plan.changes.push(Change::Delete(held.clone()));
+                plan.changes.push(Change::Create(wanted));
             }
-            (Some(held), None) => changes.push(Change::Delete(held.clone())),
-            (None, Some(wanted)) => changes.push(Change::Create(wanted)),
+            (Some(held), None) => plan.changes.push(Change::Delete(held.clone())),
+            (None, Some(wanted)) => plan.changes.push(Change::Create(wanted)),
             (None, None) => {}
         }
     }
-    Ok(changes)
+    plan
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const APEX: &str = "ecs.internal.";
+
+    fn naming() -> ZoneNaming {
+        ZoneNaming::new(APEX, "ecs-srv")
+    }
 
     fn srv(name: &str, routing: Routing, values: &[&str]) -> RecordSet {
         RecordSet {
@@ -148,38 +148,44 @@ mod tests {
 
     #[test]
     fn set_names_sit_beside_the_weighted_name() {
+        let naming = naming();
         assert_eq!(
-            set_name("_web._tcp.web.ecs.internal.").as_deref(),
+            naming
+                .whole_set_name("_web._tcp.web.ecs.internal.")
+                .as_deref(),
             Some("_web._tcp._all.web.ecs.internal.")
         );
-        assert_eq!(set_name("web.ecs.internal."), None);
+        assert_eq!(
+            naming
+                .routed_srv_name("_web._tcp._all.web.ecs.internal.")
+                .as_deref(),
+            Some("_web._tcp.web.ecs.internal.")
+        );
+        assert_eq!(naming.whole_set_name("web.ecs.internal."), None);
+        assert_eq!(naming.whole_set_name("_web._tcp.web.other.zone."), None);
     }
 
     #[test]
     fn only_sets_aimed_at_the_services_tasks_are_ours() {
-        let apex = "ecs.internal.";
-        let ours = srv(
+        let naming = naming();
+        let values = |v: &str| vec![v.to_owned()];
+        assert!(naming.is_whole_set(
             "_web._tcp._all.web.ecs.internal.",
-            Routing::Simple,
-            &["1 1 80 abc.web.ecs.internal."],
-        );
-        assert!(is_owned_set(&ours, apex));
-        let elsewhere = srv(
+            &values("1 1 80 abc.web.ecs.internal.")
+        ));
+        assert!(!naming.is_whole_set(
             "_web._tcp._all.web.ecs.internal.",
-            Routing::Simple,
-            &["1 1 80 db.example.com."],
-        );
-        assert!(!is_owned_set(&elsewhere, apex));
-        let other_name = srv(
+            &values("1 1 80 db.example.com.")
+        ));
+        assert!(!naming.is_whole_set(
             "_web._tcp.web.ecs.internal.",
-            Routing::Simple,
-            &["1 1 80 abc.web.ecs.internal."],
-        );
-        assert!(!is_owned_set(&other_name, apex));
+            &values("1 1 80 abc.web.ecs.internal.")
+        ));
     }
 
     #[test]
     fn swaps_follow_the_weighted_sets() {
+        let naming = naming();
         let weighted = |task: &str, value: &str| {
             srv(
                 "_web._tcp.web.ecs.internal.",
@@ -200,34 +206,40 @@ mod tests {
             vec![weighted("b", "1 1 81 b.web.ecs.internal.")],
         );
         let names = BTreeSet::from(["_web._tcp.web.ecs.internal.".to_owned()]);
-        let created = swaps_for(&names, &snapshot).unwrap();
+        let created = swaps_for(&naming, &names, &snapshot).changes;
         assert_eq!(created.len(), 1);
         let Change::Create(set) = &created[0] else {
             panic!("{created:?}")
         };
         assert_eq!(set.values.len(), 2);
 
-        snapshot.srv_sets.insert(set.name.clone(), set.clone());
+        snapshot.whole_sets.insert(set.name.clone(), set.clone());
         assert!(
-            swaps_for(&names, &snapshot).unwrap().is_empty(),
+            swaps_for(&naming, &names, &snapshot).changes.is_empty(),
             "nothing when it matches"
         );
 
         snapshot.owned.remove("b");
-        let swapped = swaps_for(&names, &snapshot).unwrap();
+        let swapped = swaps_for(&naming, &names, &snapshot).changes;
         assert!(
             matches!(&swapped[..], [Change::Delete(old), Change::Create(new)] if old.values.len() == 2 && new.values.len() == 1)
         );
 
         snapshot.owned.clear();
         assert!(matches!(
-            &swaps_for(&names, &snapshot).unwrap()[..],
+            &swaps_for(&naming, &names, &snapshot).changes[..],
             [Change::Delete(_)]
         ));
+        let all = plan_whole_sets(&naming, WholeSetScope::All, &snapshot, &[], &snapshot);
+        assert!(
+            matches!(&all.changes[..], [Change::Delete(_)]),
+            "a reconcile deletes a whole set whose tasks are all gone: {all:?}"
+        );
     }
 
     #[test]
     fn sets_are_capped_at_route53s_limit() {
+        let naming = naming();
         let mut snapshot = ZoneSnapshot::default();
         for task in 0..=MAX_SET_VALUES {
             let value = format!("1 1 80 t{task}.web.ecs.internal.");
@@ -244,8 +256,9 @@ mod tests {
             );
         }
         let names = BTreeSet::from(["_web._tcp.web.ecs.internal.".to_owned()]);
-        let err = swaps_for(&names, &snapshot).unwrap_err();
-        assert_eq!(err.count, MAX_SET_VALUES + 1);
-        assert!(err.to_string().contains("allows 400"));
+        let plan = swaps_for(&naming, &names, &snapshot);
+        assert!(plan.changes.is_empty());
+        assert_eq!(plan.too_large[0].count, MAX_SET_VALUES + 1);
+        assert!(plan.too_large[0].to_string().contains("allows 400"));
     }
 }

@@ -1,22 +1,26 @@
-//! Writing task intents to the zone: exact changes, packed into as few paced batches as
-//! the limits allow, with a task-by-task retry when Route 53 refuses a merged batch.
+//! The Route 53 write path: a [`plan_changes`] plan sent as few paced batches as the
+//! limits allow, a task-by-task retry when Route 53 refuses a merged batch, and then the
+//! whole SRV sets by compare-and-swap.
 //!
 //! Event invocations and reconciles both end here, so both get the same guarantees: a
-//! task's failure is its own, nothing of a refused task is half-written, and every
-//! request waits for the write pacer.
+//! task's failure is its own, nothing of a refused task is half-written, every request
+//! waits for the pacer, and the caller learns what the zone holds afterwards (to keep a
+//! cached view true).
 
 use std::collections::BTreeMap;
 
 use tracing::{info, warn};
 
-use crate::batch::{pack_batches, BatchLimits, TaskChanges};
+use crate::batch::{pack_batches, BatchLimits, ChangeBatch, TaskChanges};
+use crate::error::TaskError;
 use crate::naming::ZoneNaming;
 use crate::pacing::WritePacer;
-use crate::plan::{task_changes, NameLedger, TaskIntent, ZoneSnapshot};
+use crate::plan::{plan_changes, Plan, TaskIntent};
 use crate::records::Change;
 use crate::report::AppliedBatch;
 use crate::route53::{self, Route53Error};
-use crate::srv_sets;
+use crate::srv_sets::{plan_whole_sets, WholeSetScope, MAX_SWAP_ATTEMPTS};
+use crate::zone::ZoneSnapshot;
 
 /// Where and how to write.
 #[derive(Debug)]
@@ -27,236 +31,278 @@ pub struct ZoneWriter<'a> {
     pub zone_id: &'a str,
     /// Names and ownership.
     pub naming: &'a ZoneNaming,
-    /// Spaces out change requests.
+    /// Spaces out requests.
     pub pacer: &'a WritePacer,
-    /// Whether whole SRV sets are kept too.
-    pub srv_sets: bool,
+    /// Which whole SRV sets follow the task changes; `None` with `SRV_SETS=off`.
+    pub whole_sets: Option<WholeSetScope>,
 }
 
 /// What a write did.
 #[derive(Debug, Default)]
 pub struct WriteOutcome {
     /// Tasks whose changes failed, with the reason. Every other task is done.
-    pub failed: BTreeMap<String, String>,
+    pub failed: BTreeMap<String, TaskError>,
     /// Batches Route 53 accepted, in order.
     pub batches: Vec<AppliedBatch>,
-    /// Whether Route 53 refused a batch and the zone was read again; a cached view of
-    /// the zone is then no longer to be trusted.
-    pub zone_reread: bool,
-    /// Why the whole SRV sets could not be refreshed, if they could not. The weighted
-    /// records are written all the same; the next reconcile repairs the sets.
-    pub srv_set_error: Option<String>,
+    /// The zone as it stands after the write, when it is known: the view the write
+    /// started from (or re-read after a refusal) with every accepted batch folded in.
+    pub zone_after: Option<ZoneSnapshot>,
+    /// Why whole SRV sets were not brought in line, one line per problem. The task
+    /// records are written all the same.
+    pub whole_set_errors: Vec<String>,
+}
+
+impl WriteOutcome {
+    /// Every change Route 53 accepted, in order.
+    pub fn applied_changes(&self) -> Vec<Change> {
+        applied_changes(&self.batches)
+    }
+}
+
+/// Every change of some accepted batches, in order.
+pub fn applied_changes(batches: &[AppliedBatch]) -> Vec<Change> {
+    batches
+        .iter()
+        .flat_map(|b| b.changes.iter().cloned())
+        .collect()
 }
 
 impl ZoneWriter<'_> {
-    /// Reads the whole zone.
+    /// Reads the whole zone: one request per 300 record sets, each paced like a write,
+    /// since reads and writes spend the same account-wide budget.
     pub async fn read(&self) -> Result<ZoneSnapshot, Route53Error> {
-        route53::read_zone(self.route53, self.zone_id, self.naming).await
+        let listing = route53::read_zone(self.route53, self.zone_id, self.pacer).await?;
+        Ok(ZoneSnapshot::from_listing(self.naming, listing))
     }
 
-    /// The exact changes for each task against `snapshot`, checked against foreign names
-    /// and the weighted-set cap; tasks that cannot be written come back as failures.
-    pub fn plan(
-        &self,
-        intents: &[(String, TaskIntent)],
-        snapshot: &ZoneSnapshot,
-    ) -> (Vec<TaskChanges>, BTreeMap<String, String>) {
-        let mut ledger = NameLedger::new(snapshot);
-        let mut planned = Vec::new();
-        let mut failed = BTreeMap::new();
-        for (task_id, intent) in intents {
-            let changes = task_changes(snapshot.task_records(task_id), intent);
-            let decision = match intent {
-                TaskIntent::Publish(_) => "publish",
-                TaskIntent::Withdraw => "withdraw",
-            };
-            if changes.is_empty() {
-                info!(task = %task_id, decision, changes = 0, "task decided; the zone already matches");
-                continue;
-            }
-            match ledger.admit(&changes) {
-                Ok(()) => {
-                    info!(task = %task_id, decision, changes = changes.len(), "task decided");
-                    planned.push(TaskChanges {
-                        task_id: task_id.clone(),
-                        changes,
-                    });
-                }
-                Err(conflict) => {
-                    warn!(task = %task_id, decision, error = %conflict, "task cannot be written");
-                    failed.insert(task_id.clone(), conflict.to_string());
-                }
-            }
-        }
-        (planned, failed)
-    }
-
-    /// Brings every task to its intent, starting from `snapshot`, then refreshes the
-    /// whole SRV sets the changes touched.
+    /// Brings every task to its intent, starting from `snapshot`, then the whole SRV sets.
     pub async fn apply(
         &self,
         intents: &[(String, TaskIntent)],
         snapshot: ZoneSnapshot,
     ) -> WriteOutcome {
         let mut outcome = WriteOutcome::default();
-        let (planned, failed) = self.plan(intents, &snapshot);
-        outcome.failed.extend(failed);
-        let refused = self.send_all(&planned, &mut outcome.batches).await;
-        let mut touched: Vec<Change> = outcome
-            .batches
-            .iter()
-            .flat_map(|b| b.changes.clone())
-            .collect();
-        if !refused.is_empty() {
-            outcome.zone_reread = true;
-            match self.read().await {
-                Err(err) => outcome
-                    .failed
-                    .extend(refused.into_iter().map(|(id, first)| {
-                        (
-                            id,
-                            format!("{first}; then the zone could not be re-read: {err}"),
-                        )
-                    })),
-                Ok(fresh) => {
-                    for (task_id, first_error) in refused {
-                        let Some((_, intent)) = intents.iter().find(|(id, _)| *id == task_id)
-                        else {
-                            continue;
-                        };
-                        let (alone, conflict) =
-                            self.plan(&[(task_id.clone(), intent.clone())], &fresh);
-                        if let Some(reason) = conflict.into_values().next() {
-                            outcome.failed.insert(task_id, reason);
-                            continue;
-                        }
-                        let before = outcome.batches.len();
-                        if let Some((_, err)) = self
-                            .send_all(&alone, &mut outcome.batches)
-                            .await
-                            .into_iter()
-                            .next()
-                        {
-                            warn!(task = %task_id, first_error, "task refused on its own too");
-                            outcome.failed.insert(task_id, err);
-                        }
-                        touched.extend(
-                            outcome.batches[before..]
-                                .iter()
-                                .flat_map(|b| b.changes.clone()),
-                        );
-                    }
-                }
-            }
+        let initial = snapshot.clone();
+        let mut view = snapshot;
+        let plan = plan_changes(intents, &view);
+        log_plan(intents, &plan);
+        outcome.failed.extend(
+            plan.refused
+                .into_iter()
+                .map(|(task, conflict)| (task, TaskError::Conflict(conflict))),
+        );
+        let refused = self.send_tasks(&plan.tasks, &mut view, &mut outcome).await;
+        let view = if refused.is_empty() {
+            Some(view)
+        } else {
+            self.retry_alone(intents, refused, &mut outcome).await
+        };
+        let Some(mut view) = view else {
+            return outcome;
+        };
+        if let Some(scope) = self.whole_sets {
+            self.write_whole_sets(scope, &initial, &mut view, &mut outcome)
+                .await;
         }
-        if self.srv_sets && !touched.is_empty() {
-            self.refresh_srv_sets(&touched, &mut outcome).await;
-        }
+        outcome.zone_after = Some(view);
         outcome
     }
 
-    /// Sends the batches; returns the tasks of those Route 53 refused, with the reason.
-    async fn send_all(
+    /// Re-reads the zone and sends each refused task on its own, so that one task's
+    /// problem never keeps the others out. Returns the fresh view, or `None` when the
+    /// zone could not be read again (every refused task then fails).
+    async fn retry_alone(
         &self,
-        tasks: &[TaskChanges],
-        applied: &mut Vec<AppliedBatch>,
-    ) -> Vec<(String, String)> {
-        let batches = match pack_batches(tasks, BatchLimits::ROUTE53) {
-            Ok(batches) => batches,
+        intents: &[(String, TaskIntent)],
+        refused: Vec<(String, Route53Error)>,
+        outcome: &mut WriteOutcome,
+    ) -> Option<ZoneSnapshot> {
+        let mut view = match self.read().await {
+            Ok(fresh) => fresh,
             Err(err) => {
-                return tasks
-                    .iter()
-                    .map(|t| (t.task_id.clone(), err.to_string()))
-                    .collect()
+                warn!(error = %err, "the zone could not be re-read after a refused batch");
+                for (task_id, first) in refused {
+                    outcome.failed.insert(task_id, TaskError::Route53(first));
+                }
+                return None;
             }
         };
+        for (task_id, first) in refused {
+            let Some((_, intent)) = intents.iter().find(|(id, _)| *id == task_id) else {
+                continue;
+            };
+            let alone = plan_changes(&[(task_id.clone(), intent.clone())], &view);
+            if let Some((_, conflict)) = alone.refused.into_iter().next() {
+                outcome
+                    .failed
+                    .insert(task_id, TaskError::Conflict(conflict));
+                continue;
+            }
+            let again = self.send_tasks(&alone.tasks, &mut view, outcome).await;
+            if let Some((_, err)) = again.into_iter().next() {
+                warn!(task = %task_id, first_error = %first, "task refused on its own too");
+                outcome.failed.insert(task_id, TaskError::Route53(err));
+            }
+        }
+        Some(view)
+    }
+
+    /// Packs and sends the tasks' changes, folding every accepted batch into `view`;
+    /// returns the tasks of the batches Route 53 refused, with the reason.
+    async fn send_tasks(
+        &self,
+        tasks: &[TaskChanges],
+        view: &mut ZoneSnapshot,
+        outcome: &mut WriteOutcome,
+    ) -> Vec<(String, Route53Error)> {
+        let packed = pack_batches(tasks, BatchLimits::ROUTE53);
+        for oversized in packed.oversized {
+            outcome
+                .failed
+                .insert(oversized.task_id.clone(), TaskError::Oversized(oversized));
+        }
         let mut refused = Vec::new();
-        for batch in batches {
-            match self
-                .send(
-                    &batch.changes,
-                    &format!("ecs-srv: {} task(s)", batch.task_ids.len()),
-                )
+        for batch in packed.batches {
+            let comment = format!("ecs-srv: {} task(s)", batch.task_ids.len());
+            if let Err(err) = self
+                .send_batch(batch.clone(), &comment, view, outcome)
                 .await
             {
-                Ok(change_id) => applied.push(AppliedBatch {
-                    change_id,
-                    task_ids: batch.task_ids,
-                    changes: batch.changes,
-                }),
-                Err(err) => {
-                    warn!(tasks = batch.task_ids.len(), error = %err, "change batch refused");
-                    refused.extend(batch.task_ids.into_iter().map(|id| (id, err.to_string())));
-                }
+                warn!(tasks = batch.task_ids.len(), error = %err, "change batch refused");
+                refused.extend(batch.task_ids.into_iter().map(|id| (id, err.clone())));
             }
         }
         refused
     }
 
-    /// One paced ChangeResourceRecordSets.
-    pub async fn send(&self, changes: &[Change], comment: &str) -> Result<String, Route53Error> {
-        self.pacer.ready().await;
-        let change_id = route53::send_batch(self.route53, self.zone_id, changes, comment).await?;
-        info!(
-            change_id,
-            changes = changes.len(),
-            comment,
-            "change batch applied"
-        );
-        Ok(change_id)
-    }
-
-    /// Rewrites the whole SRV set of every service port whose weighted sets changed, by
-    /// compare-and-swap: DELETE of the set as read, CREATE of the new one, in one batch.
-    /// A conflict (someone changed the set in between) re-reads and tries again.
-    async fn refresh_srv_sets(&self, touched: &[Change], outcome: &mut WriteOutcome) {
-        let names = srv_sets::weighted_names_in(touched.iter().map(Change::record_set));
-        self.swap_srv_sets(&names, outcome).await;
-    }
-
-    /// Brings the whole SRV sets of `names` (weighted SRV names) in line with the zone.
-    pub async fn swap_srv_sets(
+    /// Brings the whole sets in line with `view`, by compare-and-swap: each set's DELETE
+    /// names it as read. A refusal means somebody changed a set in between: the zone is
+    /// re-read and the sets planned again, a few times at most.
+    async fn write_whole_sets(
         &self,
-        names: &std::collections::BTreeSet<String>,
+        scope: WholeSetScope,
+        initial: &ZoneSnapshot,
+        view: &mut ZoneSnapshot,
         outcome: &mut WriteOutcome,
     ) {
-        for attempt in 1..=srv_sets::MAX_SWAP_ATTEMPTS {
-            let snapshot = match self.read().await {
-                Ok(snapshot) => snapshot,
-                Err(err) => {
-                    outcome.srv_set_error = Some(format!(
-                        "whole SRV sets not refreshed, the zone could not be read: {err}"
-                    ));
-                    return;
+        let task_changes: Vec<Change> = outcome
+            .batches
+            .iter()
+            .filter(|batch| !batch.task_ids.is_empty())
+            .flat_map(|batch| batch.changes.iter().cloned())
+            .collect();
+        if scope == WholeSetScope::Touched && task_changes.is_empty() {
+            return;
+        }
+        for attempt in 1..=MAX_SWAP_ATTEMPTS {
+            let plan = plan_whole_sets(self.naming, scope, initial, &task_changes, view);
+            if attempt == 1 {
+                for too_large in &plan.too_large {
+                    warn!(set = %too_large.name, values = too_large.count, "whole SRV set not written: {too_large}");
+                    outcome.whole_set_errors.push(too_large.to_string());
                 }
-            };
-            let swaps = match srv_sets::swaps_for(names, &snapshot) {
-                Ok(swaps) => swaps,
-                Err(err) => {
-                    outcome.srv_set_error = Some(err.to_string());
-                    return;
-                }
-            };
+            }
+            let swaps = swap_units(plan.changes);
             if swaps.is_empty() {
                 return;
             }
-            match self.send(&swaps, "ecs-srv: whole SRV sets").await {
-                Ok(change_id) => {
-                    outcome.batches.push(AppliedBatch {
-                        change_id,
-                        task_ids: Vec::new(),
-                        changes: swaps,
-                    });
-                    return;
+            let packed = pack_batches(&swaps, BatchLimits::ROUTE53);
+            for oversized in &packed.oversized {
+                outcome.whole_set_errors.push(format!(
+                    "whole SRV set {} does not fit one ChangeBatch and cannot be swapped atomically",
+                    oversized.task_id
+                ));
+            }
+            let mut conflict = None;
+            for mut batch in packed.batches {
+                batch.task_ids.clear();
+                if let Err(err) = self
+                    .send_batch(batch, "ecs-srv: whole SRV sets", view, outcome)
+                    .await
+                {
+                    conflict = Some(err);
+                    break;
                 }
-                Err(err) if err.is_rejection() && attempt < srv_sets::MAX_SWAP_ATTEMPTS => {
-                    warn!(attempt, error = %err, "whole SRV set changed under us; re-reading");
-                }
+            }
+            let Some(err) = conflict else { return };
+            if !err.is_rejection() || attempt == MAX_SWAP_ATTEMPTS {
+                outcome
+                    .whole_set_errors
+                    .push(format!("whole SRV sets not refreshed: {err}"));
+                return;
+            }
+            warn!(attempt, error = %err, "a whole SRV set changed under us; re-reading");
+            match self.read().await {
+                Ok(fresh) => *view = fresh,
                 Err(err) => {
-                    outcome.srv_set_error = Some(format!("whole SRV sets not refreshed: {err}"));
+                    outcome.whole_set_errors.push(format!(
+                        "whole SRV sets not refreshed, the zone could not be re-read: {err}"
+                    ));
                     return;
                 }
             }
         }
+    }
+
+    /// Sends one batch, paced; on success folds it into `view` and records it.
+    async fn send_batch(
+        &self,
+        batch: ChangeBatch,
+        comment: &str,
+        view: &mut ZoneSnapshot,
+        outcome: &mut WriteOutcome,
+    ) -> Result<(), Route53Error> {
+        self.pacer.ready().await;
+        let change_id =
+            route53::send_batch(self.route53, self.zone_id, &batch.changes, comment).await?;
+        info!(
+            change_id,
+            changes = batch.changes.len(),
+            comment,
+            "change batch applied"
+        );
+        *view = view.with_changes(self.naming, &batch.changes);
+        outcome.batches.push(AppliedBatch {
+            change_id,
+            task_ids: batch.task_ids,
+            changes: batch.changes,
+        });
+        Ok(())
+    }
+}
+
+/// Groups whole-set changes into swap units (a DELETE with the CREATE that replaces it)
+/// so that packing never splits a swap, named after the set for messages.
+fn swap_units(changes: Vec<Change>) -> Vec<TaskChanges> {
+    let mut units: Vec<TaskChanges> = Vec::new();
+    for change in changes {
+        let name = change.record_set().name.clone();
+        match units.last_mut() {
+            Some(unit) if unit.task_id == name => unit.changes.push(change),
+            _ => units.push(TaskChanges {
+                task_id: name,
+                changes: vec![change],
+            }),
+        }
+    }
+    units
+}
+
+/// One log line per task decision.
+fn log_plan(intents: &[(String, TaskIntent)], plan: &Plan) {
+    let verb = |task: &str| {
+        intents
+            .iter()
+            .find(|(id, _)| id == task)
+            .map_or("decide", |(_, intent)| intent.verb())
+    };
+    for task in &plan.unchanged {
+        info!(task = %task, decision = verb(task), changes = 0, "task decided; the zone already matches");
+    }
+    for task in &plan.tasks {
+        info!(task = %task.task_id, decision = verb(&task.task_id), changes = task.changes.len(), "task decided");
+    }
+    for (task, conflict) in &plan.refused {
+        warn!(task = %task, decision = verb(task), error = %conflict, "task cannot be written");
     }
 }

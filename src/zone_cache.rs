@@ -1,7 +1,7 @@
 //! The zone as this function last saw it, kept between invocations of a warm Lambda.
 //!
 //! Reading a whole zone costs one request per 300 record sets, against the same
-//! account-wide quota of about five requests per second that writes need. When this
+//! account-wide budget of about ten requests per second that writes need. When this
 //! function is the zone's only writer (the SQS path runs with reserved concurrency 1),
 //! the zone is exactly what it last read plus what it wrote since, so it need not be
 //! read again. Changes stay exact, so a stale view cannot do damage: a DELETE or CREATE
@@ -12,9 +12,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::naming::ZoneNaming;
-use crate::plan::ZoneSnapshot;
-use crate::records::Change;
+use crate::zone::ZoneSnapshot;
 
 /// A snapshot and when it was read from Route 53.
 #[derive(Debug)]
@@ -40,19 +38,15 @@ impl ZoneCache {
             .map(|(read_at, snapshot)| (*read_at, snapshot.clone()))
     }
 
-    /// Keeps `snapshot`, read at `read_at`, with `applied` changes folded in.
-    pub fn keep(
-        &self,
-        read_at: Instant,
-        snapshot: &ZoneSnapshot,
-        naming: &ZoneNaming,
-        applied: &[Change],
-    ) {
+    /// Keeps the zone as a write left it, counting its age from `read_at`, when the
+    /// view was last read from Route 53; `None` (the write could not tell what the zone
+    /// holds) drops the view, so that the next invocation reads the zone.
+    pub fn keep(&self, read_at: Instant, after: Option<ZoneSnapshot>) {
         if self.max_age.is_zero() {
             return;
         }
-        let updated = snapshot.with_changes(naming, applied);
-        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some((read_at, updated));
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) =
+            after.map(|snapshot| (read_at, snapshot));
     }
 
     /// Drops the view, so that the next invocation reads the zone.

@@ -143,6 +143,39 @@ pub enum TaskStatus {
     Deleted,
 }
 
+impl std::str::FromStr for TaskStatus {
+    type Err = String;
+
+    /// ECS's spelling, as in events and DescribeTasks (`RUNNING`, `STOPPED`, ...).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(text.to_owned()))
+            .map_err(|_| format!("unknown task status {text:?}"))
+    }
+}
+
+/// Where a task is and where ECS wants it: the two statuses every decision reads, from
+/// an event or from DescribeTasks alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lifecycle {
+    /// `lastStatus`.
+    pub last: TaskStatus,
+    /// `desiredStatus`.
+    pub desired: TaskStatus,
+}
+
+impl Lifecycle {
+    /// Withdraw as soon as ECS wants the task stopped, so DNS drains before SIGTERM, and
+    /// on any status past RUNNING.
+    pub fn wants_withdrawal(self) -> bool {
+        self.desired == TaskStatus::Stopped || self.last > TaskStatus::Running
+    }
+
+    /// Publish only a task that is running and meant to stay running.
+    pub fn wants_publication(self) -> bool {
+        self.last == TaskStatus::Running && self.desired == TaskStatus::Running
+    }
+}
+
 /// One container of the task as the event reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -23,8 +23,8 @@ use serde_json::Value;
 
 pub use detail::{
     Attachment, AttachmentDetail, Container, ContainerNetworkInterface, EphemeralStorage,
-    FargateEphemeralStorage, InferenceAccelerator, LaunchType, ManagedAgent, NetworkBinding, Tag,
-    TaskAttribute, TaskStateChange, TaskStatus, TransportProtocol,
+    FargateEphemeralStorage, InferenceAccelerator, LaunchType, Lifecycle, ManagedAgent,
+    NetworkBinding, Tag, TaskAttribute, TaskStateChange, TaskStatus, TransportProtocol,
 };
 pub use error::{EventError, EventLabel};
 
@@ -206,14 +206,21 @@ impl TaskStateChange {
         })
     }
 
-    /// Withdraw as soon as ECS wants the task stopped, so DNS drains before SIGTERM, and
-    /// on any status past RUNNING.
-    pub fn wants_withdrawal(&self) -> bool {
-        self.desired_status == TaskStatus::Stopped || self.last_status > TaskStatus::Running
+    /// The task's statuses, which decide between publishing and withdrawing.
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle {
+            last: self.last_status,
+            desired: self.desired_status,
+        }
     }
 
-    /// Publish only a task that is running and meant to stay running.
+    /// See [`Lifecycle::wants_withdrawal`].
+    pub fn wants_withdrawal(&self) -> bool {
+        self.lifecycle().wants_withdrawal()
+    }
+
+    /// See [`Lifecycle::wants_publication`].
     pub fn wants_publication(&self) -> bool {
-        self.last_status == TaskStatus::Running && self.desired_status == TaskStatus::Running
+        self.lifecycle().wants_publication()
     }
 }

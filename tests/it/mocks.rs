@@ -2,18 +2,17 @@
 //! lax: the exact content of a DELETE, retries on Throttling and PriorRequestNotComplete,
 //! the DescribeTasks guard, and a refused batch that must not hold back other tasks.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::mock_aws::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::event::parse_task_event_value;
 use ecs_srv::naming::{RecordRole, ZoneNaming};
-use ecs_srv::publish::{EventInput, Publisher};
+use ecs_srv::publish::EventInput;
+use ecs_srv::publisher::Publisher;
 use ecs_srv::report::Decision;
 use serde_json::Value;
-use support::mock_aws::*;
 
 fn input(value: Value) -> EventInput {
     EventInput {
@@ -61,8 +60,8 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
 #[tokio::test]
 async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let event = support::fixture("bridge-draining.json");
-    let task_id = support::task_id_of(&event);
+    let event = crate::support::fixture("bridge-draining.json");
+    let task_id = crate::support::task_id_of(&event);
     let held = held_bridge_records(&naming, &task_id);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (zone, listing, change) = (
@@ -98,8 +97,8 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
 #[tokio::test]
 async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let event = support::fixture("bridge-draining.json");
-    let task_id = support::task_id_of(&event);
+    let event = crate::support::fixture("bridge-draining.json");
+    let task_id = crate::support::task_id_of(&event);
     let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .sequence()
         .http_response(|| route53_error(400, "Throttling"))
@@ -144,7 +143,7 @@ async fn an_unconfirmed_running_task_is_never_published() {
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
     let report = publisher
-        .process(vec![input(support::fixture("bridge-running.json"))])
+        .process(vec![input(crate::support::fixture("bridge-running.json"))])
         .await;
     let error = report.events[0]
         .error
@@ -164,10 +163,10 @@ async fn an_unconfirmed_running_task_is_never_published() {
 #[tokio::test]
 async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_else() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
-    let draining = support::fixture("bridge-draining.json");
-    let stopped = support::fixture("fargate-stopped.json");
-    let bridge_id = support::task_id_of(&draining);
-    let fargate_id = support::task_id_of(&stopped);
+    let draining = crate::support::fixture("bridge-draining.json");
+    let stopped = crate::support::fixture("fargate-stopped.json");
+    let bridge_id = crate::support::task_id_of(&draining);
+    let fargate_id = crate::support::task_id_of(&stopped);
     let mut held = held_bridge_records(&naming, &bridge_id);
     let api = format!("api.{ZONE}");
     held.push(weighted(

@@ -11,7 +11,6 @@ use super::{ACCOUNT, REGION};
 /// One EC2 host registered as a container instance.
 #[derive(Clone, Debug)]
 pub struct Host {
-    pub instance_id: String,
     pub private_ip: Ipv4Addr,
     pub container_instance_arn: String,
 }
@@ -112,7 +111,6 @@ pub async fn seed_cluster(
             .expect("container instance arn")
             .to_owned();
         hosts.push(Host {
-            instance_id,
             private_ip: *address,
             container_instance_arn,
         });

@@ -3,16 +3,13 @@
 //! that fail. In each case the failing part is named, nothing of it is half-written, and
 //! everything else goes through.
 
-mod support;
-mod worlds;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use crate::simulated::account::{Failing, Host};
+use crate::simulated::tasks::{instance_id, simple_task, Mode, TaskSpec};
+use crate::support::strict_zone::{Fault, FaultPlan, Outcome, StrictZone};
 use aws_sdk_route53::types::ChangeAction;
-use support::strict_zone::{Fault, FaultPlan, Outcome, StrictZone};
-use worlds::account::{Failing, Host};
-use worlds::tasks::{instance_id, simple_task, Mode, TaskSpec};
 
 /// How many times each record set was created in accepted batches.
 fn creations(zone: &Arc<Mutex<StrictZone>>) -> BTreeMap<(String, Option<String>), usize> {
@@ -46,30 +43,36 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
         },
     ];
     for plan in plans {
-        let zone = worlds::empty_zone();
-        zone.lock().unwrap().seed(worlds::foreign_records());
+        let zone = crate::simulated::empty_zone();
+        zone.lock()
+            .unwrap()
+            .seed(crate::simulated::foreign_records());
         zone.lock().unwrap().page_size = 7;
         zone.lock().unwrap().inject(plan.clone());
-        let account = worlds::account_with_hosts(3);
+        let account = crate::simulated::account_with_hosts(3);
         let modes = [Mode::Bridge, Mode::Host, Mode::Awsvpc];
         let tasks: Vec<TaskSpec> = (0..24)
             .map(|i| simple_task(i, modes[i % 3], ["web", "api"][i % 2], i % 3))
             .collect();
-        let publisher = worlds::publisher(&zone, &account).await;
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         for chunk in tasks.chunks(5) {
             let refs: Vec<&TaskSpec> = chunk.iter().collect();
             let report = publisher
-                .process(worlds::inputs(worlds::running_events(&account, &refs)))
+                .process(crate::simulated::inputs(crate::simulated::running_events(
+                    &account, &refs,
+                )))
                 .await;
             assert!(
                 !report.has_failures(),
                 "{plan:?}: {:?}",
-                report.failed_sources()
+                report.retryable_sources()
             );
         }
         let leaving: Vec<&TaskSpec> = tasks.iter().step_by(3).collect();
         let report = publisher
-            .process(worlds::inputs(worlds::stopped_events(&account, &leaving)))
+            .process(crate::simulated::inputs(crate::simulated::stopped_events(
+                &account, &leaving,
+            )))
             .await;
         assert!(!report.has_failures(), "{plan:?}: {report:?}");
 
@@ -79,13 +82,13 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
             .filter(|(i, _)| i % 3 != 0)
             .map(|(_, t)| t)
             .collect();
-        let (owned, foreign) = worlds::zone_contents(&zone, &publisher);
+        let (owned, foreign) = crate::simulated::zone_contents(&zone, &publisher);
         assert_eq!(
             owned,
-            worlds::expected_records(&publisher, &survivors),
+            crate::simulated::expected_records(&publisher, &survivors),
             "{plan:?}: every change landed"
         );
-        assert_eq!(foreign.len(), worlds::foreign_records().len());
+        assert_eq!(foreign.len(), crate::simulated::foreign_records().len());
         let zone_state = zone.lock().unwrap();
         assert!(
             zone_state.rejections().is_empty(),
@@ -119,15 +122,15 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
 #[tokio::test]
 async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
     for gone in [Host::Vanished, Host::Terminated] {
-        let zone = worlds::empty_zone();
-        let account = worlds::account_with_hosts(2);
+        let zone = crate::simulated::empty_zone();
+        let account = crate::simulated::account_with_hosts(2);
         account.lock().unwrap().hosts.insert(instance_id(0), gone);
         let on_dead_host = simple_task(0, Mode::Bridge, "web", 0);
         let elsewhere = simple_task(1, Mode::Bridge, "web", 1);
         let own_address = simple_task(2, Mode::Awsvpc, "web", 0);
-        let publisher = worlds::publisher(&zone, &account).await;
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         let report = publisher
-            .process(worlds::inputs(worlds::running_events(
+            .process(crate::simulated::inputs(crate::simulated::running_events(
                 &account,
                 &[&on_dead_host, &elsewhere, &own_address],
             )))
@@ -144,10 +147,10 @@ async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
         assert!(error.contains("terminated"), "{gone:?}: says why: {error}");
         assert_eq!(report.events[1].error, None);
         assert_eq!(report.events[2].error, None, "awsvpc needs no host address");
-        let (owned, _) = worlds::zone_contents(&zone, &publisher);
+        let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
         assert_eq!(
             owned,
-            worlds::expected_records(&publisher, &[&elsewhere, &own_address]),
+            crate::simulated::expected_records(&publisher, &[&elsewhere, &own_address]),
             "{gone:?}: nothing of the failed task"
         );
         assert!(zone.lock().unwrap().rejections().is_empty());
@@ -157,19 +160,21 @@ async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
 #[tokio::test]
 async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
     for failing in [Failing::Denied, Failing::ServerError] {
-        let zone = worlds::empty_zone();
-        let account = worlds::account_with_hosts(2);
+        let zone = crate::simulated::empty_zone();
+        let account = crate::simulated::account_with_hosts(2);
         let bridge = simple_task(0, Mode::Bridge, "web", 0);
         let host = simple_task(1, Mode::Host, "api", 1);
         let awsvpc = simple_task(2, Mode::Awsvpc, "api", 1);
-        let publisher = worlds::publisher(&zone, &account).await;
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         account
             .lock()
             .unwrap()
             .failing
             .insert("DescribeInstances", failing);
-        let events = worlds::running_events(&account, &[&bridge, &host, &awsvpc]);
-        let report = publisher.process(worlds::inputs(events.clone())).await;
+        let events = crate::simulated::running_events(&account, &[&bridge, &host, &awsvpc]);
+        let report = publisher
+            .process(crate::simulated::inputs(events.clone()))
+            .await;
         for (index, host_index) in [(0, 0), (1, 1)] {
             let error = report.events[index]
                 .error
@@ -181,23 +186,23 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
             );
         }
         assert_eq!(report.events[2].error, None);
-        let (owned, _) = worlds::zone_contents(&zone, &publisher);
+        let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
         assert_eq!(
             owned,
-            worlds::expected_records(&publisher, &[&awsvpc]),
+            crate::simulated::expected_records(&publisher, &[&awsvpc]),
             "{failing:?}: nothing half-written"
         );
 
         account.lock().unwrap().failing.clear();
-        let retried = publisher.process(worlds::inputs(events)).await;
+        let retried = publisher.process(crate::simulated::inputs(events)).await;
         assert!(
             !retried.has_failures(),
             "{failing:?}: the redelivered events succeed: {retried:?}"
         );
-        let (owned, _) = worlds::zone_contents(&zone, &publisher);
+        let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
         assert_eq!(
             owned,
-            worlds::expected_records(&publisher, &[&bridge, &host, &awsvpc])
+            crate::simulated::expected_records(&publisher, &[&bridge, &host, &awsvpc])
         );
         assert!(zone.lock().unwrap().rejections().is_empty());
     }
@@ -206,13 +211,13 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
 #[tokio::test]
 async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothing() {
     for failing in [Failing::Denied, Failing::ServerError] {
-        let zone = worlds::empty_zone();
-        let account = worlds::account_with_hosts(1);
+        let zone = crate::simulated::empty_zone();
+        let account = crate::simulated::account_with_hosts(1);
         let leaving = simple_task(0, Mode::Bridge, "web", 0);
         let arriving = simple_task(1, Mode::Bridge, "web", 0);
-        let publisher = worlds::publisher(&zone, &account).await;
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         assert!(!publisher
-            .process(worlds::inputs(worlds::running_events(
+            .process(crate::simulated::inputs(crate::simulated::running_events(
                 &account,
                 &[&leaving]
             )))
@@ -225,9 +230,9 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
             .unwrap()
             .failing
             .insert("DescribeTasks", failing);
-        let mut events = worlds::running_events(&account, &[&arriving]);
-        events.extend(worlds::stopped_events(&account, &[&leaving]));
-        let report = publisher.process(worlds::inputs(events)).await;
+        let mut events = crate::simulated::running_events(&account, &[&arriving]);
+        events.extend(crate::simulated::stopped_events(&account, &[&leaving]));
+        let report = publisher.process(crate::simulated::inputs(events)).await;
         let error = report.events[0]
             .error
             .as_deref()
@@ -241,7 +246,7 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
             "a withdrawal needs no confirmation"
         );
         assert_eq!(
-            report.failed_sources(),
+            report.retryable_sources(),
             vec!["event:0"],
             "SQS redelivers just that message"
         );
@@ -257,7 +262,7 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
             "{failing:?}: nothing published unconfirmed"
         );
         drop(zone_state);
-        let (owned, _) = worlds::zone_contents(&zone, &publisher);
+        let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
         assert!(
             owned.is_empty(),
             "{failing:?}: the stopped task is gone, the unconfirmed one never came: {owned:?}"
@@ -267,18 +272,18 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
 
 #[tokio::test]
 async fn a_failing_task_definition_look_up_names_the_definition_and_spares_the_others() {
-    let zone = worlds::empty_zone();
-    let account = worlds::account_with_hosts(1);
+    let zone = crate::simulated::empty_zone();
+    let account = crate::simulated::account_with_hosts(1);
     let unknown = simple_task(0, Mode::Bridge, "web", 0);
     let fine = simple_task(1, Mode::Bridge, "web", 0);
-    let publisher = worlds::publisher(&zone, &account).await;
-    let events = worlds::running_events(&account, &[&unknown, &fine]);
+    let publisher = crate::simulated::publisher(&zone, &account).await;
+    let events = crate::simulated::running_events(&account, &[&unknown, &fine]);
     account
         .lock()
         .unwrap()
         .task_definitions
         .remove(&unknown.definition_arn());
-    let report = publisher.process(worlds::inputs(events)).await;
+    let report = publisher.process(crate::simulated::inputs(events)).await;
     let error = report.events[0]
         .error
         .as_deref()
@@ -288,6 +293,9 @@ async fn a_failing_task_definition_look_up_names_the_definition_and_spares_the_o
         "{error}"
     );
     assert_eq!(report.events[1].error, None);
-    let (owned, _) = worlds::zone_contents(&zone, &publisher);
-    assert_eq!(owned, worlds::expected_records(&publisher, &[&fine]));
+    let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
+    assert_eq!(
+        owned,
+        crate::simulated::expected_records(&publisher, &[&fine])
+    );
 }

@@ -2,19 +2,18 @@
 //! compare-and-swap conflict path against canned responses, where moto's lax DELETE
 //! could never produce a conflict.
 
-mod support;
-
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
+use crate::support::mock_aws;
+use crate::support::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::event::parse_task_event_value;
 use ecs_srv::naming::{RecordRole, ZoneNaming};
-use ecs_srv::publish::{EventInput, Publisher};
+use ecs_srv::publish::EventInput;
+use ecs_srv::publisher::Publisher;
 use serde_json::json;
-use support::mock_aws;
-use support::*;
 
 fn input(value: serde_json::Value) -> EventInput {
     EventInput {
@@ -51,7 +50,7 @@ async fn the_whole_set_follows_the_running_tasks() {
         .process(events.iter().cloned().map(input).collect())
         .await;
     assert!(
-        !report.has_failures() && report.srv_set_error.is_none(),
+        !report.has_failures() && report.whole_set_errors.is_empty(),
         "{report:#?}"
     );
     assert_eq!(
@@ -109,16 +108,13 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let someone_elses = format!("1 1 31002 newcomer.web.{}", mock_aws::ZONE);
     let newcomer_set = port_set("newcomer", &someone_elses);
     let page = |sets: Vec<ResourceRecordSet>| move || mock_aws::listing_page(&sets);
-    // 1: the invocation's read; 2: the set read before the swap; 3: the re-read after the
-    // conflict, where another writer has meanwhile added a task and rewritten the set.
+    // 1: the invocation's read (the swap is planned from it and the task batch, with no
+    // read of its own); 2: the re-read after the conflict, where another writer has
+    // meanwhile added a task and rewritten the set.
     let listing = mock!(aws_sdk_route53::Client::list_resource_record_sets)
         .sequence()
         .output(page(vec![
             leaving_set.clone(),
-            survivor_set.clone(),
-            srv_set(&[&leaving, &survivor]),
-        ]))
-        .output(page(vec![
             survivor_set.clone(),
             srv_set(&[&leaving, &survivor]),
         ]))
@@ -150,11 +146,20 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
 
     let report = publisher.process(vec![input(event)]).await;
     assert!(!report.has_failures(), "{report:#?}");
-    assert_eq!(report.srv_set_error, None, "the retry succeeded");
+    assert!(
+        report.whole_set_errors.is_empty(),
+        "the retry succeeded: {:?}",
+        report.whole_set_errors
+    );
     assert_eq!(
         change.num_calls(),
         3,
         "task batch, refused swap, swap after re-read"
+    );
+    assert_eq!(
+        listing.num_calls(),
+        2,
+        "the zone is read once, and again only after the conflict"
     );
     let sent = sent.lock().unwrap();
     let last = sent.last().unwrap().change_batch().unwrap().changes();

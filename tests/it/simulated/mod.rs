@@ -1,7 +1,6 @@
 //! A simulated account for the reliability suite: the strict Route 53 zone, the ECS and
 //! EC2 world, tasks described once, and a publisher wired to all of it through the real
 //! SDK clients. Nothing here touches the network.
-#![allow(dead_code)]
 
 pub mod account;
 pub mod mutate;
@@ -10,11 +9,11 @@ pub mod tasks;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
-use clap::Parser;
 use ecs_srv::aws::{ApiCallLog, AwsClients};
 use ecs_srv::config::PublisherConfig;
 use ecs_srv::event::parse_task_event_value;
-use ecs_srv::publish::{EventInput, Publisher};
+use ecs_srv::publish::EventInput;
+use ecs_srv::publisher::Publisher;
 use ecs_srv::records::RecordSet;
 use serde_json::Value;
 
@@ -27,12 +26,6 @@ pub const ZONE_ID: &str = "ZSTRICT0001";
 /// The hosted zone's apex.
 pub const APEX: &str = "svc.internal.";
 
-#[derive(Parser)]
-struct ConfigArgs {
-    #[command(flatten)]
-    config: PublisherConfig,
-}
-
 /// The publisher's configuration from its own defaults, so that a new setting with a
 /// default needs no change here; writes are paced at the highest rate allowed, so that
 /// pacing costs the suite little time.
@@ -42,17 +35,7 @@ pub fn config() -> PublisherConfig {
 
 /// The defaults plus `flags`, such as `["--srv-sets", "on"]`.
 pub fn config_with(flags: &[&str]) -> PublisherConfig {
-    let mut argv = vec![
-        "ecs-srv",
-        "--hosted-zone-id",
-        ZONE_ID,
-        "--route53-write-rate",
-        "100",
-    ];
-    argv.extend_from_slice(flags);
-    ConfigArgs::try_parse_from(argv)
-        .expect("the flags parse")
-        .config
+    crate::support::config::publisher_config(ZONE_ID, flags)
 }
 
 /// A zone with nothing in it.
@@ -149,7 +132,7 @@ pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
     publisher: &Publisher,
 ) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
-    let naming = &publisher.settings.naming;
+    let naming = publisher.naming();
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
@@ -174,7 +157,7 @@ pub fn expected_records(publisher: &Publisher, running: &[&TaskSpec]) -> Vec<Rec
     let mut sets: Vec<RecordSet> = running
         .iter()
         .flat_map(|task| {
-            ecs_srv::plan::desired_records(&task.running_task(), &publisher.settings)
+            ecs_srv::desired::desired_records(&task.running_task(), &publisher.resolver.settings)
                 .expect("names fit")
         })
         .collect();
@@ -225,8 +208,11 @@ pub fn foreign_records() -> Vec<ResourceRecordSet> {
             60,
             &["10.9.0.5"],
         )),
+        // A hand-made canary in ecs-srv's weighted group. Route 53 keeps one TTL per
+        // weighted group, so it shares the publisher's default TTL; with any other TTL
+        // the publisher refuses the name instead (see `safe_defaults`).
         built(
-            record_set(&format!("web.{APEX}"), RrType::A, 30, &["10.9.0.6"])
+            record_set(&format!("web.{APEX}"), RrType::A, 10, &["10.9.0.6"])
                 .set_identifier("manual-canary")
                 .weight(3),
         ),

@@ -1,12 +1,10 @@
 //! The ECS and EC2 look-ups through the real SDK clients, against moto: container
 //! instance ARN → EC2 instance → private IP, batched, and cached in a warm process.
 
-mod support;
-
 use std::net::Ipv4Addr;
 
+use crate::support::{moto_clients, seed_cluster};
 use ecs_srv::ecs::Lookups;
-use support::{moto_clients, seed_cluster};
 
 #[tokio::test]
 async fn container_instances_resolve_to_private_ips_and_stay_cached() {

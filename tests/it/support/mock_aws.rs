@@ -18,7 +18,7 @@ use aws_sdk_route53::types::{
 };
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
 use ecs_srv::aws::{ApiCallLog, AwsClients};
-use ecs_srv::config::{PublisherConfig, RoutingPolicy};
+use ecs_srv::config::PublisherConfig;
 
 pub const ZONE_ID: &str = "ZMOCK123";
 pub const ZONE: &str = "mock.internal.";
@@ -87,17 +87,7 @@ pub fn mocked_clients(
 }
 
 pub fn config() -> PublisherConfig {
-    PublisherConfig {
-        hosted_zone_id: ZONE_ID.to_owned(),
-        record_ttl: 10,
-        routing_policy: RoutingPolicy::Weighted,
-        clusters: Vec::new(),
-        default_weight: 1,
-        srv_sets: false,
-        route53_write_rate: 100.0,
-        zone_cache_seconds: 0,
-        record_owner: "ecs-srv".to_owned(),
-    }
+    crate::support::config::publisher_config(ZONE_ID, &[])
 }
 
 pub fn hosted_zone_rule() -> Rule {

@@ -18,21 +18,18 @@
 //!
 //! `PROPTEST_CASES` sets the number of cases (default 64, about five seconds in debug).
 
-mod support;
-mod worlds;
-
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ecs_srv::publish::Publisher;
+use crate::simulated::account::Host;
+use crate::simulated::tasks::{instance_id, ContainerSpec, Mode, TaskSpec};
+use crate::support::strict_zone::{Fault, FaultPlan, ListKey, Outcome};
+use ecs_srv::publisher::Publisher;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use support::strict_zone::{Fault, FaultPlan, ListKey, Outcome};
-use worlds::account::Host;
-use worlds::tasks::{instance_id, ContainerSpec, Mode, TaskSpec};
 
 const HOSTS: usize = 3;
 const SERVICES: [&str; 4] = ["web", "api", "worker", "cache"];
@@ -157,15 +154,17 @@ struct Simulation {
     remaining: Vec<VecDeque<(String, String, u64)>>,
     pile: Vec<Value>,
     vanished: Option<usize>,
-    zone: std::sync::Arc<std::sync::Mutex<support::strict_zone::StrictZone>>,
-    account: std::sync::Arc<std::sync::Mutex<worlds::account::Account>>,
+    zone: std::sync::Arc<std::sync::Mutex<crate::support::strict_zone::StrictZone>>,
+    account: std::sync::Arc<std::sync::Mutex<crate::simulated::account::Account>>,
     rng: StdRng,
 }
 
 impl Simulation {
     fn new(scenario: Scenario) -> Self {
-        let zone = worlds::empty_zone();
-        zone.lock().unwrap().seed(worlds::foreign_records());
+        let zone = crate::simulated::empty_zone();
+        zone.lock()
+            .unwrap()
+            .seed(crate::simulated::foreign_records());
         zone.lock().unwrap().page_size = scenario.page_size;
         if let Some(every) = scenario.throttle_every {
             zone.lock().unwrap().inject(FaultPlan {
@@ -174,7 +173,7 @@ impl Simulation {
                 operations: Vec::new(),
             });
         }
-        let account = worlds::account_with_hosts(HOSTS);
+        let account = crate::simulated::account_with_hosts(HOSTS);
         let remaining = scenario
             .tasks
             .iter()
@@ -210,7 +209,7 @@ impl Simulation {
             return;
         };
         let task = &self.scenario.tasks[index].0;
-        worlds::set_task(&self.account, task, &last, &desired, version);
+        crate::simulated::set_task(&self.account, task, &last, &desired, version);
         let event = task.event(&last, &desired, version);
         if self.rng.random_bool(0.2) {
             self.pile.push(event.clone());
@@ -270,7 +269,7 @@ impl Simulation {
         if taken.is_empty() {
             return Ok(());
         }
-        let naming = publisher.settings.naming.clone();
+        let naming = publisher.naming().clone();
         let stopping: BTreeSet<String> = {
             let account = self.account.lock().unwrap();
             self.scenario
@@ -286,7 +285,9 @@ impl Simulation {
                 .collect()
         };
         let batches_before = self.zone.lock().unwrap().accepted_batches().len();
-        let report = publisher.process(worlds::inputs(taken.clone())).await;
+        let report = publisher
+            .process(crate::simulated::inputs(taken.clone()))
+            .await;
         INVOCATIONS.fetch_add(1, Ordering::Relaxed);
         EVENTS.fetch_add(taken.len(), Ordering::Relaxed);
         for (outcome, event) in report.events.iter().zip(taken) {
@@ -330,7 +331,7 @@ impl Simulation {
 
 async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
     let mut sim = Simulation::new(scenario.clone());
-    let mut publisher = worlds::publisher(&sim.zone, &sim.account).await;
+    let mut publisher = crate::simulated::publisher(&sim.zone, &sim.account).await;
     for _ in 0..scenario.steps {
         let roll = sim.rng.random_range(0..100);
         if roll < 45 {
@@ -343,7 +344,7 @@ async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
             let host = sim.rng.random_range(0..HOSTS);
             sim.vanish(host);
         } else {
-            publisher = worlds::publisher(&sim.zone, &sim.account).await;
+            publisher = crate::simulated::publisher(&sim.zone, &sim.account).await;
         }
     }
     for index in 0..scenario.tasks.len() {
@@ -378,13 +379,13 @@ async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
             })
             .collect()
     };
-    let (owned, foreign) = worlds::zone_contents(&sim.zone, &publisher);
+    let (owned, foreign) = crate::simulated::zone_contents(&sim.zone, &publisher);
     prop_assert_eq!(
         owned,
-        worlds::expected_records(&publisher, &survivors),
+        crate::simulated::expected_records(&publisher, &survivors),
         "the zone holds exactly the survivors' records"
     );
-    let mut seeded = worlds::foreign_records();
+    let mut seeded = crate::simulated::foreign_records();
     seeded.sort_by_key(ListKey::of);
     prop_assert_eq!(foreign, seeded, "foreign records survive byte for byte");
     let zone = sim.zone.lock().unwrap();

@@ -2,8 +2,8 @@
 //! that seed a small AWS account (VPC, instances, cluster, tasks, a zone), the sample
 //! events retargeted at it, and canned-response clients and a strict Route 53 model for
 //! where moto is too lax.
-#![allow(dead_code)]
 
+pub mod config;
 pub mod events;
 pub mod mock_aws;
 pub mod moto;
@@ -11,14 +11,9 @@ pub mod seed;
 pub mod strict_zone;
 pub mod zone;
 
-// Each test binary uses a different part of the support; the rest is not dead.
-#[allow(unused_imports)]
 pub use events::*;
-#[allow(unused_imports)]
 pub use moto::*;
-#[allow(unused_imports)]
 pub use seed::*;
-#[allow(unused_imports)]
 pub use zone::*;
 
 /// The account moto's resources live in.

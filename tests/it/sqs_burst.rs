@@ -2,34 +2,24 @@
 //! alone while the rest of its batch is applied in one ChangeBatch, the latest version of
 //! a task wins inside a batch, and a burst converges with one change request per batch.
 
-mod support;
-
 use std::net::Ipv4Addr;
 
-use ecs_srv::config::{PublisherConfig, RoutingPolicy};
-use ecs_srv::handler::handle;
-use ecs_srv::publish::Publisher;
+use crate::support::config::publisher_config;
+use crate::support::*;
+use ecs_srv::config::PublisherConfig;
+use ecs_srv::handler::{handle, read_payload};
+use ecs_srv::publisher::Publisher;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
-use support::*;
 
 fn config(zone_id: &str) -> PublisherConfig {
-    PublisherConfig {
-        hosted_zone_id: zone_id.to_owned(),
-        record_ttl: 10,
-        routing_policy: RoutingPolicy::Weighted,
-        clusters: Vec::new(),
-        default_weight: 1,
-        srv_sets: false,
-        // `make bench` sets BURST_WRITE_RATE=4, the default, to show the pacing bound.
-        route53_write_rate: std::env::var("BURST_WRITE_RATE")
-            .ok()
-            .and_then(|rate| rate.parse().ok())
-            .unwrap_or(50.0),
-        // The SQS path runs with reserved concurrency 1, the one writer a cache needs.
-        zone_cache_seconds: 60,
-        record_owner: "ecs-srv".to_owned(),
-    }
+    // `make bench` sets BURST_WRITE_RATE to show the pacing bound.
+    let rate = std::env::var("BURST_WRITE_RATE").unwrap_or_else(|_| "50".to_owned());
+    // The SQS path runs with reserved concurrency 1, the one writer a cache needs.
+    publisher_config(
+        zone_id,
+        &["--route53-write-rate", &rate, "--zone-cache-seconds", "60"],
+    )
 }
 
 async fn invoke(publisher: &Publisher, payload: Value) -> Value {
@@ -72,15 +62,25 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
         sqs_event(&[
             draining,
             running[0].clone(),
-            bad,
+            bad.clone(),
             running[1].clone(),
             running[2].clone(),
         ]),
     )
     .await;
+    // A message that can never be read is reported once, at error level, and let go:
+    // redelivering it would only fail again until it reached the dead-letter queue.
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let alone = read_payload(sqs_event(&[bad]), "lambda").expect("an SQS payload");
+    let report = publisher.process(alone.inputs).await;
+    let permanent: Vec<&str> = report
+        .permanent_failures()
+        .map(|failure| failure.source.as_str())
+        .collect();
     assert_eq!(
-        response,
-        json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
+        permanent,
+        ["m0"],
+        "the bad message fails for good: {report:?}"
     );
 
     let records = zone_records(&clients, &zone_id).await;
@@ -142,8 +142,8 @@ async fn a_burst_converges_with_one_change_request_per_batch() {
     assert_eq!(calls.count("Route53.ChangeResourceRecordSets"), batches);
     assert_eq!(
         calls.count("ECS.DescribeTasks"),
-        batches,
-        "one guard call per batch"
+        2 * batches,
+        "per batch, one call confirms the tasks and one re-checks them after the write"
     );
     assert_eq!(
         calls.count("ECS.DescribeTaskDefinition"),

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use ecs_srv::config::RoutingPolicy;
+use ecs_srv::desired::{desired_records, RecordSettings};
 use ecs_srv::event::parse_task_event;
 use ecs_srv::naming::{Transport, ZoneNaming};
-use ecs_srv::plan::{desired_records, RecordSettings};
 use ecs_srv::records::{RecordType, Routing};
 use ecs_srv::resolve::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,

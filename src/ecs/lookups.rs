@@ -1,5 +1,4 @@
-//! The ECS and EC2 look-ups, batched, with the caches a warm Lambda keeps between
-//! invocations.
+//! The look-ups publishing needs, batched, with the caches a warm Lambda keeps.
 //!
 //! Two facts never change and are cached for the life of the process: a task definition
 //! revision, and the private IP of a container instance's EC2 host (an instance keeps its
@@ -11,75 +10,14 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_ec2::types::Filter;
-use aws_sdk_ecs::error::{DisplayErrorContext, SdkError};
 use aws_sdk_ecs::types as ecs_types;
 
+use super::{api_error, LookupError, ECS_DESCRIBE_BATCH};
 use crate::naming::Transport;
 use crate::resolve::{ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts};
 
-/// DescribeTasks and DescribeContainerInstances take at most 100 ARNs per call.
-pub const ECS_DESCRIBE_BATCH: usize = 100;
 /// DescribeInstances filters take at most 200 values; stay well inside.
 const EC2_DESCRIBE_BATCH: usize = 100;
-
-/// A look-up that failed; the message names the call and the resource.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LookupError {
-    /// The API call failed after the SDK's retries.
-    #[error("{operation} for {resource} failed: {detail}")]
-    Api {
-        /// The API operation.
-        operation: &'static str,
-        /// What was being looked up.
-        resource: String,
-        /// The SDK's description.
-        detail: String,
-    },
-    /// The resource does not exist (any more).
-    #[error("{operation} found no {resource}: {reason}")]
-    NotFound {
-        /// The API operation.
-        operation: &'static str,
-        /// What was being looked up.
-        resource: String,
-        /// Why, as far as AWS said.
-        reason: String,
-    },
-}
-
-fn api_error<E, R>(
-    operation: &'static str,
-    resource: impl Into<String>,
-    err: SdkError<E, R>,
-) -> LookupError
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    LookupError::Api {
-        operation,
-        resource: resource.into(),
-        detail: DisplayErrorContext(&err).to_string(),
-    }
-}
-
-/// What DescribeTasks says of a task now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskState {
-    /// The task's lastStatus, as ECS spells it.
-    pub last_status: String,
-    /// The task's desiredStatus.
-    pub desired_status: String,
-    /// ECS's version counter for the task.
-    pub version: u64,
-}
-
-impl TaskState {
-    /// Whether the task is running and meant to keep running.
-    pub fn is_running(&self) -> bool {
-        self.last_status == "RUNNING" && self.desired_status == "RUNNING"
-    }
-}
 
 /// The caches of a warm Lambda.
 #[derive(Debug, Default)]
@@ -279,43 +217,6 @@ async fn private_addresses(
         }
     }
     Ok(found)
-}
-
-/// The current state of tasks, by task ARN, with one DescribeTasks per 100 tasks of a
-/// cluster. A task ECS no longer knows is absent from the map.
-pub async fn task_states(
-    ecs: &aws_sdk_ecs::Client,
-    cluster_arn: &str,
-    task_arns: &[String],
-) -> Result<HashMap<String, TaskState>, LookupError> {
-    let mut states = HashMap::new();
-    for chunk in task_arns.chunks(ECS_DESCRIBE_BATCH) {
-        let output = ecs
-            .describe_tasks()
-            .cluster(cluster_arn)
-            .set_tasks(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                api_error(
-                    "DescribeTasks",
-                    format!("{} tasks in {cluster_arn}", chunk.len()),
-                    e,
-                )
-            })?;
-        for task in output.tasks() {
-            let Some(arn) = task.task_arn() else { continue };
-            states.insert(
-                arn.to_owned(),
-                TaskState {
-                    last_status: task.last_status().unwrap_or_default().to_owned(),
-                    desired_status: task.desired_status().unwrap_or_default().to_owned(),
-                    version: u64::try_from(task.version()).unwrap_or(0),
-                },
-            );
-        }
-    }
-    Ok(states)
 }
 
 /// Reduces the SDK's task definition to what planning needs.

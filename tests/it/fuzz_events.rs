@@ -16,18 +16,18 @@
 //! `PROPTEST_CASES` sets the cases per target (default 256 for `make test`); each
 //! target prints its executions.
 
-mod support;
-mod worlds;
-
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::simulated::mutate;
+use crate::support::strict_zone::StrictZone;
 use ecs_srv::batch::{pack_batches, BatchLimits, TaskChanges};
 use ecs_srv::config::RoutingPolicy;
+use ecs_srv::desired::{desired_records, RecordSettings};
 use ecs_srv::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
 use ecs_srv::naming::{Transport, ZoneNaming};
-use ecs_srv::plan::{desired_records, task_changes, RecordSettings, TaskIntent};
+use ecs_srv::plan::{task_changes, TaskIntent};
 use ecs_srv::records::Change;
 use ecs_srv::resolve::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
@@ -37,8 +37,6 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use support::strict_zone::StrictZone;
-use worlds::mutate;
 
 /// What one target got through, for its closing line.
 #[derive(Default)]
@@ -306,13 +304,16 @@ fn apply(
         task_id: event.detail.task_id().to_owned(),
         changes,
     };
-    let batches = match pack_batches(std::slice::from_ref(&task), BatchLimits::ROUTE53) {
-        Ok(batches) => batches,
-        Err(err) => {
-            prop_assert!(err.to_string().contains(&task.task_id), "{err}");
-            return Ok(());
-        }
-    };
+    let packed = pack_batches(std::slice::from_ref(&task), BatchLimits::ROUTE53);
+    if let Some(err) = packed.oversized.first() {
+        prop_assert!(err.to_string().contains(&task.task_id), "{err}");
+        prop_assert!(
+            packed.batches.is_empty(),
+            "nothing of an oversized task is sent"
+        );
+        return Ok(());
+    }
+    let batches = packed.batches;
     for batch in batches {
         let sdk: Vec<_> = batch
             .changes

@@ -1,14 +1,12 @@
 //! The real `ecs-srv replay` binary against moto: publish, duplicate, drain, stop,
 //! late RUNNING, malformed input, and a foreign record that survives all of it.
 
-mod support;
-
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 struct Replay {
     zone_id: String,

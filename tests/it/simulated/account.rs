@@ -326,7 +326,7 @@ pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
             .then_compute_output(move |input| lock(&listing).list_tasks(input)),
         mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
             aws_sdk_ecs::operation::list_clusters::ListClustersOutput::builder()
-                .cluster_arns(crate::worlds::tasks::CLUSTER_ARN)
+                .cluster_arns(crate::simulated::tasks::CLUSTER_ARN)
                 .build()
         }),
     ]

@@ -2,15 +2,13 @@
 //! publishes missed tasks and removes orphans, a second run that writes nothing, and a
 //! stopped task withdrawn. Foreign records survive throughout.
 
-mod support;
-
 use std::net::Ipv4Addr;
 use std::process::Command;
 
+use crate::support::*;
 use aws_sdk_route53::types::RrType;
 use ecs_srv::naming::{RecordRole, ZoneNaming};
 use serde_json::Value;
-use support::*;
 
 const ZONE: &str = "recon.internal.";
 

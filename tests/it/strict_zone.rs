@@ -2,14 +2,14 @@
 //! compare-and-swap it allows goes through, batches are all or nothing, listings page the
 //! way Route 53 pages, and injected faults are retried by the real SDK client.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::strict_zone::{
+    batch, change, route53_client, Fault, FaultPlan, Outcome, StrictZone,
+};
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use ecs_srv::naming::ZoneNaming;
-use support::strict_zone::{batch, change, route53_client, Fault, FaultPlan, Outcome, StrictZone};
 
 const ZONE_ID: &str = "ZMODEL1";
 const APEX: &str = "model.internal.";
@@ -455,9 +455,11 @@ async fn listings_page_in_route53_order_with_all_three_next_fields() {
     ));
     model.lock().unwrap().seed(sets.clone());
     let client = route53_client(Arc::clone(&model));
-    let snapshot = ecs_srv::route53::read_zone(&client, ZONE_ID, &naming)
+    let pacer = ecs_srv::pacing::WritePacer::per_second(100.0);
+    let listing = ecs_srv::route53::read_zone(&client, ZONE_ID, &pacer)
         .await
         .expect("the crate's reader follows the pages");
+    let snapshot = ecs_srv::zone::ZoneSnapshot::from_listing(&naming, listing);
     assert_eq!(
         snapshot.foreign.len(),
         sets.len(),

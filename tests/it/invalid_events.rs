@@ -6,17 +6,14 @@
 //! ChangeResourceRecordSets may be sent for it, and the good neighbour is still applied.
 //! A file added to the folder is covered the moment it lands.
 
-mod support;
-mod worlds;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::simulated::tasks::{simple_task, Mode};
 use ecs_srv::event::parse_task_event;
 use ecs_srv::handler::{read_payload, Delivery};
 use ecs_srv::publish::EventInput;
 use serde_json::{json, Value};
-use worlds::tasks::{simple_task, Mode};
 
 fn invalid_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("events/invalid")
@@ -86,9 +83,9 @@ fn sqs_message(id: &str, body: String) -> Value {
 #[tokio::test]
 async fn every_invalid_event_fails_alone_with_its_error_and_writes_nothing() {
     for (name, raw, fragment) in cases() {
-        let zone = worlds::empty_zone();
-        let account = worlds::account_with_hosts(1);
-        let publisher = worlds::publisher(&zone, &account).await;
+        let zone = crate::simulated::empty_zone();
+        let account = crate::simulated::account_with_hosts(1);
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         let report = publisher.process(direct(&raw)).await;
         assert_eq!(report.events.len(), 1, "{name}");
         let error = report.events[0]
@@ -116,11 +113,11 @@ async fn every_invalid_event_fails_alone_with_its_error_and_writes_nothing() {
 #[tokio::test]
 async fn an_invalid_message_in_an_sqs_batch_fails_alone_and_its_neighbour_is_applied() {
     for (name, raw, fragment) in cases() {
-        let zone = worlds::empty_zone();
-        let account = worlds::account_with_hosts(1);
+        let zone = crate::simulated::empty_zone();
+        let account = crate::simulated::account_with_hosts(1);
         let good = simple_task(7, Mode::Bridge, "web", 0);
-        worlds::set_task(&account, &good, "RUNNING", "RUNNING", 2);
-        let publisher = worlds::publisher(&zone, &account).await;
+        crate::simulated::set_task(&account, &good, "RUNNING", "RUNNING", 2);
+        let publisher = crate::simulated::publisher(&zone, &account).await;
         let body = String::from_utf8_lossy(&raw).into_owned();
         let payload = json!({ "Records": [sqs_message("bad", body), sqs_message("good", good.event("RUNNING", "RUNNING", 2).to_string())] });
         let invocation = read_payload(payload, "sqs").expect("an SQS batch");
@@ -128,19 +125,27 @@ async fn an_invalid_message_in_an_sqs_batch_fails_alone_and_its_neighbour_is_app
         let report = publisher.process(invocation.inputs).await;
 
         assert_eq!(
-            report.failed_sources(),
+            report
+                .permanent_failures()
+                .map(|failure| failure.source.as_str())
+                .collect::<Vec<_>>(),
             vec!["bad"],
-            "{name}: only the bad message returns to the queue"
+            "{name}: only the bad message failed, and for good"
+        );
+        assert!(
+            report.retryable_sources().is_empty(),
+            "{name}: bad input is reported, never redelivered: {:?}",
+            report.retryable_sources()
         );
         let error = report.events[0].error.as_deref().unwrap_or_default();
         assert!(
             error.contains(&fragment),
             "{name}: expected {fragment:?} in {error:?}"
         );
-        let (owned, foreign) = worlds::zone_contents(&zone, &publisher);
+        let (owned, foreign) = crate::simulated::zone_contents(&zone, &publisher);
         assert_eq!(
             owned,
-            worlds::expected_records(&publisher, &[&good]),
+            crate::simulated::expected_records(&publisher, &[&good]),
             "{name}: the neighbour is published, nothing else"
         );
         assert!(foreign.is_empty(), "{name}");

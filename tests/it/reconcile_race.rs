@@ -2,12 +2,9 @@
 //! the simulated account: two publishers (the stream's and the reconcile's) share one
 //! zone and one ECS, their calls interleave, and the zone must converge.
 
-mod support;
-mod worlds;
-
 use std::sync::{Arc, Mutex};
 
-use worlds::tasks::{simple_task, Mode, TaskSpec};
+use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
 
 /// One task's moves in the racing stream: what ECS says next, and whether its event is
 /// delivered (a lost event is only found by the reconcile).
@@ -25,19 +22,23 @@ async fn a_reconcile_racing_an_event_stream_converges() {
     let mut resurrected_after_race = Vec::new();
     for seed in 0..24u64 {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let zone = worlds::empty_zone();
-        zone.lock().unwrap().seed(worlds::foreign_records());
+        let zone = crate::simulated::empty_zone();
+        zone.lock()
+            .unwrap()
+            .seed(crate::simulated::foreign_records());
         zone.lock().unwrap().page_size = 5;
-        let account = worlds::account_with_hosts(3);
+        let account = crate::simulated::account_with_hosts(3);
         let modes = [Mode::Bridge, Mode::Host, Mode::Awsvpc];
         let tasks: Vec<TaskSpec> = (0..14)
             .map(|i| simple_task(i, modes[i % 3], ["web", "api"][i % 2], i % 3))
             .collect();
-        let stream = worlds::publisher(&zone, &account).await;
-        let reconciler = worlds::publisher(&zone, &account).await;
+        let stream = crate::simulated::publisher(&zone, &account).await;
+        let reconciler = crate::simulated::publisher(&zone, &account).await;
         let first: Vec<&TaskSpec> = tasks[..6].iter().collect();
         assert!(!stream
-            .process(worlds::inputs(worlds::running_events(&account, &first)))
+            .process(crate::simulated::inputs(crate::simulated::running_events(
+                &account, &first
+            )))
             .await
             .has_failures());
 
@@ -104,7 +105,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             for chunk in moves.chunks(rng.random_range(1..=4)) {
                 let mut events = Vec::new();
                 for step in chunk {
-                    worlds::set_task(
+                    crate::simulated::set_task(
                         &account,
                         &tasks[step.task],
                         step.last,
@@ -118,7 +119,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
                 for _ in 0..(seed % 5) {
                     tokio::task::yield_now().await;
                 }
-                let report = stream.process(worlds::inputs(events)).await;
+                let report = stream.process(crate::simulated::inputs(events)).await;
                 assert!(!report.has_failures(), "seed {seed}: {report:?}");
             }
         };
@@ -134,7 +135,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
         let ((), raced) = tokio::join!(stream_run, reconcile_run);
 
         let truth_running: Vec<&TaskSpec> = (3..12).map(|i| &tasks[i]).collect();
-        let (owned, foreign) = worlds::zone_contents(&zone, &stream);
+        let (owned, foreign) = crate::simulated::zone_contents(&zone, &stream);
         let back: Vec<String> = tasks[..3]
             .iter()
             .chain(&tasks[12..])
@@ -152,7 +153,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
         }
         assert_eq!(
             foreign.len(),
-            worlds::foreign_records().len(),
+            crate::simulated::foreign_records().len(),
             "seed {seed}: foreign records untouched"
         );
 
@@ -160,10 +161,10 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             .reconcile(false)
             .await
             .expect("a quiet reconcile completes");
-        let (owned, _) = worlds::zone_contents(&zone, &stream);
+        let (owned, _) = crate::simulated::zone_contents(&zone, &stream);
         assert_eq!(
             owned,
-            worlds::expected_records(&stream, &truth_running),
+            crate::simulated::expected_records(&stream, &truth_running),
             "seed {seed}: converged after a quiet reconcile ({quiet:?})"
         );
         let idle = reconciler
@@ -188,10 +189,10 @@ async fn a_reconcile_racing_an_event_stream_converges() {
 async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
     use std::sync::mpsc;
     use std::time::Duration;
-    let zone = worlds::empty_zone();
-    let account = worlds::account_with_hosts(1);
+    let zone = crate::simulated::empty_zone();
+    let account = crate::simulated::account_with_hosts(1);
     let short_lived = simple_task(0, Mode::Bridge, "web", 0);
-    worlds::set_task(&account, &short_lived, "RUNNING", "RUNNING", 2);
+    crate::simulated::set_task(&account, &short_lived, "RUNNING", "RUNNING", 2);
 
     let (at_gate, reached) = mpsc::channel::<()>();
     let (release, released) = mpsc::channel::<()>();
@@ -211,17 +212,17 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
             aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder().build()
         });
     let clients = ecs_srv::aws::AwsClients {
-        ecs: worlds::account::ecs_client(&account),
-        ec2: worlds::account::ec2_client_with(&account, vec![gate]),
-        route53: support::strict_zone::route53_client(Arc::clone(&zone)),
+        ecs: crate::simulated::account::ecs_client(&account),
+        ec2: crate::simulated::account::ec2_client_with(&account, vec![gate]),
+        route53: crate::support::strict_zone::route53_client(Arc::clone(&zone)),
         calls: ecs_srv::aws::ApiCallLog::default(),
     };
     let reconciler = Arc::new(
-        ecs_srv::publish::Publisher::new(worlds::config(), clients)
+        ecs_srv::publisher::Publisher::new(crate::simulated::config(), clients)
             .await
             .unwrap(),
     );
-    let stream = worlds::publisher(&zone, &account).await;
+    let stream = crate::simulated::publisher(&zone, &account).await;
 
     let racing = tokio::spawn({
         let reconciler = Arc::clone(&reconciler);
@@ -237,14 +238,14 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
     );
     let events = vec![
         short_lived.event("RUNNING", "RUNNING", 2),
-        worlds::stopped_events(&account, &[&short_lived]).remove(0),
+        crate::simulated::stopped_events(&account, &[&short_lived]).remove(0),
     ];
-    let report = stream.process(worlds::inputs(events)).await;
+    let report = stream.process(crate::simulated::inputs(events)).await;
     assert!(!report.has_failures(), "{report:?}");
     release.send(()).unwrap();
     let raced = racing.await.unwrap().expect("the reconcile completes");
 
-    let (owned, _) = worlds::zone_contents(&zone, &stream);
+    let (owned, _) = crate::simulated::zone_contents(&zone, &stream);
     assert!(
         owned.is_empty(),
         "the reconcile brought back a task that stopped while it ran ({} changes): {owned:#?}",

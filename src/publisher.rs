@@ -1,0 +1,80 @@
+//! The long-lived state of the function: configuration, clients, the task resolver with
+//! its caches, the pacer and the zone view. Built once per process; the event path
+//! ([`crate::publish`]) and the reconcile ([`crate::reconcile`]) borrow it.
+
+use std::time::Duration;
+
+use crate::aws::AwsClients;
+use crate::config::PublisherConfig;
+use crate::desired::RecordSettings;
+use crate::naming::ZoneNaming;
+use crate::pacing::WritePacer;
+use crate::publish::EventInput;
+use crate::reconcile::{ReconcileError, ReconcileReport};
+use crate::report::InvocationReport;
+use crate::resolver::TaskResolver;
+use crate::route53::{self, Route53Error};
+use crate::srv_sets::WholeSetScope;
+use crate::write::ZoneWriter;
+use crate::zone_cache::ZoneCache;
+
+/// Everything an invocation needs that outlives it.
+#[derive(Debug)]
+pub struct Publisher {
+    /// The deployment's settings.
+    pub config: PublisherConfig,
+    /// The AWS clients.
+    pub clients: AwsClients,
+    /// Running tasks to records, with the warm caches.
+    pub resolver: TaskResolver,
+    /// Spaces out Route 53 requests.
+    pub pacer: WritePacer,
+    /// The zone as last seen, when ZONE_CACHE_SECONDS allows.
+    pub zone_cache: ZoneCache,
+}
+
+impl Publisher {
+    /// Reads the zone's name once (GetHostedZone); everything else is lazy.
+    pub async fn new(config: PublisherConfig, clients: AwsClients) -> Result<Self, Route53Error> {
+        let apex = route53::hosted_zone_name(&clients.route53, &config.hosted_zone_id).await?;
+        let settings = RecordSettings {
+            naming: ZoneNaming::new(&apex, &config.record_owner),
+            policy: config.routing_policy,
+            ttl: config.record_ttl,
+        };
+        Ok(Self {
+            pacer: WritePacer::per_second(config.route53_write_rate),
+            zone_cache: ZoneCache::new(Duration::from_secs(config.zone_cache_seconds)),
+            resolver: TaskResolver::new(settings, config.default_weight),
+            config,
+            clients,
+        })
+    }
+
+    /// Processes a batch of events as one unit and reports on each of them.
+    pub async fn process(&self, inputs: Vec<EventInput>) -> InvocationReport {
+        crate::publish::process(self, inputs).await
+    }
+
+    /// Brings the zone in line with the running tasks of the configured clusters. With
+    /// `dry_run`, computes the changes and writes nothing.
+    pub async fn reconcile(&self, dry_run: bool) -> Result<ReconcileReport, ReconcileError> {
+        crate::reconcile::reconcile(self, dry_run).await
+    }
+
+    /// How records are named, and whose they are.
+    pub fn naming(&self) -> &ZoneNaming {
+        &self.resolver.settings.naming
+    }
+
+    /// The writer every write goes through; `scope` says which whole SRV sets follow.
+    pub fn writer(&self, scope: WholeSetScope) -> ZoneWriter<'_> {
+        ZoneWriter {
+            route53: &self.clients.route53,
+            zone_id: &self.config.hosted_zone_id,
+            naming: self.naming(),
+            pacer: &self.pacer,
+            whole_sets: self.config.srv_sets.then_some(scope),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! From confirmed running tasks to what their records should be: the look-ups (with their
+//! warm caches) and the record settings, shared by the event path and the reconcile so
+//! that both publish a task alike.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use tracing::warn;
+
+use crate::aws::AwsClients;
+use crate::desired::{desired_records, RecordSettings};
+use crate::ecs::{LookupError, Lookups};
+use crate::error::TaskError;
+use crate::event::TaskStateChange;
+use crate::plan::TaskIntent;
+use crate::resolve::{resolve_running_task, NetworkMode};
+
+/// Works out the records of running tasks.
+#[derive(Debug)]
+pub struct TaskResolver {
+    /// How records are named, routed and timed.
+    pub settings: RecordSettings,
+    /// Weight of a container without an `ecs-srv.weight` label.
+    pub default_weight: u8,
+    /// The caches of a warm function.
+    pub lookups: Lookups,
+}
+
+impl TaskResolver {
+    /// A resolver with cold caches.
+    pub fn new(settings: RecordSettings, default_weight: u8) -> Self {
+        Self {
+            settings,
+            default_weight,
+            lookups: Lookups::default(),
+        }
+    }
+
+    /// The records each running task of one cluster should have, by task id. Host
+    /// addresses are looked up once for all of them.
+    pub async fn publish_intents(
+        &self,
+        clients: &AwsClients,
+        cluster_arn: &str,
+        running: &[&TaskStateChange],
+    ) -> Vec<(String, Result<TaskIntent, TaskError>)> {
+        let hosts = self.host_addresses(clients, cluster_arn, running).await;
+        let mut intents = Vec::with_capacity(running.len());
+        for detail in running {
+            let intent = self.publish_intent(clients, detail, &hosts).await;
+            intents.push((detail.task_id().to_owned(), intent));
+        }
+        intents
+    }
+
+    /// Private IPs of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
+    /// their own address; asking for theirs would only cost calls).
+    async fn host_addresses(
+        &self,
+        clients: &AwsClients,
+        cluster_arn: &str,
+        running: &[&TaskStateChange],
+    ) -> HashMap<String, Result<Ipv4Addr, LookupError>> {
+        let mut needed: Vec<String> = running
+            .iter()
+            .filter(|detail| detail.eni_private_ipv4().is_none())
+            .filter_map(|detail| detail.container_instance_arn.clone())
+            .collect();
+        needed.sort();
+        needed.dedup();
+        if needed.is_empty() {
+            return HashMap::new();
+        }
+        self.lookups
+            .instance_addresses(&clients.ecs, &clients.ec2, cluster_arn, &needed)
+            .await
+    }
+
+    async fn publish_intent(
+        &self,
+        clients: &AwsClients,
+        detail: &TaskStateChange,
+        hosts: &HashMap<String, Result<Ipv4Addr, LookupError>>,
+    ) -> Result<TaskIntent, TaskError> {
+        let definition = self
+            .lookups
+            .task_definition(&clients.ecs, &detail.task_definition_arn)
+            .await
+            .map_err(TaskError::Lookup)?;
+        let host = match (&detail.container_instance_arn, definition.network_mode) {
+            (Some(instance), NetworkMode::Bridge | NetworkMode::Host) => {
+                match hosts.get(instance) {
+                    Some(Ok(ip)) => Some(*ip),
+                    Some(Err(err)) => return Err(TaskError::Lookup(err.clone())),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        let resolution = resolve_running_task(detail, &definition, host, self.default_weight)
+            .map_err(TaskError::Resolve)?;
+        for warning in &resolution.warnings {
+            warn!(task = detail.task_id(), "{warning}");
+        }
+        let records = desired_records(&resolution.task, &self.settings).map_err(TaskError::Name)?;
+        Ok(TaskIntent::Publish(records))
+    }
+}

@@ -1,0 +1,183 @@
+//! The zone as ecs-srv sees it: every listed record set, sorted by who owns it.
+//!
+//! [`ownership`] is the one rule that answers "is this record set ours?". Reading a
+//! listing, folding applied changes into a view, the whole SRV sets and the reconcile's
+//! search for published tasks all ask it, so they can never disagree about a record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::naming::ZoneNaming;
+use crate::records::{Change, ForeignPolicy, ForeignRecord, RecordSet, RecordType, Routing};
+
+/// Who a record set belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// One of a task's own sets, marked by a SetIdentifier this deployment wrote.
+    Task(String),
+    /// A whole SRV set (`_P._tcp._all.S.Z`) this deployment keeps.
+    WholeSet,
+    /// Somebody else's: never changed, but in the way of some names.
+    Foreign,
+}
+
+/// The one ownership rule. A routed set is ours when its SetIdentifier carries this
+/// deployment's owner tag and the hash of the set's own name and type; a simple SRV set
+/// is ours when it has the shape of a whole set.
+pub fn ownership(naming: &ZoneNaming, set: &RecordSet) -> Ownership {
+    if set.routing == Routing::Simple {
+        let whole =
+            set.record_type == RecordType::Srv && naming.is_whole_set(&set.name, &set.values);
+        return if whole {
+            Ownership::WholeSet
+        } else {
+            Ownership::Foreign
+        };
+    }
+    set.routing
+        .set_identifier()
+        .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id))
+        .map_or(Ownership::Foreign, |task| Ownership::Task(task.to_owned()))
+}
+
+/// What one read of the zone returned, before ownership is decided: the sets of the
+/// shapes ecs-srv writes, and the rest described just enough to stay out of their way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneListing {
+    /// A, AAAA and SRV sets with plain values and simple, weighted or multivalue routing.
+    pub sets: Vec<RecordSet>,
+    /// Everything else (other types, aliases, other routing policies).
+    pub others: Vec<ForeignRecord>,
+}
+
+/// The zone, split into the sets ecs-srv owns (by task), its whole SRV sets, and the rest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneSnapshot {
+    /// Owned sets, by task id, sorted.
+    pub owned: BTreeMap<String, Vec<RecordSet>>,
+    /// Whole SRV sets ecs-srv keeps, by name.
+    pub whole_sets: BTreeMap<String, RecordSet>,
+    /// Everything else in the zone.
+    pub foreign: Vec<ForeignRecord>,
+}
+
+impl ZoneSnapshot {
+    /// Sorts a listing by owner.
+    pub fn from_listing(naming: &ZoneNaming, listing: ZoneListing) -> Self {
+        let mut snapshot = ZoneSnapshot {
+            foreign: listing.others,
+            ..ZoneSnapshot::default()
+        };
+        for set in listing.sets {
+            snapshot.insert(naming, set);
+        }
+        for sets in snapshot.owned.values_mut() {
+            // A listing that repeats a set (moto re-lists a page it cannot resume inside)
+            // must not count it twice.
+            sets.sort();
+            sets.dedup();
+        }
+        snapshot
+    }
+
+    fn insert(&mut self, naming: &ZoneNaming, set: RecordSet) {
+        match ownership(naming, &set) {
+            Ownership::Task(task) => self.owned.entry(task).or_default().push(set),
+            Ownership::WholeSet => {
+                self.whole_sets.insert(set.name.clone(), set);
+            }
+            Ownership::Foreign => self.foreign.push(ForeignRecord::of(&set)),
+        }
+    }
+
+    /// The zone as it is once `changes` are applied. Changes of sets that are not ours
+    /// never occur (the planner writes only owned sets), and are ignored if they do.
+    pub fn with_changes(&self, naming: &ZoneNaming, changes: &[Change]) -> ZoneSnapshot {
+        let mut after = self.clone();
+        for change in changes {
+            let set = change.record_set();
+            match (ownership(naming, set), change) {
+                (Ownership::Task(task), Change::Delete(old)) => {
+                    if let Some(sets) = after.owned.get_mut(&task) {
+                        sets.retain(|held| held != old);
+                    }
+                }
+                (Ownership::Task(task), Change::Create(new)) => {
+                    let sets = after.owned.entry(task).or_default();
+                    sets.push(new.clone());
+                    sets.sort();
+                }
+                (Ownership::WholeSet, Change::Delete(old)) => {
+                    if after.whole_sets.get(&old.name) == Some(old) {
+                        after.whole_sets.remove(&old.name);
+                    }
+                }
+                (Ownership::WholeSet, Change::Create(new)) => {
+                    after.whole_sets.insert(new.name.clone(), new.clone());
+                }
+                (Ownership::Foreign, _) => {}
+            }
+        }
+        after.owned.retain(|_, sets| !sets.is_empty());
+        after
+    }
+
+    /// The owned sets of one task, empty when it has none.
+    pub fn task_records(&self, task_id: &str) -> &[RecordSet] {
+        self.owned
+            .get(task_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Every owned task set, of every task.
+    pub fn owned_sets(&self) -> impl Iterator<Item = &RecordSet> {
+        self.owned.values().flatten()
+    }
+
+    /// How many record sets the zone holds in all.
+    pub fn set_count(&self) -> usize {
+        self.owned.values().map(Vec::len).sum::<usize>()
+            + self.whole_sets.len()
+            + self.foreign.len()
+    }
+}
+
+/// The routed (weighted or multivalue) SRV names among some record sets: the names whose
+/// whole sets follow them.
+pub fn routed_srv_names<'a>(sets: impl IntoIterator<Item = &'a RecordSet>) -> BTreeSet<String> {
+    sets.into_iter()
+        .filter(|set| set.record_type == RecordType::Srv && set.routing != Routing::Simple)
+        .map(|set| set.name.clone())
+        .collect()
+}
+
+/// The tasks whose sets some changes create, by ownership.
+pub fn created_for_tasks(naming: &ZoneNaming, changes: &[Change]) -> BTreeSet<String> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Create(set) => match ownership(naming, set) {
+                Ownership::Task(task) => Some(task),
+                _ => None,
+            },
+            Change::Delete(_) => None,
+        })
+        .collect()
+}
+
+impl ForeignRecord {
+    /// Describes a set of a type ecs-srv knows that turned out not to be ours.
+    pub fn of(set: &RecordSet) -> Self {
+        ForeignRecord {
+            name: set.name.clone(),
+            record_type: set.record_type.as_str().to_owned(),
+            set_identifier: set.routing.set_identifier().map(str::to_owned),
+            policy: match set.routing {
+                Routing::Simple => ForeignPolicy::Simple,
+                Routing::Weighted { .. } => ForeignPolicy::Weighted,
+                Routing::Multivalue { .. } => ForeignPolicy::Multivalue,
+            },
+            ttl: Some(set.ttl),
+        }
+    }
+}

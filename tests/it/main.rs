@@ -1,0 +1,28 @@
+//! The integration tests of ecs-srv, in one binary: the AWS SDK is linked once, moto
+//! starts once, and every area shares one set of doubles.
+//!
+//! - `support`: the moto server and its seeding, canned-response clients, the sample
+//!   events, and the strict Route 53 model.
+//! - `simulated`: a whole simulated account (the strict zone plus an ECS and EC2 world
+//!   answered through the real SDK clients) for the reliability suite.
+//! - one module per area below.
+
+mod simulated;
+mod support;
+
+mod e2e;
+mod events;
+mod faults;
+mod fuzz_events;
+mod invalid_events;
+mod lookups;
+mod mocks;
+mod plan_samples;
+mod properties;
+mod reconcile;
+mod reconcile_race;
+mod replay;
+mod sqs_burst;
+mod srv_sets;
+mod strict_zone;
+mod template;
