@@ -196,14 +196,16 @@ pub fn lambda_response(
 /// trigger expects.
 pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<Value, Diagnostic> {
     if is_scheduled_event(&event.payload) {
-        let report = publisher.reconcile(false).await.map_err(|err| Diagnostic {
-            error_type: "ReconcileError".to_owned(),
-            error_message: err.to_string(),
-        })?;
+        let report = crate::reconcile::reconcile(publisher, false)
+            .await
+            .map_err(|err| Diagnostic {
+                error_type: "ReconcileError".to_owned(),
+                error_message: err.to_string(),
+            })?;
         return reconcile_response(report);
     }
     let invocation = read_payload(event.payload, &event.context.request_id)?;
-    let report = publisher.process(invocation.inputs).await;
+    let report = crate::publish::process(publisher, invocation.inputs).await;
     Ok(lambda_response(invocation.delivery, &report)?)
 }
 

@@ -120,7 +120,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Replay { files } => replay(&publisher, &files).await,
         Command::Reconcile { dry_run } => {
-            let report = publisher.reconcile(dry_run).await?;
+            let report = ecs_srv::reconcile::reconcile(&publisher, dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(
                 if report.failures.is_empty() && report.whole_set_errors.is_empty() {
@@ -148,7 +148,7 @@ async fn replay(publisher: &Publisher, files: &[PathBuf]) -> Result<ExitCode> {
         };
         let invocation = read_payload(payload_from_text(&text), &name)
             .with_context(|| format!("reading events from {name}"))?;
-        let report = publisher.process(invocation.inputs).await;
+        let report = ecs_srv::publish::process(publisher, invocation.inputs).await;
         summary.add(name, report);
     }
     println!("{}", serde_json::to_string_pretty(&summary)?);

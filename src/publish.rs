@@ -213,7 +213,7 @@ async fn write(
             .get(task_id)
             .map(|detail| (detail.cluster_arn.clone(), detail.task_arn.clone()))
     });
-    withdraw_stopped_meanwhile(publisher, &writer, published, &mut outcome).await;
+    withdraw_stopped_meanwhile(&publisher.clients.ecs, &writer, published, &mut outcome).await;
     publisher
         .zone_cache
         .keep(read_at, outcome.zone_after.clone());

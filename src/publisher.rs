@@ -1,6 +1,7 @@
 //! The long-lived state of the function: configuration, clients, the task resolver with
 //! its caches, the pacer and the zone view. Built once per process; the event path
-//! ([`crate::publish`]) and the reconcile ([`crate::reconcile`]) borrow it.
+//! ([`crate::publish::process`]) and the reconcile ([`crate::reconcile::reconcile`])
+//! borrow it.
 
 use std::time::Duration;
 
@@ -9,9 +10,6 @@ use crate::config::PublisherConfig;
 use crate::desired::RecordSettings;
 use crate::naming::ZoneNaming;
 use crate::pacing::WritePacer;
-use crate::publish::EventInput;
-use crate::reconcile::{ReconcileError, ReconcileReport};
-use crate::report::InvocationReport;
 use crate::resolver::TaskResolver;
 use crate::route53::{self, Route53Error};
 use crate::srv_sets::WholeSetScope;
@@ -49,17 +47,6 @@ impl Publisher {
             config,
             clients,
         })
-    }
-
-    /// Processes a batch of events as one unit and reports on each of them.
-    pub async fn process(&self, inputs: Vec<EventInput>) -> InvocationReport {
-        crate::publish::process(self, inputs).await
-    }
-
-    /// Brings the zone in line with the running tasks of the configured clusters. With
-    /// `dry_run`, computes the changes and writes nothing.
-    pub async fn reconcile(&self, dry_run: bool) -> Result<ReconcileReport, ReconcileError> {
-        crate::reconcile::reconcile(self, dry_run).await
     }
 
     /// How records are named, and whose they are.

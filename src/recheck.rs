@@ -14,7 +14,6 @@ use crate::ecs::tasks::task_states;
 use crate::error::TaskError;
 use crate::naming::ZoneNaming;
 use crate::plan::TaskIntent;
-use crate::publisher::Publisher;
 use crate::write::{WriteOutcome, ZoneWriter};
 use crate::zone::created_for_tasks;
 
@@ -42,7 +41,7 @@ impl PublishedTasks {
 /// Asks ECS about every published task and withdraws those that stopped meanwhile,
 /// starting from the zone as the write left it. Failures are pinned to their tasks.
 pub async fn withdraw_stopped_meanwhile(
-    publisher: &Publisher,
+    ecs: &aws_sdk_ecs::Client,
     writer: &ZoneWriter<'_>,
     published: PublishedTasks,
     outcome: &mut WriteOutcome,
@@ -50,7 +49,7 @@ pub async fn withdraw_stopped_meanwhile(
     let mut stopped = Vec::new();
     for (cluster, tasks) in published.0 {
         let arns: Vec<String> = tasks.values().cloned().collect();
-        match task_states(&publisher.clients.ecs, &cluster, &arns).await {
+        match task_states(ecs, &cluster, &arns).await {
             Ok(states) => stopped.extend(
                 tasks
                     .into_iter()

@@ -102,7 +102,7 @@ pub async fn reconcile(
         let published = PublishedTasks::from_outcome(publisher.naming(), &outcome, |task_id| {
             listing.located.get(task_id).cloned()
         });
-        withdraw_stopped_meanwhile(publisher, &writer, published, &mut outcome).await;
+        withdraw_stopped_meanwhile(&publisher.clients.ecs, &writer, published, &mut outcome).await;
         // The reconcile read the zone afresh: its view is the truest a cache can hold.
         publisher
             .zone_cache

@@ -57,11 +57,11 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
         let publisher = crate::simulated::publisher(&zone, &account).await;
         for chunk in tasks.chunks(5) {
             let refs: Vec<&TaskSpec> = chunk.iter().collect();
-            let report = publisher
-                .process(crate::simulated::inputs(crate::simulated::running_events(
-                    &account, &refs,
-                )))
-                .await;
+            let report = ecs_srv::publish::process(
+                &publisher,
+                crate::simulated::inputs(crate::simulated::running_events(&account, &refs)),
+            )
+            .await;
             assert!(
                 !report.has_failures(),
                 "{plan:?}: {:?}",
@@ -69,11 +69,11 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
             );
         }
         let leaving: Vec<&TaskSpec> = tasks.iter().step_by(3).collect();
-        let report = publisher
-            .process(crate::simulated::inputs(crate::simulated::stopped_events(
-                &account, &leaving,
-            )))
-            .await;
+        let report = ecs_srv::publish::process(
+            &publisher,
+            crate::simulated::inputs(crate::simulated::stopped_events(&account, &leaving)),
+        )
+        .await;
         assert!(!report.has_failures(), "{plan:?}: {report:?}");
 
         let survivors: Vec<&TaskSpec> = tasks
@@ -129,12 +129,14 @@ async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
         let elsewhere = simple_task(1, Mode::Bridge, "web", 1);
         let own_address = simple_task(2, Mode::Awsvpc, "web", 0);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        let report = publisher
-            .process(crate::simulated::inputs(crate::simulated::running_events(
+        let report = ecs_srv::publish::process(
+            &publisher,
+            crate::simulated::inputs(crate::simulated::running_events(
                 &account,
                 &[&on_dead_host, &elsewhere, &own_address],
-            )))
-            .await;
+            )),
+        )
+        .await;
 
         let error = report.events[0]
             .error
@@ -172,9 +174,8 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
             .failing
             .insert("DescribeInstances", failing);
         let events = crate::simulated::running_events(&account, &[&bridge, &host, &awsvpc]);
-        let report = publisher
-            .process(crate::simulated::inputs(events.clone()))
-            .await;
+        let report =
+            ecs_srv::publish::process(&publisher, crate::simulated::inputs(events.clone())).await;
         for (index, host_index) in [(0, 0), (1, 1)] {
             let error = report.events[index]
                 .error
@@ -194,7 +195,7 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
         );
 
         account.lock().unwrap().failing.clear();
-        let retried = publisher.process(crate::simulated::inputs(events)).await;
+        let retried = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
         assert!(
             !retried.has_failures(),
             "{failing:?}: the redelivered events succeed: {retried:?}"
@@ -216,13 +217,12 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
         let leaving = simple_task(0, Mode::Bridge, "web", 0);
         let arriving = simple_task(1, Mode::Bridge, "web", 0);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        assert!(!publisher
-            .process(crate::simulated::inputs(crate::simulated::running_events(
-                &account,
-                &[&leaving]
-            )))
-            .await
-            .has_failures());
+        assert!(!ecs_srv::publish::process(
+            &publisher,
+            crate::simulated::inputs(crate::simulated::running_events(&account, &[&leaving]))
+        )
+        .await
+        .has_failures());
         let changes_before = zone.lock().unwrap().accepted_batches().len();
 
         account
@@ -232,7 +232,7 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
             .insert("DescribeTasks", failing);
         let mut events = crate::simulated::running_events(&account, &[&arriving]);
         events.extend(crate::simulated::stopped_events(&account, &[&leaving]));
-        let report = publisher.process(crate::simulated::inputs(events)).await;
+        let report = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
         let error = report.events[0]
             .error
             .as_deref()
@@ -283,7 +283,7 @@ async fn a_failing_task_definition_look_up_names_the_definition_and_spares_the_o
         .unwrap()
         .task_definitions
         .remove(&unknown.definition_arn());
-    let report = publisher.process(crate::simulated::inputs(events)).await;
+    let report = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
     let error = report.events[0]
         .error
         .as_deref()

@@ -86,7 +86,7 @@ async fn every_invalid_event_fails_alone_with_its_error_and_writes_nothing() {
         let zone = crate::simulated::empty_zone();
         let account = crate::simulated::account_with_hosts(1);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        let report = publisher.process(direct(&raw)).await;
+        let report = ecs_srv::publish::process(&publisher, direct(&raw)).await;
         assert_eq!(report.events.len(), 1, "{name}");
         let error = report.events[0]
             .error
@@ -122,7 +122,7 @@ async fn an_invalid_message_in_an_sqs_batch_fails_alone_and_its_neighbour_is_app
         let payload = json!({ "Records": [sqs_message("bad", body), sqs_message("good", good.event("RUNNING", "RUNNING", 2).to_string())] });
         let invocation = read_payload(payload, "sqs").expect("an SQS batch");
         assert_eq!(invocation.delivery, Delivery::Sqs);
-        let report = publisher.process(invocation.inputs).await;
+        let report = ecs_srv::publish::process(&publisher, invocation.inputs).await;
 
         assert_eq!(
             report

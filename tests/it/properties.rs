@@ -285,9 +285,8 @@ impl Simulation {
                 .collect()
         };
         let batches_before = self.zone.lock().unwrap().accepted_batches().len();
-        let report = publisher
-            .process(crate::simulated::inputs(taken.clone()))
-            .await;
+        let report =
+            ecs_srv::publish::process(publisher, crate::simulated::inputs(taken.clone())).await;
         INVOCATIONS.fetch_add(1, Ordering::Relaxed);
         EVENTS.fetch_add(taken.len(), Ordering::Relaxed);
         for (outcome, event) in report.events.iter().zip(taken) {

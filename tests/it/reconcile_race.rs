@@ -35,12 +35,12 @@ async fn a_reconcile_racing_an_event_stream_converges() {
         let stream = crate::simulated::publisher(&zone, &account).await;
         let reconciler = crate::simulated::publisher(&zone, &account).await;
         let first: Vec<&TaskSpec> = tasks[..6].iter().collect();
-        assert!(!stream
-            .process(crate::simulated::inputs(crate::simulated::running_events(
-                &account, &first
-            )))
-            .await
-            .has_failures());
+        assert!(!ecs_srv::publish::process(
+            &stream,
+            crate::simulated::inputs(crate::simulated::running_events(&account, &first))
+        )
+        .await
+        .has_failures());
 
         // Tasks 6-11 start (11's event is lost), tasks 0-2 drain and stop (2's STOPPED
         // event is lost), tasks 12-13 start and stop within the race; each task's moves
@@ -119,7 +119,8 @@ async fn a_reconcile_racing_an_event_stream_converges() {
                 for _ in 0..(seed % 5) {
                     tokio::task::yield_now().await;
                 }
-                let report = stream.process(crate::simulated::inputs(events)).await;
+                let report =
+                    ecs_srv::publish::process(&stream, crate::simulated::inputs(events)).await;
                 assert!(!report.has_failures(), "seed {seed}: {report:?}");
             }
         };
@@ -127,8 +128,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             for _ in 0..(seed * 3 % 17) {
                 tokio::task::yield_now().await;
             }
-            reconciler
-                .reconcile(false)
+            ecs_srv::reconcile::reconcile(&reconciler, false)
                 .await
                 .expect("the reconcile completes")
         };
@@ -157,8 +157,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             "seed {seed}: foreign records untouched"
         );
 
-        let quiet = reconciler
-            .reconcile(false)
+        let quiet = ecs_srv::reconcile::reconcile(&reconciler, false)
             .await
             .expect("a quiet reconcile completes");
         let (owned, _) = crate::simulated::zone_contents(&zone, &stream);
@@ -167,8 +166,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             crate::simulated::expected_records(&stream, &truth_running),
             "seed {seed}: converged after a quiet reconcile ({quiet:?})"
         );
-        let idle = reconciler
-            .reconcile(false)
+        let idle = ecs_srv::reconcile::reconcile(&reconciler, false)
             .await
             .expect("an idle reconcile completes");
         assert!(
@@ -226,7 +224,7 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
 
     let racing = tokio::spawn({
         let reconciler = Arc::clone(&reconciler);
-        async move { reconciler.reconcile(false).await }
+        async move { ecs_srv::reconcile::reconcile(&reconciler, false).await }
     });
     let gate_reached =
         tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(10)))
@@ -240,7 +238,7 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
         short_lived.event("RUNNING", "RUNNING", 2),
         crate::simulated::stopped_events(&account, &[&short_lived]).remove(0),
     ];
-    let report = stream.process(crate::simulated::inputs(events)).await;
+    let report = ecs_srv::publish::process(&stream, crate::simulated::inputs(events)).await;
     assert!(!report.has_failures(), "{report:?}");
     release.send(()).unwrap();
     let raced = racing.await.unwrap().expect("the reconcile completes");

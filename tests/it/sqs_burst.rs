@@ -72,7 +72,7 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
     // redelivering it would only fail again until it reached the dead-letter queue.
     assert_eq!(response, json!({"batchItemFailures": []}));
     let alone = read_payload(sqs_event(&[bad]), "lambda").expect("an SQS payload");
-    let report = publisher.process(alone.inputs).await;
+    let report = ecs_srv::publish::process(&publisher, alone.inputs).await;
     let permanent: Vec<&str> = report
         .permanent_failures()
         .map(|failure| failure.source.as_str())

@@ -46,9 +46,8 @@ async fn the_whole_set_follows_the_running_tasks() {
             .map(|r| (r.2.clone(), r.3.len()))
     };
 
-    let report = publisher
-        .process(events.iter().cloned().map(input).collect())
-        .await;
+    let report =
+        ecs_srv::publish::process(&publisher, events.iter().cloned().map(input).collect()).await;
     assert!(
         !report.has_failures() && report.whole_set_errors.is_empty(),
         "{report:#?}"
@@ -62,7 +61,7 @@ async fn the_whole_set_follows_the_running_tasks() {
     let mut draining = events[0].clone();
     draining["detail"]["desiredStatus"] = json!("STOPPED");
     draining["detail"]["version"] = json!(8);
-    publisher.process(vec![input(draining)]).await;
+    ecs_srv::publish::process(&publisher, vec![input(draining)]).await;
     assert_eq!(
         set_of(&zone_records(&clients, &zone_id).await),
         Some((None, 1))
@@ -72,7 +71,7 @@ async fn the_whole_set_follows_the_running_tasks() {
     stopped["detail"]["lastStatus"] = json!("STOPPED");
     stopped["detail"]["desiredStatus"] = json!("STOPPED");
     stopped["detail"]["version"] = json!(9);
-    publisher.process(vec![input(stopped)]).await;
+    ecs_srv::publish::process(&publisher, vec![input(stopped)]).await;
     assert_eq!(
         set_of(&zone_records(&clients, &zone_id).await),
         None,
@@ -144,7 +143,7 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     config.srv_sets = true;
     let publisher = Publisher::new(config, clients).await.unwrap();
 
-    let report = publisher.process(vec![input(event)]).await;
+    let report = ecs_srv::publish::process(&publisher, vec![input(event)]).await;
     assert!(!report.has_failures(), "{report:#?}");
     assert!(
         report.whole_set_errors.is_empty(),
