@@ -83,8 +83,8 @@ EVENT ?= events/bridge-running.json
 # publisher's convergence properties, and srv-proxy's SRV answer handling and picker.
 # `make test` runs the same targets with small case counts. About ten minutes.
 fuzz: deps ## the long fuzz run: hundreds of thousands of generated events and answers
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=200000 cargo test --test fuzz_events -- --nocapture
-	PROPTEST_CASES=2000 cargo test --test properties -- --nocapture
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=200000 cargo test --workspace --test it -- fuzz_events --nocapture
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=2000 cargo test --workspace --test it -- properties --nocapture
 	PROPTEST_CASES=20000 cargo test -p srv-proxy --test fuzz_srv -- --nocapture
 
 invoke: venv ## send $(EVENT) (default events/bridge-running.json) to a running `make watch`

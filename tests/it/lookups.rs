@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::support::{moto_clients, seed_cluster};
+use crate::support::{moto_clients, seed_cluster, seed_one_host_cluster};
 use ecs_srv::ecs::Lookups;
 
 #[tokio::test]
@@ -47,13 +47,7 @@ async fn container_instances_resolve_to_private_ips_and_stay_cached() {
 #[tokio::test]
 async fn an_unknown_container_instance_is_an_error_of_its_own() {
     let clients = moto_clients();
-    let world = seed_cluster(
-        &clients,
-        "lookups-missing",
-        "10.21.0.0/16",
-        &[Ipv4Addr::new(10, 21, 0, 5)],
-    )
-    .await;
+    let world = seed_one_host_cluster(&clients, "lookups-missing", 21, 5).await;
     let known = world.hosts[0].container_instance_arn.clone();
     let unknown = format!(
         "{}/0123456789abcdef0123456789abcdef",

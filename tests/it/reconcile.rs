@@ -2,7 +2,6 @@
 //! publishes missed tasks and removes orphans, a second run that writes nothing, and a
 //! stopped task withdrawn. Foreign records survive throughout.
 
-use std::net::Ipv4Addr;
 use std::process::Command;
 
 use crate::support::*;
@@ -32,10 +31,8 @@ fn reconcile(zone_id: &str, cluster: &str, dry_run: bool) -> Value {
         .unwrap_or_else(|e| panic!("reconcile printed no JSON ({e}): {stdout}"))
 }
 
-fn owned_names(records: &[(String, String, Option<String>, Vec<String>)]) -> Vec<String> {
-    records
-        .iter()
-        .filter(|r| r.2.as_deref().is_some_and(|id| id.starts_with("ecs-srv:")))
+fn owned_names(records: &[ListedRecord]) -> Vec<String> {
+    owned_records(records)
         .map(|r| format!("{} {}", r.0, r.1))
         .collect()
 }
@@ -43,13 +40,7 @@ fn owned_names(records: &[(String, String, Option<String>, Vec<String>)]) -> Vec
 #[tokio::test]
 async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let clients = moto_clients();
-    let world = seed_cluster(
-        &clients,
-        "recon",
-        "10.40.0.0/16",
-        &[Ipv4Addr::new(10, 40, 0, 10)],
-    )
-    .await;
+    let world = seed_one_host_cluster(&clients, "recon", 40, 10).await;
     let zone_id = create_private_zone(&clients, &world, "recon.internal").await;
     let api = register_task_definition(&clients, "api", "api", &[8080], true).await;
     let web =

@@ -2,7 +2,6 @@
 //! compare-and-swap conflict path against canned responses, where moto's lax DELETE
 //! could never produce a conflict.
 
-use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use crate::support::mock_aws;
@@ -25,13 +24,7 @@ fn input(value: serde_json::Value) -> EventInput {
 #[tokio::test]
 async fn the_whole_set_follows_the_running_tasks() {
     let clients = moto_clients();
-    let world = seed_cluster(
-        &clients,
-        "sets",
-        "10.60.0.0/16",
-        &[Ipv4Addr::new(10, 60, 0, 10)],
-    )
-    .await;
+    let world = seed_one_host_cluster(&clients, "sets", 60, 10).await;
     let zone_id = create_private_zone(&clients, &world, "sets.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
     let events = running_bridge_events(&clients, &world, &web, "service:web", 2, 34000).await;
@@ -164,15 +157,8 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let last = sent.last().unwrap().change_batch().unwrap().changes();
     assert_eq!(last.len(), 2);
     assert_eq!(*last[0].action(), ChangeAction::Delete);
-    let values_of = |change: &aws_sdk_route53::types::Change| -> Vec<String> {
-        let set = change.resource_record_set().unwrap();
-        let mut values: Vec<String> = set
-            .resource_records()
-            .iter()
-            .map(|r| r.value().to_owned())
-            .collect();
-        values.sort();
-        values
+    let values_of = |change: &aws_sdk_route53::types::Change| {
+        crate::support::sorted_values(change.resource_record_set().unwrap())
     };
     let deleted = values_of(&last[0]);
     assert_eq!(

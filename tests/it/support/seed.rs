@@ -126,6 +126,23 @@ pub async fn seed_cluster(
 
 /// Creates a private hosted zone for the world's VPC and returns its id (without the
 /// `/hostedzone/` prefix).
+/// A cluster of one host at `10.<octet>.0.<host>` in its own VPC `10.<octet>.0.0/16`:
+/// the usual world of a test, kept apart from the other tests' by its octet.
+pub async fn seed_one_host_cluster(
+    clients: &AwsClients,
+    cluster_name: &str,
+    octet: u8,
+    host: u8,
+) -> World {
+    seed_cluster(
+        clients,
+        cluster_name,
+        &format!("10.{octet}.0.0/16"),
+        &[Ipv4Addr::new(10, octet, 0, host)],
+    )
+    .await
+}
+
 pub async fn create_private_zone(clients: &AwsClients, world: &World, name: &str) -> String {
     let zone = clients
         .route53

@@ -8,13 +8,26 @@ use ecs_srv::aws::AwsClients;
 /// A listed record set: `(name, type, SetIdentifier, sorted values)`.
 pub type ListedRecord = (String, String, Option<String>, Vec<String>);
 
-fn listed(set: &ResourceRecordSet) -> ListedRecord {
+/// A set's values, sorted, as Route 53 holds them in no particular order.
+pub fn sorted_values(set: &ResourceRecordSet) -> Vec<String> {
     let mut values: Vec<String> = set
         .resource_records()
         .iter()
         .map(|r| r.value().to_owned())
         .collect();
     values.sort();
+    values
+}
+
+/// The listed records whose SetIdentifier carries the default owner tag.
+pub fn owned_records(records: &[ListedRecord]) -> impl Iterator<Item = &ListedRecord> {
+    records
+        .iter()
+        .filter(|r| r.2.as_deref().is_some_and(|id| id.starts_with("ecs-srv:")))
+}
+
+fn listed(set: &ResourceRecordSet) -> ListedRecord {
+    let values = sorted_values(set);
     (
         set.name().to_owned(),
         set.r#type().as_str().to_owned(),
