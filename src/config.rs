@@ -43,7 +43,7 @@ pub struct PublisherConfig {
 
     /// Also keep one simple-routing SRV set per service and port (`_P._tcp._all.S.Z`)
     /// holding every running task, for clients that want the whole set: on or off.
-    #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch)]
+    #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub srv_sets: bool,
 
     /// Route 53 requests (reads and writes) per second at most, for this function. The

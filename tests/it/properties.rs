@@ -12,6 +12,9 @@
 //!   `desired_records` of the tasks ECS last saw running;
 //! - **no resurrection**: no batch ever creates a record of a task ECS already wanted
 //!   stopped when the invocation began;
+//! - **the documented layout**: the owned records (and the whole SRV sets, when on) are
+//!   what the README's records table says, written out apart from the crate in
+//!   `simulated::oracle`, for weighted and multivalue publishing;
 //! - **foreign records** survive byte for byte;
 //! - **every batch** is accepted by the strict model, and the only failures are tasks on
 //!   a host that vanished, with the error naming the host.
@@ -22,9 +25,11 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::simulated::account::Host;
+use crate::simulated::oracle::{documented_zone, listed_zone, Layout};
 use crate::simulated::tasks::{instance_id, ContainerSpec, Mode, TaskSpec};
 use crate::support::strict_zone::{Fault, FaultPlan, ListKey, Outcome};
 use ecs_srv::publisher::Publisher;
+use ecs_srv::zone::{ownership, Ownership};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
@@ -71,6 +76,44 @@ struct Scenario {
     steps: usize,
     page_size: usize,
     throttle_every: Option<usize>,
+    /// ROUTING_POLICY=multivalue rather than weighted.
+    multivalue: bool,
+    /// SRV_SETS=on.
+    whole_sets: bool,
+}
+
+impl Scenario {
+    fn flags(&self) -> Vec<&'static str> {
+        vec![
+            "--routing-policy",
+            if self.multivalue {
+                "multivalue"
+            } else {
+                "weighted"
+            },
+            "--srv-sets",
+            if self.whole_sets { "on" } else { "off" },
+        ]
+    }
+
+    fn layout(&self) -> Layout<'static> {
+        Layout {
+            apex: crate::simulated::APEX,
+            owner: "ecs-srv",
+            ttl: 10,
+            multivalue: self.multivalue,
+            whole_sets: self.whole_sets,
+        }
+    }
+
+    /// The foreign records seeded: the weighted ones only beside weighted publishing,
+    /// since Route 53 cannot mix them with multivalue sets (that refusal has its own test).
+    fn foreign_records(&self) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+        crate::simulated::foreign_records()
+            .into_iter()
+            .filter(|set| !self.multivalue || set.weight().is_none())
+            .collect()
+    }
 }
 
 fn task_strategy() -> impl Strategy<Value = (TaskSpec, Fate)> {
@@ -126,19 +169,25 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
         5usize..60,
         page,
         faults,
+        any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(mut tasks, seed, steps, page_size, throttle_every)| {
-            for (index, (task, _)) in tasks.iter_mut().enumerate() {
-                task.task_id = format!("{index:08x}{seed:024x}");
-            }
-            Scenario {
-                tasks,
-                seed,
-                steps,
-                page_size,
-                throttle_every,
-            }
-        })
+        .prop_map(
+            |(mut tasks, seed, steps, page_size, throttle_every, multivalue, whole_sets)| {
+                for (index, (task, _)) in tasks.iter_mut().enumerate() {
+                    task.task_id = format!("{index:08x}{seed:024x}");
+                }
+                Scenario {
+                    tasks,
+                    seed,
+                    steps,
+                    page_size,
+                    throttle_every,
+                    multivalue,
+                    whole_sets,
+                }
+            },
+        )
 }
 
 /// Totals over all cases, for the report at the end.
@@ -162,9 +211,7 @@ struct Simulation {
 impl Simulation {
     fn new(scenario: Scenario) -> Self {
         let zone = crate::simulated::empty_zone();
-        zone.lock()
-            .unwrap()
-            .seed(crate::simulated::foreign_records());
+        zone.lock().unwrap().seed(scenario.foreign_records());
         zone.lock().unwrap().page_size = scenario.page_size;
         if let Some(every) = scenario.throttle_every {
             zone.lock().unwrap().inject(FaultPlan {
@@ -310,18 +357,26 @@ impl Simulation {
                 let set =
                     ecs_srv::route53::owned_candidate(change.resource_record_set().expect("a set"))
                         .expect("ecs-srv writes A and SRV sets");
-                let owner = set
-                    .routing
-                    .set_identifier()
-                    .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id));
-                prop_assert!(
-                    owner.is_some(),
-                    "a CREATE of a set ecs-srv does not own: {set:?}"
-                );
-                prop_assert!(
-                    !stopping.contains(owner.unwrap_or_default()),
-                    "task {owner:?} came back after ECS stopped it: {set:?}"
-                );
+                let tasks: Vec<String> = match ownership(&naming, &set) {
+                    Ownership::Task(task) => vec![task],
+                    // A whole set names its tasks in the targets `T.S.Z.` of its values.
+                    Ownership::WholeSet => set
+                        .values
+                        .iter()
+                        .filter_map(|v| v.rsplit(' ').next()?.split('.').next().map(str::to_owned))
+                        .collect(),
+                    Ownership::Foreign => {
+                        return Err(TestCaseError::fail(format!(
+                            "a CREATE of a set ecs-srv does not own: {set:?}"
+                        )))
+                    }
+                };
+                for task in tasks {
+                    prop_assert!(
+                        !stopping.contains(&task),
+                        "task {task} came back after ECS stopped it: {set:?}"
+                    );
+                }
             }
         }
         Ok(())
@@ -330,7 +385,9 @@ impl Simulation {
 
 async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
     let mut sim = Simulation::new(scenario.clone());
-    let mut publisher = crate::simulated::publisher(&sim.zone, &sim.account).await;
+    let config = crate::simulated::config_with(&scenario.flags());
+    let mut publisher =
+        crate::simulated::publisher_with(config.clone(), &sim.zone, &sim.account).await;
     for _ in 0..scenario.steps {
         let roll = sim.rng.random_range(0..100);
         if roll < 45 {
@@ -343,7 +400,8 @@ async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
             let host = sim.rng.random_range(0..HOSTS);
             sim.vanish(host);
         } else {
-            publisher = crate::simulated::publisher(&sim.zone, &sim.account).await;
+            publisher =
+                crate::simulated::publisher_with(config.clone(), &sim.zone, &sim.account).await;
         }
     }
     for index in 0..scenario.tasks.len() {
@@ -384,7 +442,12 @@ async fn run_scenario(scenario: Scenario) -> Result<(), TestCaseError> {
         crate::simulated::expected_records(&publisher, &survivors),
         "the zone holds exactly the survivors' records"
     );
-    let mut seeded = crate::simulated::foreign_records();
+    prop_assert_eq!(
+        listed_zone(&scenario.layout(), &sim.zone.lock().unwrap().record_sets()),
+        documented_zone(&scenario.layout(), &survivors),
+        "the zone is laid out as the README documents it"
+    );
+    let mut seeded = scenario.foreign_records();
     seeded.sort_by_key(ListKey::of);
     prop_assert_eq!(foreign, seeded, "foreign records survive byte for byte");
     let zone = sim.zone.lock().unwrap();

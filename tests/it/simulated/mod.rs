@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod mutate;
+pub mod oracle;
 pub mod tasks;
 
 use std::sync::{Arc, Mutex};
@@ -109,7 +110,16 @@ pub fn clients(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> 
 
 /// A cold publisher (empty caches) over the zone and the account.
 pub async fn publisher(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> Publisher {
-    Publisher::new(config(), clients(zone, account))
+    publisher_with(config(), zone, account).await
+}
+
+/// A cold publisher with the given configuration.
+pub async fn publisher_with(
+    config: PublisherConfig,
+    zone: &Arc<Mutex<StrictZone>>,
+    account: &Arc<Mutex<Account>>,
+) -> Publisher {
+    Publisher::new(config, clients(zone, account))
         .await
         .expect("GetHostedZone answers")
 }
@@ -126,8 +136,9 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
         .collect()
 }
 
-/// The zone split the way the publisher sees it: sets it owns (as the crate's
-/// `RecordSet`, sorted) and everything else (exactly as stored).
+/// The zone split the way the publisher sees it: the task sets it owns (as the crate's
+/// `RecordSet`, sorted) and the foreign sets (exactly as stored); whole SRV sets are in
+/// neither (the documented-layout oracle checks them).
 pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
     publisher: &Publisher,
@@ -137,14 +148,17 @@ pub fn zone_contents(
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
         let ours = ecs_srv::route53::owned_candidate(&set).filter(|candidate| {
-            candidate
-                .routing
-                .set_identifier()
-                .and_then(|id| naming.owned_task_id(&candidate.name, candidate.record_type, id))
-                .is_some()
+            matches!(
+                ecs_srv::zone::ownership(naming, candidate),
+                ecs_srv::zone::Ownership::Task(_)
+            )
+        });
+        let whole_set = ecs_srv::route53::owned_candidate(&set).is_some_and(|candidate| {
+            ecs_srv::zone::ownership(naming, &candidate) == ecs_srv::zone::Ownership::WholeSet
         });
         match ours {
             Some(candidate) => owned.push(candidate),
+            None if whole_set => {}
             None => foreign.push(set),
         }
     }
