@@ -26,3 +26,4 @@ mod sqs_burst;
 mod srv_sets;
 mod strict_zone;
 mod template;
+mod template_env;

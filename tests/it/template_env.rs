@@ -1,0 +1,216 @@
+//! The function runs with the environment template.yaml really gives it.
+//!
+//! The template's `Environment.Variables` are evaluated the way CloudFormation evaluates
+//! them (parameters with their defaults, `Ref`, `Fn::If` on the template's own
+//! conditions, `AWS::NoValue`, `Fn::Sub`, `Fn::Split`, numbers passed as strings), for the
+//! defaults and for the values a user would pick, and the real `ecs-srv` binary is run
+//! with exactly that environment (and nothing else of this process's) against moto.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{create_private_zone, moto_clients, moto_env, seed_one_host_cluster};
+
+/// A stack: the template with its parameter values, able to evaluate expressions.
+struct Stack<'a> {
+    template: &'a Value,
+    parameters: BTreeMap<String, String>,
+}
+
+impl<'a> Stack<'a> {
+    /// The template's defaults, overridden by `chosen`.
+    fn new(template: &'a Value, chosen: &[(&str, &str)]) -> Self {
+        let mut parameters = BTreeMap::new();
+        for (name, spec) in template["Parameters"].as_object().expect("Parameters") {
+            if let Some(default) = spec.get("Default") {
+                parameters.insert(name.clone(), scalar(default));
+            }
+        }
+        for (name, value) in chosen {
+            assert!(
+                template["Parameters"].get(*name).is_some(),
+                "the template has no parameter {name}"
+            );
+            parameters.insert((*name).to_owned(), (*value).to_owned());
+        }
+        Stack {
+            template,
+            parameters,
+        }
+    }
+
+    fn condition(&self, name: &str) -> bool {
+        let expression = &self.template["Conditions"][name];
+        assert!(!expression.is_null(), "no condition {name}");
+        self.eval(expression) == Some(Value::Bool(true))
+    }
+
+    fn reference(&self, name: &str) -> Option<Value> {
+        match name {
+            "AWS::NoValue" => None,
+            "AWS::Region" => Some(Value::from("us-east-1")),
+            "AWS::AccountId" => Some(Value::from("123456789012")),
+            "AWS::Partition" => Some(Value::from("aws")),
+            "AWS::StackName" => Some(Value::from("ecs-srv")),
+            _ => match self.parameters.get(name) {
+                Some(value) => Some(Value::from(value.as_str())),
+                None => {
+                    assert!(
+                        self.template["Resources"].get(name).is_some(),
+                        "Ref to {name}, neither a parameter nor a resource"
+                    );
+                    Some(Value::from(format!("ref:{name}")))
+                }
+            },
+        }
+    }
+
+    /// The value of an expression; `None` is `AWS::NoValue` (the key is left out).
+    fn eval(&self, value: &Value) -> Option<Value> {
+        let Value::Object(object) = value else {
+            return match value {
+                Value::Array(items) => Some(Value::Array(
+                    items.iter().filter_map(|item| self.eval(item)).collect(),
+                )),
+                other => Some(other.clone()),
+            };
+        };
+        if object.len() == 1 {
+            let (key, argument) = object.iter().next().expect("one entry");
+            let args = argument.as_array();
+            let arg = |index: usize| &args.expect("a list of arguments")[index];
+            match key.as_str() {
+                "Ref" => return self.reference(argument.as_str().expect("Ref names")),
+                "Condition" => {
+                    return Some(Value::Bool(
+                        self.condition(argument.as_str().expect("a name")),
+                    ))
+                }
+                "Fn::If" => {
+                    let branch = if self.condition(arg(0).as_str().expect("a condition")) {
+                        arg(1)
+                    } else {
+                        arg(2)
+                    };
+                    return self.eval(branch);
+                }
+                "Fn::Equals" => return Some(Value::Bool(self.eval(arg(0)) == self.eval(arg(1)))),
+                "Fn::Not" => {
+                    return Some(Value::Bool(self.eval(arg(0)) != Some(Value::Bool(true))))
+                }
+                "Fn::And" | "Fn::Or" => {
+                    let values: Vec<bool> = args
+                        .expect("a list")
+                        .iter()
+                        .map(|a| self.eval(a) == Some(Value::Bool(true)))
+                        .collect();
+                    let all = key == "Fn::And";
+                    return Some(Value::Bool(if all {
+                        values.iter().all(|v| *v)
+                    } else {
+                        values.iter().any(|v| *v)
+                    }));
+                }
+                "Fn::Split" => {
+                    let delimiter = scalar(&self.eval(arg(0))?);
+                    let text = scalar(&self.eval(arg(1))?);
+                    return Some(text.split(delimiter.as_str()).map(Value::from).collect());
+                }
+                "Fn::Sub" => {
+                    let mut text = argument.as_str().expect("Fn::Sub of a string").to_owned();
+                    while let Some(start) = text.find("${") {
+                        let end = start + text[start..].find('}').expect("a closed ${");
+                        let name = &text[start + 2..end];
+                        let value = self.reference(name).map(|v| scalar(&v)).unwrap_or_default();
+                        text.replace_range(start..=end, &value);
+                    }
+                    return Some(Value::from(text));
+                }
+                "Fn::GetAtt" => return Some(Value::from(format!("getatt:{argument}"))),
+                _ => {}
+            }
+        }
+        Some(Value::Object(
+            object
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), self.eval(value)?)))
+                .collect(),
+        ))
+    }
+
+    /// The function's environment as Lambda would set it: every value a string.
+    fn function_environment(&self) -> BTreeMap<String, String> {
+        let variables = &self.template["Resources"]["PublisherFunction"]["Properties"]
+            ["Environment"]["Variables"];
+        let evaluated = self.eval(variables).expect("the variables exist");
+        evaluated
+            .as_object()
+            .expect("a map of variables")
+            .iter()
+            .map(|(name, value)| (name.clone(), scalar(value)))
+            .collect()
+    }
+}
+
+/// A scalar as CloudFormation passes it to Lambda: numbers and booleans as their text.
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        Value::Bool(flag) => flag.to_string(),
+        other => panic!("not a scalar: {other}"),
+    }
+}
+
+/// Parameter choices a user would make, beside the defaults.
+const CHOICES: &[&[(&str, &str)]] = &[
+    &[],
+    &[("UseSqsQueue", "true")],
+    &[("UseSqsQueue", "false")],
+    &[("ClusterArns", "arn:aws:ecs:us-east-1:123456789012:cluster/prod")],
+    &[(
+        "ClusterArns",
+        "arn:aws:ecs:us-east-1:123456789012:cluster/prod,arn:aws:ecs:us-east-1:123456789012:cluster/staging",
+    )],
+    &[("RoutingPolicy", "multivalue"), ("RecordTtl", "0")],
+    &[("SrvSets", "on"), ("DefaultWeight", "0")],
+    &[("SrvSets", "off"), ("RecordOwner", "blue-stack")],
+    &[("ReconcileSchedule", "")],
+];
+
+#[tokio::test]
+async fn the_binary_starts_and_works_with_the_templates_own_environment() {
+    let clients = moto_clients();
+    let world = seed_one_host_cluster(&clients, "template-env", 71, 10).await;
+    let zone_id = create_private_zone(&clients, &world, "template.internal").await;
+    let template = crate::template::template();
+    let event = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/bridge-stopped.json");
+    for choice in CHOICES {
+        let mut chosen = vec![("HostedZoneId", zone_id.as_str())];
+        chosen.extend_from_slice(choice);
+        let environment = Stack::new(&template, &chosen).function_environment();
+        // The AWS side of the environment comes from Lambda itself (credentials, region)
+        // and, here, moto's endpoint; everything ecs-srv reads comes from the template.
+        let aws: Vec<(&str, String)> = moto_env(&zone_id)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("AWS_"))
+            .collect();
+        let output = Command::new(env!("CARGO_BIN_EXE_ecs-srv"))
+            .arg("replay")
+            .arg(&event)
+            .env_clear()
+            .envs(&environment)
+            .envs(aws)
+            .output()
+            .expect("running ecs-srv");
+        assert!(
+            output.status.success(),
+            "ecs-srv failed with the template's environment for {choice:?}:\n{environment:#?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: Value = serde_json::from_slice(&output.stdout).expect("a JSON summary");
+        assert_eq!(summary["failed_events"], 0, "{choice:?}: {summary:#}");
+    }
+}
