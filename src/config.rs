@@ -46,6 +46,12 @@ pub struct PublisherConfig {
     #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub srv_sets: bool,
 
+    /// Put the cluster in every service name (`S.C.Z`, `_P._tcp.S.C.Z`, ...): on for a
+    /// zone that serves several clusters whose services share names. Off, a name that
+    /// holds one cluster's tasks refuses another cluster's.
+    #[arg(long, env = "CLUSTER_IN_NAMES", default_value = "off", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    pub cluster_in_names: bool,
+
     /// Route 53 requests (reads and writes) per second at most, for this function. The
     /// account allows about 10 per second for all callers together; the default leaves
     /// half of it to everyone else.
@@ -173,7 +179,7 @@ fn parse_switch(raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
         "off" | "false" | "0" | "no" | "" => Ok(false),
-        _ => Err(format!("SRV_SETS must be on or off, got {raw:?}")),
+        _ => Err(format!("must be on or off, got {raw:?}")),
     }
 }
 

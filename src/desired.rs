@@ -17,17 +17,31 @@ pub struct RecordSettings {
     pub policy: RoutingPolicy,
     /// TTL of every set.
     pub ttl: u32,
+    /// Whether the cluster is part of the service label (`S.C.Z`), for zones that serve
+    /// several clusters whose services share names.
+    pub cluster_in_names: bool,
 }
 
 impl RecordSettings {
-    fn routing(&self, task_id: &str, role: RecordRole, name: &str, weight: u8) -> Routing {
-        let set_identifier = self.naming.set_identifier(task_id, role, name);
+    fn routing(&self, task: &RunningTask, role: RecordRole, name: &str, weight: u8) -> Routing {
+        let set_identifier = self
+            .naming
+            .set_identifier(&task.task_id, role, &task.cluster, name);
         match self.policy {
             RoutingPolicy::Weighted => Routing::Weighted {
                 set_identifier,
                 weight,
             },
             RoutingPolicy::Multivalue => Routing::Multivalue { set_identifier },
+        }
+    }
+
+    /// The label path of a service in names: `S`, or `S.C` with the cluster in names.
+    fn service_path(&self, service_label: &str, cluster: &str) -> String {
+        if self.cluster_in_names {
+            format!("{service_label}.{}", crate::naming::cluster_label(cluster))
+        } else {
+            service_label.to_owned()
         }
     }
 }
@@ -37,7 +51,9 @@ impl RecordSettings {
 /// Per service label `S`: `S.Z` A (weight: the highest of the task's containers in `S`)
 /// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight> <port> T.S.Z.`. The per-task
 /// name is a routed set of one, not a simple record: the SetIdentifier is what marks
-/// every record ecs-srv owns, and a set of one answers exactly like a simple record.
+/// every record ecs-srv owns, and a set of one answers exactly like a simple record. The
+/// shared names of a one-off task carry the standalone roles, which the planner keeps out
+/// of a name that a service's tasks hold.
 pub fn desired_records(
     task: &RunningTask,
     settings: &RecordSettings,
@@ -45,29 +61,34 @@ pub fn desired_records(
     let naming = &settings.naming;
     let task_label = crate::naming::dns_label(&task.task_id);
     let address = task.address.to_string();
-    let mut service_weights: BTreeMap<&str, u8> = BTreeMap::new();
+    // Per service label: the highest weight, and whether any endpoint joins the service.
+    let mut services: BTreeMap<&str, (u8, bool)> = BTreeMap::new();
     for endpoint in &task.endpoints {
-        let weight = service_weights.entry(&endpoint.service_label).or_insert(0);
-        *weight = (*weight).max(endpoint.weight);
+        let entry = services
+            .entry(&endpoint.service_label)
+            .or_insert((0, false));
+        entry.0 = entry.0.max(endpoint.weight);
+        entry.1 |= endpoint.joins_service;
     }
     let mut sets = Vec::new();
-    for (service, weight) in &service_weights {
-        let service_name = naming.service_name(service)?;
-        let task_name = naming.task_name(&task_label, service)?;
+    for (service, (weight, member)) in &services {
+        let path = settings.service_path(service, &task.cluster);
+        let service_name = naming.service_name(&path)?;
+        let task_name = naming.task_name(&task_label, &path)?;
+        let role = if *member {
+            RecordRole::ServiceAddress
+        } else {
+            RecordRole::StandaloneAddress
+        };
         sets.push(RecordSet {
-            routing: settings.routing(
-                &task.task_id,
-                RecordRole::ServiceAddress,
-                &service_name,
-                *weight,
-            ),
+            routing: settings.routing(task, role, &service_name, *weight),
             name: service_name,
             record_type: RecordType::A,
             ttl: settings.ttl,
             values: vec![address.clone()],
         });
         sets.push(RecordSet {
-            routing: settings.routing(&task.task_id, RecordRole::TaskAddress, &task_name, 1),
+            routing: settings.routing(task, RecordRole::TaskAddress, &task_name, 1),
             name: task_name,
             record_type: RecordType::A,
             ttl: settings.ttl,
@@ -75,19 +96,19 @@ pub fn desired_records(
         });
     }
     for endpoint in &task.endpoints {
-        let name = naming.srv_name(
-            &endpoint.port_label,
-            endpoint.transport,
-            &endpoint.service_label,
-        )?;
-        let target = naming.task_name(&task_label, &endpoint.service_label)?;
+        let path = settings.service_path(&endpoint.service_label, &task.cluster);
+        let name = naming.srv_name(&endpoint.port_label, endpoint.transport, &path)?;
+        let target = naming.task_name(&task_label, &path)?;
+        let member = services
+            .get(endpoint.service_label.as_str())
+            .is_some_and(|(_, member)| *member);
+        let role = if member {
+            RecordRole::ServicePort
+        } else {
+            RecordRole::StandalonePort
+        };
         sets.push(RecordSet {
-            routing: settings.routing(
-                &task.task_id,
-                RecordRole::ServicePort,
-                &name,
-                endpoint.weight,
-            ),
+            routing: settings.routing(task, role, &name, endpoint.weight),
             name,
             record_type: RecordType::Srv,
             ttl: settings.ttl,

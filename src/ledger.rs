@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::records::{Change, ForeignPolicy, RecordType, Routing};
+use crate::naming::{parse_mark, SetMark};
+use crate::records::{Change, ForeignPolicy, RecordSet, RecordType, Routing};
 use crate::zone::ZoneSnapshot;
+
+type NameKey = (String, RecordType);
 
 /// Route 53 allows at most this many weighted record sets per name and type.
 pub const MAX_WEIGHTED_SETS_PER_NAME: usize = 100;
@@ -34,6 +37,28 @@ pub enum ConflictError {
         /// How many it would hold.
         count: usize,
     },
+    /// The name holds another cluster's tasks: publishing would merge two clusters' tasks
+    /// behind one name.
+    #[error("{name} {record_type} holds tasks of cluster {theirs}; a task of cluster {ours} would join them behind one name. Give the service another name (docker label ecs-srv.service), or set CLUSTER_IN_NAMES=on to put the cluster in every name")]
+    OtherCluster {
+        /// The shared name.
+        name: String,
+        /// Its type.
+        record_type: RecordType,
+        /// The cluster of the task being published.
+        ours: String,
+        /// A cluster whose tasks hold the name.
+        theirs: String,
+    },
+    /// Another deployment (another RECORD_OWNER) already publishes this very task: two
+    /// stacks claim its cluster, and publishing it twice would double its weight.
+    #[error("task {task_id} is already published by the deployment with RECORD_OWNER {owner}; two deployments claim its cluster. Give each stack its own clusters (ClusterArns)")]
+    ClaimedElsewhere {
+        /// The task.
+        task_id: String,
+        /// The other deployment's RECORD_OWNER.
+        owner: String,
+    },
     /// Route 53 keeps one TTL for all weighted sets of a name and type, and a set written
     /// with another TTL rewrites the others: ecs-srv would change somebody else's records.
     #[error("{name} {record_type} holds weighted record sets that ecs-srv does not own with TTL {theirs}; Route 53 keeps one TTL per weighted group, so writing TTL {ours} would change them. Set RECORD_TTL to {theirs}, or move the service with the docker label ecs-srv.service")]
@@ -51,9 +76,13 @@ pub enum ConflictError {
 
 impl ConflictError {
     /// Whether the conflict can clear up without anybody changing the zone by hand: a full
-    /// name frees a slot when one of its tasks stops.
+    /// name frees a slot when one of its tasks stops, and a name another cluster holds
+    /// frees up when its last task there stops.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ConflictError::TooManyWeightedSets { .. })
+        matches!(
+            self,
+            ConflictError::TooManyWeightedSets { .. } | ConflictError::OtherCluster { .. }
+        )
     }
 }
 
@@ -64,18 +93,25 @@ pub struct NameLedger {
     weighted: BTreeMap<(String, RecordType), usize>,
     foreign: BTreeMap<(String, RecordType), ForeignPolicy>,
     foreign_weighted_ttl: BTreeMap<(String, RecordType), u32>,
+    /// Per shared name, how many sets each cluster's tasks hold there (every deployment's).
+    clusters: BTreeMap<NameKey, BTreeMap<String, usize>>,
+    /// Per shared name, how many sets of service members it holds.
+    members: BTreeMap<NameKey, usize>,
+    /// Tasks another deployment publishes, with its RECORD_OWNER.
+    claimed: BTreeMap<String, String>,
 }
 
 impl NameLedger {
-    /// Counts the zone as it stands.
-    pub fn new(snapshot: &ZoneSnapshot) -> Self {
+    /// Counts the zone as it stands; `owner` is this deployment's RECORD_OWNER.
+    pub fn new(snapshot: &ZoneSnapshot, owner: &str) -> Self {
         let mut ledger = NameLedger::default();
         for set in snapshot.owned.values().flatten() {
+            let key = (set.name.clone(), set.record_type);
             if matches!(set.routing, Routing::Weighted { .. }) {
-                *ledger
-                    .weighted
-                    .entry((set.name.clone(), set.record_type))
-                    .or_default() += 1;
+                *ledger.weighted.entry(key.clone()).or_default() += 1;
+            }
+            if let Some(mark) = set.routing.set_identifier().and_then(parse_mark) {
+                ledger.count_mark(&key, &mark, 1);
             }
         }
         for record in &snapshot.foreign {
@@ -92,17 +128,58 @@ impl NameLedger {
                         .or_insert(ttl);
                 }
             }
+            if let Some(mark) = record.set_identifier.as_deref().and_then(parse_mark) {
+                if mark.owner != owner {
+                    ledger.count_mark(&key, &mark, 1);
+                    ledger
+                        .claimed
+                        .insert(mark.task_id.to_owned(), mark.owner.to_owned());
+                }
+            }
             ledger.foreign.entry(key).or_insert(record.policy);
         }
         ledger
     }
 
+    fn count_mark(&mut self, key: &NameKey, mark: &SetMark<'_>, step: isize) {
+        let bump = |count: &mut usize| *count = (*count as isize + step).max(0) as usize;
+        if !mark.role.is_shared_name() {
+            return;
+        }
+        if let Some(cluster) = mark.cluster {
+            let clusters = self.clusters.entry(key.clone()).or_default();
+            bump(clusters.entry(cluster.to_owned()).or_default());
+            clusters.retain(|_, count| *count > 0);
+        }
+        if mark.role.is_service_member() {
+            bump(self.members.entry(key.clone()).or_default());
+        }
+    }
+
+    /// Whether a service member's set stands at the set's name: a one-off task's shared
+    /// sets keep out of such a name.
+    pub fn holds_service(&self, set: &RecordSet) -> bool {
+        self.members
+            .get(&(set.name.clone(), set.record_type))
+            .is_some_and(|count| *count > 0)
+    }
+
     /// Checks one task's changes and, when they fit, counts them in.
-    pub fn admit(&mut self, changes: &[Change]) -> Result<(), ConflictError> {
+    pub fn admit(&mut self, task_id: &str, changes: &[Change]) -> Result<(), ConflictError> {
+        let creates = changes.iter().any(|c| matches!(c, Change::Create(_)));
+        if let Some(owner) = self.claimed.get(task_id).filter(|_| creates) {
+            return Err(ConflictError::ClaimedElsewhere {
+                task_id: task_id.to_owned(),
+                owner: owner.clone(),
+            });
+        }
         let mut delta: BTreeMap<(String, RecordType), isize> = BTreeMap::new();
         for change in changes {
             let set = change.record_set();
             let key = (set.name.clone(), set.record_type);
+            if let Change::Create(new) = change {
+                self.check_cluster(&key, new)?;
+            }
             if let Some(policy) = self.foreign.get(&key) {
                 if !policy.mixes_with(&set.routing) {
                     return Err(ConflictError::ForeignName {
@@ -147,6 +224,40 @@ impl NameLedger {
             let entry = self.weighted.entry(key).or_default();
             *entry = (*entry as isize + step).max(0) as usize;
         }
+        for change in changes {
+            let set = change.record_set();
+            let step = if matches!(change, Change::Create(_)) {
+                1
+            } else {
+                -1
+            };
+            if let Some(mark) = set.routing.set_identifier().and_then(parse_mark) {
+                self.count_mark(&(set.name.clone(), set.record_type), &mark, step);
+            }
+        }
         Ok(())
+    }
+
+    /// A shared name holds one cluster's tasks: another cluster's task is refused.
+    fn check_cluster(&self, key: &NameKey, new: &RecordSet) -> Result<(), ConflictError> {
+        let Some(mark) = new.routing.set_identifier().and_then(parse_mark) else {
+            return Ok(());
+        };
+        let (Some(ours), true) = (mark.cluster, mark.role.is_shared_name()) else {
+            return Ok(());
+        };
+        let theirs = self
+            .clusters
+            .get(key)
+            .and_then(|clusters| clusters.keys().find(|cluster| *cluster != ours));
+        match theirs {
+            Some(theirs) => Err(ConflictError::OtherCluster {
+                name: key.0.clone(),
+                record_type: key.1,
+                ours: ours.to_owned(),
+                theirs: theirs.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 }

@@ -72,6 +72,9 @@ pub struct Plan {
     pub unchanged: Vec<String>,
     /// Tasks that cannot be written to this zone, with the reason.
     pub refused: BTreeMap<String, ConflictError>,
+    /// One-off tasks kept out of shared names that a service's tasks hold, with those
+    /// names: they are published under their own task name only.
+    pub confined: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -85,31 +88,38 @@ impl Plan {
 }
 
 /// Plans every task against one snapshot. Tasks are admitted in order against Route 53's
-/// per-name rules, counted over the zone and every task admitted before, so that a batch
-/// of them can never be refused for a quota that the plan could have seen.
-pub fn plan_changes(intents: &[(String, TaskIntent)], snapshot: &ZoneSnapshot) -> Plan {
-    let mut ledger = NameLedger::new(snapshot);
+/// per-name rules and ecs-srv's own (one cluster per name, one deployment per task, no
+/// one-off task in a service's name), counted over the zone and every task admitted
+/// before, so that a batch of them can never be refused for a quota that the plan could
+/// have seen. `owner` is this deployment's RECORD_OWNER.
+pub fn plan_changes(
+    intents: &[(String, TaskIntent)],
+    snapshot: &ZoneSnapshot,
+    owner: &str,
+) -> Plan {
+    let mut ledger = NameLedger::new(snapshot, owner);
     let mut plan = Plan::default();
-    // Withdrawals first: a slot that a stopping task frees is then there for a new one.
-    let ordered = intents
-        .iter()
-        .filter(|(_, intent)| *intent == TaskIntent::Withdraw)
-        .chain(
-            intents
-                .iter()
-                .filter(|(_, intent)| *intent != TaskIntent::Withdraw),
-        );
+    // Withdrawals first, so that a slot a stopping task frees is there for a new one;
+    // then service members, so that a one-off task arriving beside them keeps out.
+    let rank = |intent: &TaskIntent| match intent {
+        TaskIntent::Withdraw => 0,
+        TaskIntent::Publish(sets) if !sets.iter().any(is_standalone) => 1,
+        TaskIntent::Publish(_) => 2,
+    };
+    let mut ordered: Vec<&(String, TaskIntent)> = intents.iter().collect();
+    ordered.sort_by_key(|(_, intent)| rank(intent));
     let mut seen = BTreeSet::new();
     for (task_id, intent) in ordered {
         if !seen.insert(task_id) {
             continue;
         }
-        let changes = task_changes(snapshot.task_records(task_id), intent);
+        let intent = confine(task_id, intent, &ledger, &mut plan);
+        let changes = task_changes(snapshot.task_records(task_id), &intent);
         if changes.is_empty() {
             plan.unchanged.push(task_id.clone());
             continue;
         }
-        match ledger.admit(&changes) {
+        match ledger.admit(task_id, &changes) {
             Ok(()) => plan.tasks.push(TaskChanges {
                 task_id: task_id.clone(),
                 changes,
@@ -120,4 +130,30 @@ pub fn plan_changes(intents: &[(String, TaskIntent)], snapshot: &ZoneSnapshot) -
         }
     }
     plan
+}
+
+/// Whether a set is a one-off task's set at a shared name.
+fn is_standalone(set: &RecordSet) -> bool {
+    set.routing
+        .set_identifier()
+        .and_then(crate::naming::parse_mark)
+        .is_some_and(|mark| mark.role.is_shared_name() && !mark.role.is_service_member())
+}
+
+/// A one-off task's intent without its shared sets at names a service's tasks hold.
+fn confine(task_id: &str, intent: &TaskIntent, ledger: &NameLedger, plan: &mut Plan) -> TaskIntent {
+    let TaskIntent::Publish(sets) = intent else {
+        return intent.clone();
+    };
+    let (kept, confined): (Vec<RecordSet>, Vec<RecordSet>) = sets
+        .iter()
+        .cloned()
+        .partition(|set| !(is_standalone(set) && ledger.holds_service(set)));
+    if !confined.is_empty() {
+        plan.confined.insert(
+            task_id.to_owned(),
+            confined.into_iter().map(|set| set.name).collect(),
+        );
+    }
+    TaskIntent::Publish(kept)
 }

@@ -39,6 +39,7 @@ impl Publisher {
             naming: ZoneNaming::new(&apex, &config.record_owner),
             policy: config.routing_policy,
             ttl: config.record_ttl,
+            cluster_in_names: config.cluster_in_names,
         };
         Ok(Self {
             pacer: WritePacer::per_second(config.route53_write_rate),

@@ -41,6 +41,11 @@ pub struct Endpoint {
     pub weight: u8,
     /// The container that serves it, for logs.
     pub container: String,
+    /// Whether the endpoint joins the service-wide names: the task belongs to an ECS
+    /// service, or the container's `ecs-srv.service` label puts it there on purpose. A
+    /// one-off or scheduled task's endpoint does not, so that it cannot take a share of a
+    /// service's traffic by sharing its family name.
+    pub joins_service: bool,
 }
 
 /// A task confirmed running, reduced to what its records need.
@@ -48,6 +53,8 @@ pub struct Endpoint {
 pub struct RunningTask {
     /// The last segment of the task ARN, the `T` label.
     pub task_id: String,
+    /// The name of the task's cluster (the last segment of its ARN).
+    pub cluster: String,
     /// Where clients connect.
     pub address: Ipv4Addr,
     /// Every published port; may be empty when a task exposes nothing.
@@ -145,6 +152,7 @@ pub fn resolve_running_task(
             return Ok(Resolution {
                 task: RunningTask {
                     task_id,
+                    cluster: cluster_name(&detail.cluster_arn).to_owned(),
                     address: Ipv4Addr::UNSPECIFIED,
                     endpoints: Vec::new(),
                 },
@@ -153,6 +161,10 @@ pub fn resolve_running_task(
         }
     };
 
+    let in_a_service = detail
+        .group
+        .as_deref()
+        .is_some_and(|group| group.starts_with("service:"));
     let default_service = service_name_from_group(detail.group.as_deref())
         .unwrap_or(&definition.family)
         .to_owned();
@@ -186,6 +198,7 @@ pub fn resolve_running_task(
             Some(raw) => dns_label(raw),
             None => dns_label(&default_service),
         };
+        let joins_service = in_a_service || container.labels.contains_key(LABEL_SERVICE);
         let ports = container_ports(detail, definition.network_mode, container, &mut warnings)?;
         let distinct_ports = {
             let mut numbers: Vec<u16> = ports.iter().map(|p| p.container_port).collect();
@@ -202,6 +215,7 @@ pub fn resolve_running_task(
                 port: port.published_port,
                 weight,
                 container: container.name.clone(),
+                joins_service,
             };
             let clash = endpoints.iter().find(|e| {
                 e.service_label == endpoint.service_label
@@ -220,6 +234,7 @@ pub fn resolve_running_task(
     Ok(Resolution {
         task: RunningTask {
             task_id,
+            cluster: cluster_name(&detail.cluster_arn).to_owned(),
             address,
             endpoints,
         },
@@ -229,6 +244,11 @@ pub fn resolve_running_task(
 
 /// `service:NAME` and `family:NAME` both give NAME; a custom group (`run-task --group`)
 /// is its own name.
+/// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME` → `NAME`.
+pub fn cluster_name(cluster_arn: &str) -> &str {
+    cluster_arn.rsplit('/').next().unwrap_or(cluster_arn)
+}
+
 fn service_name_from_group(group: Option<&str>) -> Option<&str> {
     let group = group?;
     group

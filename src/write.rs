@@ -84,7 +84,7 @@ impl ZoneWriter<'_> {
         let mut outcome = WriteOutcome::default();
         let initial = snapshot.clone();
         let mut view = snapshot;
-        let plan = plan_changes(intents, &view);
+        let plan = plan_changes(intents, &view, self.naming.owner());
         log_plan(intents, &plan);
         outcome.failed.extend(
             plan.refused
@@ -131,7 +131,11 @@ impl ZoneWriter<'_> {
             let Some((_, intent)) = intents.iter().find(|(id, _)| *id == task_id) else {
                 continue;
             };
-            let alone = plan_changes(&[(task_id.clone(), intent.clone())], &view);
+            let alone = plan_changes(
+                &[(task_id.clone(), intent.clone())],
+                &view,
+                self.naming.owner(),
+            );
             if let Some((_, conflict)) = alone.refused.into_iter().next() {
                 outcome
                     .failed
@@ -304,5 +308,8 @@ fn log_plan(intents: &[(String, TaskIntent)], plan: &Plan) {
     }
     for (task, conflict) in &plan.refused {
         warn!(task = %task, decision = verb(task), error = %conflict, "task cannot be written");
+    }
+    for (task, names) in &plan.confined {
+        info!(task = %task, names = ?names, "a one-off task shares its label with a service's tasks; published under its own task name only (the docker label ecs-srv.service puts it in the service on purpose)");
     }
 }

@@ -214,24 +214,34 @@ impl ZoneNaming {
         Ok(name)
     }
 
-    /// The SetIdentifier of one owned record set: `OWNER:TASK:KIND:HASH`, where HASH is
-    /// [`short_hash`] of the record's name and type.
+    /// The SetIdentifier of one owned record set: `OWNER:TASK:KIND:CLUSTER:HASH`, where
+    /// CLUSTER is [`cluster_label`] of the task's cluster and HASH is [`short_hash`] of
+    /// the record's name and type.
     ///
     /// Route 53 needs a SetIdentifier unique only per name and type; moto deletes every
     /// set sharing one, so each of ours is unique zone-wide. The hash also makes the mark
-    /// self-checking: a foreign set cannot pass [`Self::owned_task_id`] by accident.
-    pub fn set_identifier(&self, task_id: &str, role: RecordRole, name: &str) -> String {
+    /// self-checking: a foreign set cannot pass [`Self::owned_task_id`] by accident. The
+    /// cluster lets every deployment sharing the zone see which cluster holds a name.
+    pub fn set_identifier(
+        &self,
+        task_id: &str,
+        role: RecordRole,
+        cluster: &str,
+        name: &str,
+    ) -> String {
         format!(
-            "{}:{task_id}:{}:{:08x}",
+            "{}:{task_id}:{}:{}:{:08x}",
             self.owner,
             role.tag(),
-            short_hash(&format!("{name} {}", role.record_type()))
+            cluster_label(cluster),
+            mark_hash(name, role.record_type())
         )
     }
 
     /// The task id an owned record set belongs to, or `None` when the set is not ours:
     /// a different owner, a name outside the zone, or a SetIdentifier that does not match
-    /// its name.
+    /// its name. Marks written before the cluster was part of them (`OWNER:TASK:KIND:HASH`)
+    /// are still ours, so that an upgrade replaces them instead of orphaning them.
     pub fn owned_task_id<'a>(
         &self,
         name: &str,
@@ -241,17 +251,57 @@ impl ZoneNaming {
         if !name.ends_with(&self.apex) || name.len() <= self.apex.len() {
             return None;
         }
-        let mut parts = set_identifier.split(':');
-        let (owner, task_id, kind, _hash) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || owner != self.owner || task_id.is_empty() {
-            return None;
-        }
-        let role = RecordRole::from_tag(kind)?;
-        let matches = role.record_type() == record_type
-            && self.set_identifier(task_id, role, name) == set_identifier;
-        matches.then_some(task_id)
+        let mark = parse_mark(set_identifier)?;
+        let matches = mark.owner == self.owner
+            && mark.role.record_type() == record_type
+            && mark.hash == format!("{:08x}", mark_hash(name, record_type));
+        matches.then_some(mark.task_id)
     }
+}
+
+/// What a SetIdentifier written by any ecs-srv deployment says, whatever its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetMark<'a> {
+    /// RECORD_OWNER of the deployment that wrote it.
+    pub owner: &'a str,
+    /// The task.
+    pub task_id: &'a str,
+    /// Which of the task's sets it is.
+    pub role: RecordRole,
+    /// The [`cluster_label`] of the task's cluster; `None` on marks of older versions.
+    pub cluster: Option<&'a str>,
+    /// The hash of the set's name and type.
+    pub hash: &'a str,
+}
+
+/// Reads the shape of a mark; `None` for SetIdentifiers ecs-srv did not write. Only
+/// [`ZoneNaming::owned_task_id`] decides that a set is this deployment's.
+pub fn parse_mark(set_identifier: &str) -> Option<SetMark<'_>> {
+    let parts: Vec<&str> = set_identifier.split(':').collect();
+    let (owner, task_id, tag, cluster, hash) = match parts[..] {
+        [owner, task, tag, hash] => (owner, task, tag, None, hash),
+        [owner, task, tag, cluster, hash] => (owner, task, tag, Some(cluster), hash),
+        _ => return None,
+    };
+    let role = RecordRole::from_tag(tag)?;
+    let hex = hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && !owner.is_empty() && !task_id.is_empty()).then_some(SetMark {
+        owner,
+        task_id,
+        role,
+        cluster,
+        hash,
+    })
+}
+
+/// The cluster's part of a mark and of cluster-scoped names: one DNS label of at most 24
+/// characters (a hash keeps long names apart), readable in the Route 53 console.
+pub fn cluster_label(cluster: &str) -> String {
+    label_within(cluster, 24)
+}
+
+fn mark_hash(name: &str, record_type: RecordType) -> u32 {
+    short_hash(&format!("{name} {record_type}"))
 }
 
 /// The label that marks a whole SRV set's name, `_P._tcp._all.S.Z`.
@@ -268,37 +318,63 @@ fn srv_owner_parts(name: &str) -> Option<(&str, &str, &str)> {
 
 /// Which of a task's records a set is. Its tag sits in the SetIdentifier for the humans
 /// reading the Route 53 console.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RecordRole {
-    /// `S.Z` A: the service's weighted address.
+    /// `S.Z` A: a service member's weighted address.
     ServiceAddress,
     /// `T.S.Z` A: the task's own address, the SRV target.
     TaskAddress,
-    /// `_P._tcp.S.Z` SRV: one port of the task.
+    /// `_P._tcp.S.Z` SRV: one port of a service member.
     ServicePort,
+    /// `S.Z` A of a one-off or scheduled task, where no service holds the name.
+    StandaloneAddress,
+    /// `_P._tcp.S.Z` SRV of a one-off or scheduled task, where no service holds the name.
+    StandalonePort,
 }
 
 impl RecordRole {
+    const ALL: [RecordRole; 5] = [
+        RecordRole::ServiceAddress,
+        RecordRole::TaskAddress,
+        RecordRole::ServicePort,
+        RecordRole::StandaloneAddress,
+        RecordRole::StandalonePort,
+    ];
+
     fn tag(self) -> &'static str {
         match self {
             RecordRole::ServiceAddress => "svc",
             RecordRole::TaskAddress => "task",
             RecordRole::ServicePort => "srv",
+            RecordRole::StandaloneAddress => "osvc",
+            RecordRole::StandalonePort => "osrv",
         }
     }
 
     fn from_tag(tag: &str) -> Option<Self> {
-        [Self::ServiceAddress, Self::TaskAddress, Self::ServicePort]
-            .into_iter()
-            .find(|role| role.tag() == tag)
+        Self::ALL.into_iter().find(|role| role.tag() == tag)
     }
 
     /// The record type a set of this role has.
     pub fn record_type(self) -> RecordType {
         match self {
-            RecordRole::ServicePort => RecordType::Srv,
-            RecordRole::ServiceAddress | RecordRole::TaskAddress => RecordType::A,
+            RecordRole::ServicePort | RecordRole::StandalonePort => RecordType::Srv,
+            RecordRole::ServiceAddress
+            | RecordRole::TaskAddress
+            | RecordRole::StandaloneAddress => RecordType::A,
         }
+    }
+
+    /// Whether the set sits at a name every task of the service shares (`S.Z`,
+    /// `_P._tcp.S.Z`), as opposed to the task's own `T.S.Z`.
+    pub fn is_shared_name(self) -> bool {
+        self != RecordRole::TaskAddress
+    }
+
+    /// Whether the set is a service member's: such a name is the service's, and one-off
+    /// tasks keep out of it.
+    pub fn is_service_member(self) -> bool {
+        matches!(self, RecordRole::ServiceAddress | RecordRole::ServicePort)
     }
 }
 

@@ -78,7 +78,7 @@ fn overlong_names_are_refused() {
 fn set_identifiers_round_trip_and_reject_look_alikes() {
     let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
     let name = "_web._tcp.web.ecs.internal.";
-    let id = zone.set_identifier("0123abcd", RecordRole::ServicePort, name);
+    let id = zone.set_identifier("0123abcd", RecordRole::ServicePort, "prod", name);
     assert!(id.len() <= MAX_SET_IDENTIFIER_LEN);
     assert_eq!(
         zone.owned_task_id(name, RecordType::Srv, &id),
@@ -106,8 +106,18 @@ fn set_identifiers_round_trip_and_reject_look_alikes() {
 #[test]
 fn set_identifier_kinds_are_readable() {
     let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
-    let service = zone.set_identifier("t1", RecordRole::ServiceAddress, "web.ecs.internal.");
-    let task = zone.set_identifier("t1", RecordRole::TaskAddress, "t1.web.ecs.internal.");
+    let service = zone.set_identifier(
+        "t1",
+        RecordRole::ServiceAddress,
+        "prod",
+        "web.ecs.internal.",
+    );
+    let task = zone.set_identifier(
+        "t1",
+        RecordRole::TaskAddress,
+        "prod",
+        "t1.web.ecs.internal.",
+    );
     assert!(service.starts_with("ecs-srv:t1:svc:"), "{service}");
     assert!(task.starts_with("ecs-srv:t1:task:"), "{task}");
     assert_eq!(

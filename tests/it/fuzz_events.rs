@@ -290,6 +290,7 @@ fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), 
         naming,
         policy,
         ttl: 10,
+        cluster_in_names: false,
     };
     let definition = definition(event, rng);
     let resolution = match resolve_running_task(

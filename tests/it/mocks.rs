@@ -31,7 +31,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &service,
             RrType::A,
-            &naming.set_identifier(task_id, RecordRole::ServiceAddress, &service),
+            &naming.set_identifier(task_id, RecordRole::ServiceAddress, "demo", &service),
             7,
             60,
             "10.9.9.9",
@@ -39,7 +39,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &task,
             RrType::A,
-            &naming.set_identifier(task_id, RecordRole::TaskAddress, &task),
+            &naming.set_identifier(task_id, RecordRole::TaskAddress, "demo", &task),
             1,
             60,
             "10.9.9.9",
@@ -47,7 +47,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &srv,
             RrType::Srv,
-            &naming.set_identifier(task_id, RecordRole::ServicePort, &srv),
+            &naming.set_identifier(task_id, RecordRole::ServicePort, "demo", &srv),
             7,
             60,
             &format!("1 7 31000 {task}"),
@@ -174,14 +174,14 @@ async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_
     held.push(weighted(
         &api,
         RrType::A,
-        &naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, &api),
+        &naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, "demo", &api),
         1,
         10,
         "10.0.2.40",
     ));
     // The merged batch and the Fargate task's own batch are refused; the bridge task's
     // own batch goes through.
-    let fargate_set = naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, &api);
+    let fargate_set = naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, "demo", &api);
     let refuse_fargate = mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .match_requests(move |input| {
             input.change_batch().is_some_and(|b| {

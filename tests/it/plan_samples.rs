@@ -24,6 +24,7 @@ fn settings(policy: RoutingPolicy) -> RecordSettings {
         naming: ZoneNaming::new("ecs.internal.", "ecs-srv"),
         policy,
         ttl: 10,
+        cluster_in_names: false,
     }
 }
 

@@ -53,7 +53,8 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let naming = ZoneNaming::new(ZONE, "ecs-srv");
     let orphan = "0123456789abcdef0123456789abcdef";
     let orphan_name = format!("api.{ZONE}");
-    let orphan_id = naming.set_identifier(orphan, RecordRole::ServiceAddress, &orphan_name);
+    let orphan_id =
+        naming.set_identifier(orphan, RecordRole::ServiceAddress, "recon", &orphan_name);
     put_record(
         &clients,
         &zone_id,

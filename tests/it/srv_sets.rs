@@ -92,7 +92,7 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let survivor = format!("1 1 31001 survivor.web.{}", mock_aws::ZONE);
     let leaving = format!("1 1 31000 {task_id}.web.{}", mock_aws::ZONE);
     let port_set = |task: &str, value: &str| {
-        let identifier = naming.set_identifier(task, RecordRole::ServicePort, &srv_name);
+        let identifier = naming.set_identifier(task, RecordRole::ServicePort, "demo", &srv_name);
         mock_aws::weighted(&srv_name, RrType::Srv, &identifier, 1, 10, value)
     };
     let leaving_set = port_set(&task_id, &leaving);

@@ -258,14 +258,18 @@ pub fn granted_actions() -> std::collections::BTreeSet<String> {
 }
 
 #[test]
-fn the_function_is_built_by_cargo_lambda_for_arm64() {
+fn the_function_is_built_by_cargo_lambda_for_arm64_by_default() {
     let template = template();
     let function = the_function(&template);
     assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
     assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "ecs-srv");
     let properties = &function["Properties"];
     assert_eq!(properties["Runtime"], "provided.al2023");
-    assert_eq!(properties["Architectures"], json!(["arm64"]));
+    assert_eq!(
+        properties["Architectures"],
+        json!([{ "Ref": "Architecture" }])
+    );
+    assert_eq!(template["Parameters"]["Architecture"]["Default"], "arm64");
     assert_eq!(properties["Handler"], "bootstrap");
     assert_eq!(properties["LoggingConfig"]["LogFormat"], "JSON");
 }
@@ -433,4 +437,44 @@ fn cfn_lint_accepts_the_template() {
         status.success(),
         "cfn-lint template.yaml failed ({status}):\n{report}"
     );
+}
+
+#[test]
+fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
+    let template = template();
+    let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
+    let watched: Vec<String> = alarms
+        .iter()
+        .map(|(_, alarm)| {
+            let dimension = &alarm["Properties"]["Dimensions"][0]["Value"];
+            // `!Ref X`, or `!GetAtt X.Attribute` (short form: one dotted string).
+            let reference = dimension
+                .get("Ref")
+                .or_else(|| dimension.get("Fn::GetAtt"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            reference.split('.').next().unwrap_or_default().to_owned()
+        })
+        .collect();
+    for resource in [
+        "PublisherFunction",
+        "DeadLetterQueue",
+        "TaskEventDeadLetterQueue",
+    ] {
+        assert!(
+            watched.iter().any(|w| w == resource),
+            "no alarm watches {resource}: {watched:?}"
+        );
+    }
+    for (name, alarm) in &alarms {
+        assert_eq!(
+            alarm["Properties"]["AlarmActions"],
+            json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] }),
+            "{name} notifies the AlarmTopicArn when one is given"
+        );
+        assert_eq!(
+            alarm["Properties"]["Threshold"], 0,
+            "{name}: any failure counts"
+        );
+    }
 }

@@ -177,6 +177,8 @@ const CHOICES: &[&[(&str, &str)]] = &[
     &[("RoutingPolicy", "multivalue"), ("RecordTtl", "0")],
     &[("SrvSets", "on"), ("DefaultWeight", "0")],
     &[("SrvSets", "off"), ("RecordOwner", "blue-stack")],
+    &[("ClusterInNames", "on"), ("Route53WriteRate", "10")],
+    &[("AlarmTopicArn", "arn:aws:sns:us-east-1:123456789012:pager"), ("Architecture", "x86_64")],
     &[("ReconcileSchedule", "")],
 ];
 

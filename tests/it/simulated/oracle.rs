@@ -5,10 +5,10 @@
 //!
 //! Per running task `T` of service label `S`, in zone `Z`:
 //! - `S.Z` A, routed, weight the highest of the task's containers, SetIdentifier
-//!   `OWNER:T:svc:<hash>`;
-//! - `T.S.Z` A, routed, weight 1, `OWNER:T:task:<hash>`;
+//!   `OWNER:T:svc:C:<hash>` (C: the cluster, `demo` here);
+//! - `T.S.Z` A, routed, weight 1, `OWNER:T:task:C:<hash>`;
 //! - per container `P`, `_P._tcp.S.Z` SRV, routed, weight the container's, value
-//!   `1 <weight> <port> T.S.Z.`, `OWNER:T:srv:<hash>`;
+//!   `1 <weight> <port> T.S.Z.`, `OWNER:T:srv:C:<hash>`;
 //! - with whole sets on, per SRV name, `_P._tcp._all.S.Z` SRV, simple, every value.
 //!
 //! `<hash>` is the documented mark: FNV-1a (64-bit) of `"<name> <type>"`, folded to 32
@@ -92,14 +92,14 @@ pub fn documented_zone(layout: &Layout, running: &[&TaskSpec]) -> Vec<Documented
             format!("{service}.{apex}"),
             "A",
             highest,
-            format!("{owner}:{id}:svc"),
+            format!("{owner}:{id}:svc:demo"),
             address.to_string(),
         ));
         sets.push(routed(
             target.clone(),
             "A",
             1,
-            format!("{owner}:{id}:task"),
+            format!("{owner}:{id}:task:demo"),
             address.to_string(),
         ));
         for container in &task.containers {
@@ -118,7 +118,7 @@ pub fn documented_zone(layout: &Layout, running: &[&TaskSpec]) -> Vec<Documented
                 port_name,
                 "SRV",
                 weight,
-                format!("{owner}:{id}:srv"),
+                format!("{owner}:{id}:srv:demo"),
                 value,
             ));
         }

@@ -194,10 +194,12 @@ impl TaskSpec {
                 },
                 weight: c.weight.unwrap_or(1),
                 container: c.name.clone(),
+                joins_service: true,
             })
             .collect();
         RunningTask {
             task_id: self.task_id.clone(),
+            cluster: "demo".to_owned(),
             address,
             endpoints,
         }
