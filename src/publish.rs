@@ -8,7 +8,7 @@
 //! belongs to: its events fail and nothing of it is written, while the other tasks go
 //! through.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use tracing::info;
@@ -82,7 +82,7 @@ fn latest_per_task<'a>(
 fn outcome(
     input: &EventInput,
     latest: &BTreeMap<String, &TaskStateChange>,
-    plans: &HashMap<String, TaskPlan>,
+    plans: &BTreeMap<String, TaskPlan>,
 ) -> EventOutcome {
     match &input.parsed {
         Err(err) => EventOutcome::failed(input.source.clone(), err.event_id(), err, false),
@@ -109,8 +109,8 @@ fn outcome(
 async fn decide(
     publisher: &Publisher,
     latest: &BTreeMap<String, &TaskStateChange>,
-) -> HashMap<String, TaskPlan> {
-    let mut plans = HashMap::new();
+) -> BTreeMap<String, TaskPlan> {
+    let mut plans = BTreeMap::new();
     let mut to_confirm: BTreeMap<&str, Vec<&TaskStateChange>> = BTreeMap::new();
     for (task_id, detail) in latest {
         if detail.wants_withdrawal() {
@@ -180,7 +180,7 @@ fn publish(intent: Result<TaskIntent, TaskError>) -> TaskPlan {
 async fn write(
     publisher: &Publisher,
     latest: &BTreeMap<String, &TaskStateChange>,
-    plans: &mut HashMap<String, TaskPlan>,
+    plans: &mut BTreeMap<String, TaskPlan>,
 ) -> WriteOutcome {
     let intents: Vec<(String, TaskIntent)> = plans
         .iter()

@@ -22,6 +22,7 @@ mod properties;
 mod reconcile;
 mod reconcile_race;
 mod replay;
+mod safe_defaults;
 mod sqs_burst;
 mod srv_sets;
 mod strict_zone;

@@ -83,6 +83,9 @@ pub struct Account {
     pub failing: BTreeMap<&'static str, Failing>,
     /// Requests per operation, every attempt counted.
     pub calls: BTreeMap<&'static str, usize>,
+    /// Task ARN → the DescribeTasks call (counting from 1) from which ECS reports the
+    /// task STOPPED: a task that stops while an invocation is under way.
+    pub stops_at_describe: BTreeMap<String, usize>,
 }
 
 impl Account {
@@ -100,6 +103,14 @@ impl Account {
         arns: &[String],
     ) -> aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput {
         self.count("DescribeTasks");
+        let call = self.calls["DescribeTasks"];
+        for (arn, from) in &self.stops_at_describe {
+            if let Some(truth) = self.tasks.get_mut(arn).filter(|_| call >= *from) {
+                truth.last_status = "STOPPED".to_owned();
+                truth.desired_status = "STOPPED".to_owned();
+                truth.version += 1;
+            }
+        }
         let mut output = aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput::builder();
         for arn in arns {
             output = match self.tasks.get(arn) {

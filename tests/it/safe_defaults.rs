@@ -1,0 +1,288 @@
+//! Who may join a name, through the publisher and the strict Route 53 model: one-off tasks
+//! keep out of a service's names, one cluster per name unless the cluster is in the names,
+//! one deployment per task, foreign records are never rewritten (routing policy and the
+//! one TTL of a weighted group), and permanent refusals are not retried.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::simulated::account::Account;
+use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
+use crate::simulated::{
+    account_with_hosts, config_with, empty_zone, inputs, publisher_with, record_set,
+    running_events, zone_contents, APEX,
+};
+use crate::support::strict_zone::StrictZone;
+use aws_sdk_route53::types::RrType;
+use ecs_srv::publish::process;
+use ecs_srv::publisher::Publisher;
+use ecs_srv::report::InvocationReport;
+
+fn names(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> Vec<String> {
+    let (owned, _) = zone_contents(zone, publisher);
+    let mut names: Vec<String> = owned.iter().map(|set| set.name.clone()).collect();
+    names.dedup();
+    names
+}
+
+/// Moves a task's event (and what ECS says of it) into another cluster.
+fn in_cluster(account: &Arc<Mutex<Account>>, event: &mut Value, cluster: &str) {
+    let detail = &mut event["detail"];
+    let old_arn = detail["taskArn"].as_str().unwrap().to_owned();
+    let new_arn = old_arn.replace("/demo/", &format!("/{cluster}/"));
+    let cluster_arn = format!("arn:aws:ecs:us-east-1:123456789012:cluster/{cluster}");
+    detail["taskArn"] = json!(new_arn);
+    detail["clusterArn"] = json!(cluster_arn);
+    event["resources"] = json!([new_arn]);
+    let mut world = account.lock().unwrap();
+    let truth = world.tasks[&old_arn].clone();
+    world.tasks.insert(new_arn.clone(), truth);
+    let mut described = world.details[&old_arn].clone();
+    described.task_arn = Some(new_arn.clone());
+    described.cluster_arn = Some(cluster_arn);
+    world.details.insert(new_arn, described);
+}
+
+fn errors(report: &InvocationReport) -> Vec<(String, bool)> {
+    report
+        .events
+        .iter()
+        .filter_map(|e| Some((e.error.clone()?, e.retryable)))
+        .collect()
+}
+
+async fn setup(flags: &[&str]) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Publisher) {
+    let zone = empty_zone();
+    let account = account_with_hosts(2);
+    let publisher = publisher_with(config_with(flags), &zone, &account).await;
+    (zone, account, publisher)
+}
+
+#[tokio::test]
+async fn a_one_off_task_never_joins_the_name_a_service_holds() {
+    let (zone, account, publisher) = setup(&[]).await;
+    let service_task = simple_task(1, Mode::Bridge, "web", 0);
+    let one_off = simple_task(2, Mode::Bridge, "web", 1);
+    let loner = simple_task(3, Mode::Awsvpc, "migrate", 0);
+    let mut events = running_events(&account, &[&service_task, &one_off, &loner]);
+    events[1]["detail"]["group"] = json!("family:web");
+    events[2]["detail"]["group"] = json!("family:migrate");
+    // The one-off comes first in the batch: order must not matter.
+    events.swap(0, 1);
+    let report = process(&publisher, inputs(events)).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+
+    let (owned, _) = zone_contents(&zone, &publisher);
+    let at = |name: &str| -> Vec<String> {
+        owned
+            .iter()
+            .filter(|set| set.name == name)
+            .flat_map(|set| set.values.clone())
+            .collect()
+    };
+    let service_address = crate::simulated::tasks::host_address(0).to_string();
+    assert_eq!(
+        at(&format!("web.{APEX}")),
+        vec![service_address],
+        "only the service's task answers for web"
+    );
+    assert_eq!(
+        at(&format!("_app._tcp.web.{APEX}")).len(),
+        1,
+        "only the service's task is in the SRV name"
+    );
+    assert_eq!(
+        at(&format!("{}.web.{APEX}", one_off.task_id)),
+        vec![crate::simulated::tasks::host_address(1).to_string()],
+        "the one-off task keeps its own name"
+    );
+    assert_eq!(
+        at(&format!("migrate.{APEX}")).len(),
+        1,
+        "a one-off task whose label no service holds is published as before"
+    );
+}
+
+#[tokio::test]
+async fn a_name_that_holds_one_clusters_tasks_refuses_another_clusters() {
+    let (zone, account, publisher) = setup(&[]).await;
+    let prod = simple_task(1, Mode::Bridge, "web", 0);
+    let staging = simple_task(2, Mode::Bridge, "web", 1);
+    let mut events = running_events(&account, &[&prod, &staging]);
+    in_cluster(&account, &mut events[0], "prod");
+    in_cluster(&account, &mut events[1], "staging");
+    let report = process(&publisher, inputs(events.clone())).await;
+    let failed = errors(&report);
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    let (message, retryable) = &failed[0];
+    for part in ["cluster prod", "cluster staging", "CLUSTER_IN_NAMES=on"] {
+        assert!(message.contains(part), "{part} is named: {message}");
+    }
+    assert!(
+        retryable,
+        "the name frees up when the other cluster's tasks stop"
+    );
+    assert!(
+        names(&zone, &publisher)
+            .iter()
+            .all(|name| !name.contains(&staging.task_id)),
+        "nothing of the refused task was written"
+    );
+
+    // With the cluster in the names, both clusters publish side by side.
+    let (zone, account, publisher) = setup(&["--cluster-in-names", "on"]).await;
+    let mut events = running_events(&account, &[&prod, &staging]);
+    in_cluster(&account, &mut events[0], "prod");
+    in_cluster(&account, &mut events[1], "staging");
+    let report = process(&publisher, inputs(events)).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    let published = names(&zone, &publisher);
+    for name in [format!("web.prod.{APEX}"), format!("web.staging.{APEX}")] {
+        assert!(published.contains(&name), "{name} in {published:?}");
+    }
+}
+
+#[tokio::test]
+async fn two_deployments_on_one_zone_keep_apart_and_never_publish_a_task_twice() {
+    let zone = empty_zone();
+    let account = account_with_hosts(2);
+    let blue = publisher_with(config_with(&["--record-owner", "blue"]), &zone, &account).await;
+    let green = publisher_with(config_with(&["--record-owner", "green"]), &zone, &account).await;
+    let blue_task = simple_task(1, Mode::Bridge, "web", 0);
+    let green_task = simple_task(2, Mode::Bridge, "api", 1);
+    let blue_events = running_events(&account, &[&blue_task]);
+    let green_events = running_events(&account, &[&green_task]);
+    assert!(errors(&process(&blue, inputs(blue_events.clone())).await).is_empty());
+    assert!(errors(&process(&green, inputs(green_events)).await).is_empty());
+    let before = zone.lock().unwrap().record_sets();
+
+    // Each reconciles: neither withdraws or rewrites what the other wrote.
+    ecs_srv::reconcile::reconcile(&blue, false).await.unwrap();
+    ecs_srv::reconcile::reconcile(&green, false).await.unwrap();
+
+    // Green also claims blue's task (an overlapping setup): refused, reported, not doubled.
+    let report = process(&green, inputs(blue_events)).await;
+    let failed = errors(&report);
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    assert!(
+        failed[0].0.contains("RECORD_OWNER blue") && !failed[0].1,
+        "the overlap is named and permanent: {failed:?}"
+    );
+    let mut after = zone.lock().unwrap().record_sets();
+    let mut before = before;
+    let key = |s: &aws_sdk_route53::types::ResourceRecordSet| {
+        (s.name().to_owned(), s.set_identifier().map(str::to_owned))
+    };
+    before.sort_by_key(key);
+    after.sort_by_key(key);
+    assert_eq!(
+        after, before,
+        "both deployments' records stand as they were"
+    );
+}
+
+async fn refused_beside(foreign: aws_sdk_route53::types::ResourceRecordSet, fragment: &str) {
+    let (zone, account, publisher) = setup(&[]).await;
+    zone.lock().unwrap().seed(vec![foreign.clone()]);
+    let task: TaskSpec = simple_task(1, Mode::Bridge, "web", 0);
+    let report = process(&publisher, inputs(running_events(&account, &[&task]))).await;
+    let failed = errors(&report);
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    assert!(failed[0].0.contains(fragment), "{failed:?}");
+    assert!(!failed[0].1, "a person must act: not retried");
+    assert!(
+        names(&zone, &publisher).is_empty(),
+        "nothing of the task was written"
+    );
+    assert_eq!(
+        zone.lock().unwrap().record_sets(),
+        vec![foreign],
+        "the foreign record is untouched"
+    );
+    assert!(
+        zone.lock().unwrap().rejections().is_empty(),
+        "nothing was even tried"
+    );
+}
+
+#[tokio::test]
+async fn a_name_held_by_a_foreign_record_of_another_routing_policy_is_refused() {
+    let simple = record_set(&format!("web.{APEX}"), RrType::A, 10, &["10.9.0.9"])
+        .build()
+        .unwrap();
+    refused_beside(
+        simple,
+        "already holds a simple record set that ecs-srv does not own",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_foreign_weighted_group_with_another_ttl_is_never_rewritten() {
+    let canary = record_set(&format!("web.{APEX}"), RrType::A, 30, &["10.9.0.6"])
+        .set_identifier("manual-canary")
+        .weight(3)
+        .build()
+        .unwrap();
+    refused_beside(
+        canary,
+        "one TTL per weighted group, so writing TTL 10 would change them",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_task_that_stops_while_its_event_is_written_is_withdrawn_at_once() {
+    let (zone, account, publisher) = setup(&[]).await;
+    let staying = simple_task(1, Mode::Bridge, "web", 0);
+    let stopping = simple_task(2, Mode::Bridge, "web", 1);
+    let events = running_events(&account, &[&staying, &stopping]);
+    // The first DescribeTasks confirms both; by the second, after the write, one stopped
+    // (its drain and stop events found nothing to withdraw yet).
+    account
+        .lock()
+        .unwrap()
+        .stops_at_describe
+        .insert(stopping.task_arn(), 2);
+    let report = process(&publisher, inputs(events)).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    assert_eq!(
+        account.lock().unwrap().calls["DescribeTasks"],
+        2,
+        "one call confirms, one re-checks"
+    );
+    let published = names(&zone, &publisher);
+    assert!(
+        published
+            .iter()
+            .all(|name| !name.contains(&stopping.task_id)),
+        "the stopped task is not left in DNS: {published:?}"
+    );
+    assert!(published.iter().any(|name| name.contains(&staying.task_id)));
+}
+
+#[tokio::test]
+async fn a_reconcile_keeps_the_single_writers_zone_view_true() {
+    let (zone, account, publisher) = setup(&["--zone-cache-seconds", "60"]).await;
+    let first = simple_task(1, Mode::Bridge, "web", 0);
+    let missed = simple_task(2, Mode::Bridge, "web", 1);
+    let report = process(&publisher, inputs(running_events(&account, &[&first]))).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    // The second task's RUNNING event was lost: the reconcile publishes it.
+    running_events(&account, &[&missed]);
+    let repaired = ecs_srv::reconcile::reconcile(&publisher, false)
+        .await
+        .unwrap();
+    assert!(!repaired.changes.is_empty(), "{repaired:#?}");
+    // Its stop arrives within the cache window: the warm view must know its records.
+    let stopped = crate::simulated::stopped_events(&account, &[&missed]);
+    let report = process(&publisher, inputs(stopped)).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    let published = names(&zone, &publisher);
+    assert!(
+        published.iter().all(|name| !name.contains(&missed.task_id)),
+        "the stopped task is withdrawn from the view the reconcile left: {published:?}"
+    );
+    assert!(published.iter().any(|name| name.contains(&first.task_id)));
+}
