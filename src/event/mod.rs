@@ -22,9 +22,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use detail::{
-    Attachment, AttachmentDetail, Container, ContainerNetworkInterface, EphemeralStorage,
-    FargateEphemeralStorage, InferenceAccelerator, LaunchType, Lifecycle, ManagedAgent,
-    NetworkBinding, Tag, TaskAttribute, TaskStateChange, TaskStatus, TransportProtocol,
+    Attachment, AttachmentDetail, Container, ContainerNetworkInterface, Lifecycle, NetworkBinding,
+    TaskStateChange, TaskStatus, TransportProtocol,
 };
 pub use error::{EventError, EventLabel};
 
