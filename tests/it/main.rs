@@ -10,6 +10,7 @@
 mod simulated;
 mod support;
 
+mod batches;
 mod e2e;
 mod events;
 mod faults;

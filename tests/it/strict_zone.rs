@@ -263,7 +263,18 @@ async fn batch_limits_count_changes_values_and_characters_with_upserts_twice() {
     let many: Vec<Change> = (0..101)
         .map(|i| create(weighted(&format!("n{i}"), "a", 1, "10.0.0.1")))
         .collect();
-    refused(&model, many, "Number of changes limit of 100 exceeded").await;
+    send(&model, many)
+        .await
+        .expect("no cap on changes: the 100 of the 2012 API guide is gone");
+    let too_many: Vec<Change> = (0..1_001)
+        .map(|i| create(weighted(&format!("m{i}"), "a", 1, "10.0.0.1")))
+        .collect();
+    refused(
+        &model,
+        too_many,
+        "Number of records limit of 1000 exceeded (1001 records)",
+    )
+    .await;
     let values: Vec<String> = (0..250)
         .map(|i| format!("10.0.{}.{}", i / 250, i % 250))
         .collect();
@@ -530,4 +541,39 @@ async fn injected_faults_are_retried_by_the_sdk_and_the_change_lands_once() {
             "every second call failed with {fault:?}: calls 2, 4 and 6 of 7"
         );
     }
+}
+
+#[tokio::test]
+async fn a_weighted_group_shares_one_ttl_and_holds_one_value_a_set() {
+    let model = zone();
+    let canary = set("web", RrType::A, Some("canary"), Some(3), 30, &["10.0.0.6"]);
+    send(&model, vec![create(canary)]).await.unwrap();
+    send(&model, vec![create(weighted("web", "a", 1, "10.0.0.1"))])
+        .await
+        .expect("another TTL is accepted, and rewrites the group");
+    let ttls: Vec<Option<i64>> = model
+        .lock()
+        .unwrap()
+        .record_sets()
+        .iter()
+        .map(ResourceRecordSet::ttl)
+        .collect();
+    assert_eq!(
+        ttls,
+        vec![Some(10), Some(10)],
+        "the canary now has the TTL written last"
+    );
+    refused(
+        &model,
+        vec![create(set(
+            "api",
+            RrType::A,
+            Some("a"),
+            Some(1),
+            10,
+            &["10.0.0.1", "10.0.0.2"],
+        ))],
+        "a weighted set holds one",
+    )
+    .await;
 }

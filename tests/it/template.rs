@@ -478,3 +478,31 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
         );
     }
 }
+
+#[test]
+fn the_sqs_path_is_the_default_and_retries_within_a_minute() {
+    let template = template();
+    assert_eq!(template["Parameters"]["UseSqsQueue"]["Default"], "true");
+    let timeout = the_function(&template)["Properties"]["Timeout"]
+        .as_u64()
+        .expect("a function timeout");
+    let queue = &template["Resources"]["TaskEventQueue"]["Properties"];
+    let visibility = queue["VisibilityTimeout"]
+        .as_u64()
+        .expect("a visibility timeout");
+    assert!(
+        visibility >= timeout,
+        "Lambda refuses a queue whose visibility timeout ({visibility} s) is below the function's timeout ({timeout} s)"
+    );
+    assert!(
+        visibility <= 60,
+        "a failed message comes back within a minute, not after {visibility} s"
+    );
+    assert!(
+        queue["RedrivePolicy"]["maxReceiveCount"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 5,
+        "a message gets several retries before the dead-letter queue"
+    );
+}

@@ -17,8 +17,6 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSet};
 
-/// Changes per batch. [API] "A request cannot contain more than 100 Change elements."
-pub const MAX_CHANGES: usize = 100;
 /// ResourceRecord elements per batch, UPSERT counted twice. [QUOTAS] "Elements and
 /// characters in ChangeResourceRecordSets requests".
 pub const MAX_VALUES: usize = 1_000;
@@ -214,6 +212,7 @@ pub fn apply_batch(apex: &str, sets: &ZoneSets, changes: &[Change]) -> Result<Zo
             }
             _ => {
                 check_policy_mix(&zone, &set, &key)?;
+                share_weighted_ttl(&mut zone, &set);
                 zone.insert(key, set);
             }
         }
@@ -224,20 +223,15 @@ pub fn apply_batch(apex: &str, sets: &ZoneSets, changes: &[Change]) -> Result<Zo
     Ok(zone)
 }
 
-/// [API] and [QUOTAS]: at most 100 changes, 1,000 values and 32,000 value characters,
-/// "UPSERT actions are counted twice".
+/// [QUOTAS]: at most 1,000 values and 32,000 value characters, "UPSERT actions are
+/// counted twice". There is no cap on the number of changes any more: the 100 of the 2012
+/// API guide is gone, so a batch of more than 100 changes is accepted.
 fn check_batch_limits(changes: &[Change]) -> Result<(), Rejection> {
     if changes.is_empty() {
         return Err(Rejection {
             code: "InvalidInput",
             message: "Invalid request: the ChangeBatch holds no Change".to_owned(),
         });
-    }
-    if changes.len() > MAX_CHANGES {
-        return Err(invalid_batch(format!(
-            "Number of changes limit of {MAX_CHANGES} exceeded ({} changes).",
-            changes.len()
-        )));
     }
     let (mut values, mut chars) = (0usize, 0usize);
     for change in changes {
@@ -268,6 +262,26 @@ fn check_batch_limits(changes: &[Change]) -> Result<(), Rejection> {
         )));
     }
     Ok(())
+}
+
+/// [WEIGHTED] "Values for weighted records": all weighted sets of a name and type share
+/// one TTL; writing one with another TTL changes the TTL of every set of the group to the
+/// value last written, foreign sets included.
+fn share_weighted_ttl(
+    zone: &mut BTreeMap<ListKey, ResourceRecordSet>,
+    written: &ResourceRecordSet,
+) {
+    if written.weight().is_none() {
+        return;
+    }
+    for held in zone.values_mut() {
+        let same_group = held.name() == written.name()
+            && held.r#type() == written.r#type()
+            && held.weight().is_some();
+        if same_group && held.ttl() != written.ttl() {
+            held.ttl = written.ttl();
+        }
+    }
 }
 
 /// One set on its own: inside the zone, a valid name, one routing policy with its
@@ -336,6 +350,14 @@ fn check_shape(apex: &str, set: &ResourceRecordSet) -> Result<(), Rejection> {
         _ => return Err(invalid_batch(format!("Invalid TTL for {}", describe(set)))),
     }
     let records = set.resource_records();
+    // [WEIGHTED]: a weighted record set carries one value (DESIGN.md, "Route 53 rules").
+    if set.weight().is_some() && records.len() > 1 {
+        return Err(invalid_batch(format!(
+            "{} is weighted and holds {} values; a weighted set holds one",
+            describe(set),
+            records.len()
+        )));
+    }
     // [RRSET] "ResourceRecords": at least one; [QUOTAS] "Values per record".
     if records.is_empty() || records.len() > MAX_VALUES_PER_SET {
         return Err(invalid_batch(format!(
