@@ -21,7 +21,7 @@ endif
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help deps apt-deps venv build lint fmt test demo bench fuzz invoke watch deploy clean
+.PHONY: help deps apt-deps venv build lint fmt test demo bench fuzz invoke watch package deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -92,6 +92,18 @@ invoke: venv ## send $(EVENT) (default events/bridge-running.json) to a running 
 
 watch: venv ## serve the function through cargo lambda's local runtime on 127.0.0.1
 	$(VENV)/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT)
+
+# The deploy artifact, built the way `sam build` builds it (BuildMethod rust-cargolambda):
+# `cargo lambda build --release` through the zig toolchain that pip's cargo-lambda brings,
+# so the C parts of the TLS stack are built as a user's deploy builds them. arm64 (the
+# template's default Architecture) when that Rust target is installed, x86_64 otherwise.
+# A release build of the AWS SDK: tens of minutes on two cores; it stays out of `make test`.
+PACKAGE_ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu),arm64,x86_64)
+package: venv ## build the Lambda zip as `sam build` would (release, zig; arm64 if installed)
+	@echo "make: building the Lambda package for $(PACKAGE_ARCH) (deploy with Architecture=$(PACKAGE_ARCH))"
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release \
+	  $(if $(filter arm64,$(PACKAGE_ARCH)),--arm64,--x86-64) --bin ecs-srv --output-format zip
+	@ls -l "$(TARGET_DIR)/lambda/ecs-srv/bootstrap.zip"
 
 deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build && sam deploy --guided
