@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::batch::TaskChanges;
 use crate::ledger::{ConflictError, NameLedger};
+use crate::naming::ZoneNaming;
 use crate::records::{Change, RecordSet};
 use crate::zone::ZoneSnapshot;
 
@@ -91,13 +92,16 @@ impl Plan {
 /// per-name rules and ecs-srv's own (one cluster per name, one deployment per task, no
 /// one-off task in a service's name), counted over the zone and every task admitted
 /// before, so that a batch of them can never be refused for a quota that the plan could
-/// have seen. `owner` is this deployment's RECORD_OWNER.
+/// have seen. Each task is planned against the zone as the tasks before it leave it (a
+/// weighted set written with a new TTL changes its whole group's TTL), so that every
+/// DELETE stays exact when the batch applies in order.
 pub fn plan_changes(
     intents: &[(String, TaskIntent)],
     snapshot: &ZoneSnapshot,
-    owner: &str,
+    naming: &ZoneNaming,
 ) -> Plan {
-    let mut ledger = NameLedger::new(snapshot, owner);
+    let mut ledger = NameLedger::new(snapshot, naming.owner());
+    let mut view = snapshot.clone();
     let mut plan = Plan::default();
     // Withdrawals first, so that a slot a stopping task frees is there for a new one;
     // then service members, so that a one-off task arriving beside them keeps out.
@@ -114,16 +118,19 @@ pub fn plan_changes(
             continue;
         }
         let intent = confine(task_id, intent, &ledger, &mut plan);
-        let changes = task_changes(snapshot.task_records(task_id), &intent);
+        let changes = task_changes(view.task_records(task_id), &intent);
         if changes.is_empty() {
             plan.unchanged.push(task_id.clone());
             continue;
         }
         match ledger.admit(task_id, &changes) {
-            Ok(()) => plan.tasks.push(TaskChanges {
-                task_id: task_id.clone(),
-                changes,
-            }),
+            Ok(()) => {
+                view.apply_changes(naming, &changes);
+                plan.tasks.push(TaskChanges {
+                    task_id: task_id.clone(),
+                    changes,
+                })
+            }
             Err(conflict) => {
                 plan.refused.insert(task_id.clone(), conflict);
             }

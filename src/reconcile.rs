@@ -136,7 +136,7 @@ fn dry_run_changes(
     snapshot: &ZoneSnapshot,
     report: &mut ReconcileReport,
 ) {
-    let plan = plan_changes(intents, snapshot, publisher.naming().owner());
+    let plan = plan_changes(intents, snapshot, publisher.naming());
     report.failures.extend(
         plan.refused
             .iter()

@@ -84,7 +84,7 @@ impl ZoneWriter<'_> {
         let mut outcome = WriteOutcome::default();
         let initial = snapshot.clone();
         let mut view = snapshot;
-        let plan = plan_changes(intents, &view, self.naming.owner());
+        let plan = plan_changes(intents, &view, self.naming);
         log_plan(intents, &plan);
         outcome.failed.extend(
             plan.refused
@@ -131,11 +131,7 @@ impl ZoneWriter<'_> {
             let Some((_, intent)) = intents.iter().find(|(id, _)| *id == task_id) else {
                 continue;
             };
-            let alone = plan_changes(
-                &[(task_id.clone(), intent.clone())],
-                &view,
-                self.naming.owner(),
-            );
+            let alone = plan_changes(&[(task_id.clone(), intent.clone())], &view, self.naming);
             if let Some((_, conflict)) = alone.refused.into_iter().next() {
                 outcome
                     .failed

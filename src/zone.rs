@@ -89,36 +89,65 @@ impl ZoneSnapshot {
         }
     }
 
-    /// The zone as it is once `changes` are applied. Changes of sets that are not ours
-    /// never occur (the planner writes only owned sets), and are ignored if they do.
+    /// The zone as it is once `changes` are applied.
     pub fn with_changes(&self, naming: &ZoneNaming, changes: &[Change]) -> ZoneSnapshot {
         let mut after = self.clone();
+        after.apply_changes(naming, changes);
+        after
+    }
+
+    /// Applies `changes` as Route 53 does. Changes of sets that are not ours never occur
+    /// (the planner writes only owned sets), and are ignored if they do. A weighted set
+    /// written with a TTL gives that TTL to every weighted set of its name and type, as
+    /// Route 53 keeps one TTL per weighted group; the view follows, so that the exact
+    /// DELETEs planned from it stay exact after a RECORD_TTL change.
+    pub fn apply_changes(&mut self, naming: &ZoneNaming, changes: &[Change]) {
         for change in changes {
             let set = change.record_set();
             match (ownership(naming, set), change) {
                 (Ownership::Task(task), Change::Delete(old)) => {
-                    if let Some(sets) = after.owned.get_mut(&task) {
+                    if let Some(sets) = self.owned.get_mut(&task) {
                         sets.retain(|held| held != old);
                     }
                 }
                 (Ownership::Task(task), Change::Create(new)) => {
-                    let sets = after.owned.entry(task).or_default();
+                    if matches!(new.routing, Routing::Weighted { .. }) {
+                        self.share_weighted_ttl(new);
+                    }
+                    let sets = self.owned.entry(task).or_default();
                     sets.push(new.clone());
                     sets.sort();
                 }
                 (Ownership::WholeSet, Change::Delete(old)) => {
-                    if after.whole_sets.get(&old.name) == Some(old) {
-                        after.whole_sets.remove(&old.name);
+                    if self.whole_sets.get(&old.name) == Some(old) {
+                        self.whole_sets.remove(&old.name);
                     }
                 }
                 (Ownership::WholeSet, Change::Create(new)) => {
-                    after.whole_sets.insert(new.name.clone(), new.clone());
+                    self.whole_sets.insert(new.name.clone(), new.clone());
                 }
                 (Ownership::Foreign, _) => {}
             }
         }
-        after.owned.retain(|_, sets| !sets.is_empty());
-        after
+        self.owned.retain(|_, sets| !sets.is_empty());
+    }
+
+    fn share_weighted_ttl(&mut self, written: &RecordSet) {
+        for sets in self.owned.values_mut() {
+            let mut rewritten = false;
+            for held in sets.iter_mut() {
+                let same_group = held.name == written.name
+                    && held.record_type == written.record_type
+                    && matches!(held.routing, Routing::Weighted { .. });
+                if same_group && held.ttl != written.ttl {
+                    held.ttl = written.ttl;
+                    rewritten = true;
+                }
+            }
+            if rewritten {
+                sets.sort();
+            }
+        }
     }
 
     /// The owned sets of one task, empty when it has none.

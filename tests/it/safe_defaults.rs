@@ -286,3 +286,37 @@ async fn a_reconcile_keeps_the_single_writers_zone_view_true() {
     );
     assert!(published.iter().any(|name| name.contains(&first.task_id)));
 }
+
+#[tokio::test]
+async fn a_new_record_ttl_converges_on_a_live_zone_without_a_refused_batch() {
+    let (zone, account, old) = setup(&[]).await;
+    let tasks: Vec<TaskSpec> = (1..=3)
+        .map(|i| simple_task(i, Mode::Bridge, "web", i % 2))
+        .collect();
+    let refs: Vec<&TaskSpec> = tasks.iter().collect();
+    assert!(errors(&process(&old, inputs(running_events(&account, &refs))).await).is_empty());
+
+    // The deployment is updated with another TTL. A new task starts: its weighted sets
+    // rewrite the TTL of the whole group. Then an old task stops, planned from the single
+    // writer's warm view, which must know of the rewrite.
+    let flags = ["--record-ttl", "30", "--zone-cache-seconds", "60"];
+    let new = publisher_with(config_with(&flags), &zone, &account).await;
+    let newcomer = simple_task(4, Mode::Bridge, "web", 0);
+    let report = process(&new, inputs(running_events(&account, &[&newcomer]))).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    let stopped = crate::simulated::stopped_events(&account, &[&tasks[0]]);
+    let report = process(&new, inputs(stopped)).await;
+    assert!(errors(&report).is_empty(), "{report:#?}");
+    let repaired = ecs_srv::reconcile::reconcile(&new, false).await.unwrap();
+    assert!(repaired.failures.is_empty(), "{repaired:#?}");
+    let zone = zone.lock().unwrap();
+    assert!(
+        zone.rejections().is_empty(),
+        "no batch was refused on the way: {:?}",
+        zone.rejections()
+    );
+    assert!(
+        zone.record_sets().iter().all(|set| set.ttl() == Some(30)),
+        "every set carries the new TTL"
+    );
+}
