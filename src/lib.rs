@@ -8,7 +8,8 @@
 //!   [`desired`] turns endpoints into the record sets a task should have; [`zone`] holds
 //!   the snapshot of the zone and the one ownership rule; [`plan`] compares intents with
 //!   the snapshot and yields exact changes, checked by [`ledger`] against Route 53's
-//!   per-name rules; [`srv_sets`] derives the whole SRV sets; [`batch`] packs changes
+//!   per-name rules, and [`migrate`] moves a name to a new routing policy in one unit;
+//!   [`srv_sets`] derives the whole SRV sets; [`batch`] packs changes
 //!   within a ChangeBatch's limits; [`naming`] and [`records`] are the vocabulary.
 //! - **Edge**: [`aws`] builds the clients and counts calls; [`ecs`] does the ECS and EC2
 //!   look-ups and listings; [`route53`] reads listings and sends batches; [`pacing`]
@@ -31,6 +32,7 @@ pub mod event;
 pub mod batch;
 pub mod desired;
 pub mod ledger;
+pub mod migrate;
 pub mod naming;
 pub mod plan;
 pub mod records;

@@ -110,6 +110,18 @@ pub fn plan_changes(
         TaskIntent::Publish(sets) if !sets.iter().any(is_standalone) => 1,
         TaskIntent::Publish(_) => 2,
     };
+    // A name moving to another routing policy moves in one unit, before the tasks.
+    for unit in crate::migrate::policy_migrations(intents, &view, naming) {
+        match ledger.admit(&unit.task_id, &unit.changes) {
+            Ok(()) => {
+                view.apply_changes(naming, &unit.changes);
+                plan.tasks.push(unit);
+            }
+            Err(conflict) => {
+                plan.refused.insert(unit.task_id.clone(), conflict);
+            }
+        }
+    }
     let mut ordered: Vec<&(String, TaskIntent)> = intents.iter().collect();
     ordered.sort_by_key(|(_, intent)| rank(intent));
     let mut seen = BTreeSet::new();

@@ -320,3 +320,55 @@ async fn a_new_record_ttl_converges_on_a_live_zone_without_a_refused_batch() {
         "every set carries the new TTL"
     );
 }
+
+#[tokio::test]
+async fn a_new_routing_policy_moves_each_name_in_one_batch_and_new_tasks_publish_at_once() {
+    for (from, to) in [("weighted", "multivalue"), ("multivalue", "weighted")] {
+        let (zone, account, old) = setup(&["--routing-policy", from]).await;
+        let mut tasks: Vec<TaskSpec> = (1..=3)
+            .map(|i| simple_task(i, Mode::Bridge, "web", i % 2))
+            .collect();
+        tasks[0].containers[0].weight = Some(3);
+        let refs: Vec<&TaskSpec> = tasks.iter().collect();
+        assert!(errors(&process(&old, inputs(running_events(&account, &refs))).await).is_empty());
+
+        let new = publisher_with(config_with(&["--routing-policy", to]), &zone, &account).await;
+        let newcomer = simple_task(4, Mode::Bridge, "web", 0);
+        let report = process(&new, inputs(running_events(&account, &[&newcomer]))).await;
+        assert!(errors(&report).is_empty(), "{from} to {to}: {report:#?}");
+        {
+            let zone = zone.lock().unwrap();
+            assert!(
+                zone.rejections().is_empty(),
+                "{from} to {to}: nothing refused: {:?}",
+                zone.rejections()
+            );
+            let shared: Vec<_> = zone
+                .record_sets()
+                .into_iter()
+                .filter(|set| !set.name().starts_with("0000"))
+                .collect();
+            assert_eq!(shared.len(), 8, "four tasks at web and _app._tcp.web");
+            for set in &shared {
+                assert_eq!(
+                    set.multi_value_answer() == Some(true),
+                    to == "multivalue",
+                    "{from} to {to}: {set:?}"
+                );
+            }
+            if to == "weighted" {
+                let heavy = shared.iter().filter(|set| set.weight() == Some(3)).count();
+                assert_eq!(heavy, 2, "the weight label survives the move: {shared:?}");
+            }
+        }
+        let repaired = ecs_srv::reconcile::reconcile(&new, false).await.unwrap();
+        assert!(repaired.failures.is_empty(), "{repaired:#?}");
+        let (owned, _) = zone_contents(&zone, &new);
+        let expected =
+            crate::simulated::expected_records(&new, &[&tasks[0], &tasks[1], &tasks[2], &newcomer]);
+        assert_eq!(
+            owned, expected,
+            "{from} to {to}: the reconcile finds the zone as it should be"
+        );
+    }
+}
