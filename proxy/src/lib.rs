@@ -6,7 +6,8 @@
 //!
 //! - [`server`]: accept loop, connection limit, graceful drain;
 //! - [`connect`]: pick a target, connect, retry elsewhere, re-resolve;
-//! - [`discovery`]: TTL cache, last good answer, state-change logs;
+//! - [`discovery`]: stale-while-revalidate answers, one lookup in flight, state-change logs;
+//! - [`answer`]: an answer's targets with their metric handles and ejection records;
 //! - [`resolve`]: the [`resolve::Resolve`] seam, with [`hickory`] behind it in production;
 //! - [`picker`] and [`health`]: RFC 2782 choice and passive ejection;
 //! - [`relay`]: the byte copy with half-close and idle timeout;
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod app;
 pub mod config;
 pub mod connect;

@@ -6,42 +6,20 @@
 //! and open connections get up to the drain timeout to finish.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::config::ProxySettings;
 use crate::connect::{ConnectError, RouteConnector};
-use crate::discovery::Discovery;
-use crate::health::{EjectionPolicy, TargetHealth};
 use crate::metrics::{DirectionLabel, ProxyMetrics};
 use crate::relay::{relay, ByteCounters, RelayEnd};
 use crate::resolve::{Resolve, ResolveError};
-
-/// The knobs that shape every connection, whatever its route.
-#[derive(Clone, Debug)]
-pub struct ProxySettings {
-    /// How long one connect to a target may take.
-    pub connect_timeout: Duration,
-    /// How long a pair may stay silent in both directions before it is closed.
-    pub idle_timeout: Duration,
-    /// Retries on other targets after a failed connect.
-    pub retries: u32,
-    /// Open client connections allowed across all routes; more are closed at once.
-    pub max_connections: usize,
-    /// How long open connections may run on after a shutdown signal.
-    pub drain_timeout: Duration,
-    /// Passive ejection thresholds.
-    pub ejection: EjectionPolicy,
-    /// A fixed seed for the target picker, for reproducible tests; `None` seeds from the OS.
-    pub rng_seed: Option<u64>,
-}
 
 /// One listener and the SRV name its clients are forwarded to.
 pub struct BoundRoute {
@@ -63,12 +41,29 @@ pub enum DrainOutcome {
     },
 }
 
-/// State shared by every connection task.
-struct Shared {
-    settings: ProxySettings,
-    metrics: Arc<ProxyMetrics>,
-    connection_slots: Arc<Semaphore>,
-    open_connections: AtomicUsize,
+/// The open client connections of every route: one count, the task tracker's, which the
+/// connection limit reads and the drain waits on.
+struct OpenConnections {
+    tracker: TaskTracker,
+    limit: usize,
+    /// Makes "under the limit?" and "spawn" one step, so that routes accepting at the same
+    /// moment cannot pass the limit together.
+    admitting: Mutex<()>,
+}
+
+impl OpenConnections {
+    /// Spawns `connection` unless the limit is reached; false when the client must be closed.
+    fn admit(&self, connection: impl Future<Output = ()> + Send + 'static) -> bool {
+        let _one_at_a_time = self
+            .admitting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.tracker.len() >= self.limit {
+            return false;
+        }
+        self.tracker.spawn(connection);
+        true
+    }
 }
 
 /// Serves `routes` until `shutdown` completes, then drains.
@@ -79,55 +74,51 @@ pub async fn serve(
     metrics: Arc<ProxyMetrics>,
     shutdown: impl Future<Output = ()>,
 ) -> DrainOutcome {
-    let shared = Arc::new(Shared {
-        connection_slots: Arc::new(Semaphore::new(
-            settings.max_connections.min(Semaphore::MAX_PERMITS),
-        )),
-        open_connections: AtomicUsize::new(0),
-        settings,
-        metrics,
+    let settings = Arc::new(settings);
+    let connections = Arc::new(OpenConnections {
+        tracker: TaskTracker::new(),
+        limit: settings.max_connections as usize,
+        admitting: Mutex::new(()),
     });
-    let (stop_sender, stop_receiver) = watch::channel(false);
-    // Every connection task holds a clone of this sender; the channel closes when the last one ends.
-    let (drain_guard, mut drained) = mpsc::channel::<()>(1);
+    let stop = CancellationToken::new();
     let mut accept_loops = Vec::new();
     for (index, route) in routes.into_iter().enumerate() {
-        let seed = shared
-            .settings
+        let seed = settings
             .rng_seed
             .map(|seed| seed.wrapping_add(index as u64));
-        let connector = Arc::new(RouteConnector {
-            discovery: Discovery::new(route.srv_name, resolver.clone(), shared.metrics.clone()),
-            health: TargetHealth::new(shared.settings.ejection),
-            rng: Mutex::new(seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64)),
-            metrics: shared.metrics.clone(),
-            connect_timeout: shared.settings.connect_timeout,
-            retries: shared.settings.retries,
-        });
+        let counters = Arc::new(RouteCounters::new(&metrics, &route.srv_name));
+        let connector = Arc::new(RouteConnector::new(
+            route.srv_name,
+            resolver.clone(),
+            metrics.clone(),
+            settings.clone(),
+            seed,
+        ));
         accept_loops.push(tokio::spawn(accept_loop(
             route.listener,
             connector,
-            shared.clone(),
-            stop_receiver.clone(),
-            drain_guard.clone(),
+            counters,
+            connections.clone(),
+            settings.idle_timeout,
+            stop.clone(),
         )));
     }
-    drop(drain_guard);
 
     shutdown.await;
-    let open = shared.open_connections.load(Ordering::Relaxed);
-    tracing::info!(open_connections = open, drain_timeout = ?shared.settings.drain_timeout, "shutting down: no longer accepting, draining open connections");
-    let _ = stop_sender.send(true);
+    let open = connections.tracker.len();
+    tracing::info!(open_connections = open, drain_timeout = ?settings.drain_timeout, "shutting down: no longer accepting, draining open connections");
+    stop.cancel();
     for accept_loop in accept_loops {
         let _ = accept_loop.await;
     }
-    match tokio::time::timeout(shared.settings.drain_timeout, drained.recv()).await {
-        Ok(_) => {
+    connections.tracker.close();
+    match tokio::time::timeout(settings.drain_timeout, connections.tracker.wait()).await {
+        Ok(()) => {
             tracing::info!("all connections drained");
             DrainOutcome::Drained
         }
         Err(_) => {
-            let still_open = shared.open_connections.load(Ordering::Relaxed);
+            let still_open = connections.tracker.len();
             tracing::warn!(
                 still_open,
                 "drain timeout reached; closing the remaining connections"
@@ -140,73 +131,57 @@ pub async fn serve(
 async fn accept_loop(
     listener: TcpListener,
     connector: Arc<RouteConnector>,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-    drain_guard: mpsc::Sender<()>,
+    counters: Arc<RouteCounters>,
+    connections: Arc<OpenConnections>,
+    idle_timeout: Duration,
+    stop: CancellationToken,
 ) {
-    let route = connector.discovery.srv_name().to_owned();
-    let counters = Arc::new(RouteCounters::new(&shared.metrics, &route));
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            _ = stop.wait_for(|stopped| *stopped) => return,
+            () = stop.cancelled() => return,
         };
         let client = match accepted {
             Ok((client, _peer)) => client,
             Err(error) => {
                 // Usually EMFILE: back off briefly instead of spinning on the error.
-                tracing::warn!(%route, %error, "accept failed");
+                tracing::warn!(route = %connector.srv_name(), %error, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
-        let Ok(slot) = shared.connection_slots.clone().try_acquire_owned() else {
-            counters.rejected.inc();
-            tracing::debug!(%route, limit = shared.settings.max_connections, "connection limit reached; closing client");
-            drop(client);
-            continue;
+        let connection = {
+            let connector = connector.clone();
+            let counters = counters.clone();
+            async move { handle_client(client, &connector, idle_timeout, &counters).await }
         };
-        let connector = connector.clone();
-        let shared = shared.clone();
-        let counters = counters.clone();
-        let drain_guard = drain_guard.clone();
-        tokio::spawn(async move {
-            shared.open_connections.fetch_add(1, Ordering::Relaxed);
-            handle_client(client, &connector, &shared, &counters).await;
-            shared.open_connections.fetch_sub(1, Ordering::Relaxed);
-            drop(slot);
-            drop(drain_guard);
-        });
+        if !connections.admit(connection) {
+            counters.rejected.inc();
+            tracing::debug!(route = %connector.srv_name(), limit = connections.limit, "connection limit reached; closing client");
+        }
     }
 }
 
 async fn handle_client(
     mut client: TcpStream,
     connector: &RouteConnector,
-    shared: &Shared,
+    idle_timeout: Duration,
     counters: &RouteCounters,
 ) {
-    let route = connector.discovery.srv_name();
+    let route = connector.srv_name();
     counters.total.inc();
     counters.active.inc();
     let _ = client.set_nodelay(true);
     match connector.connect().await {
         Ok((mut backend, target)) => {
             let _ = backend.set_nodelay(true);
-            match relay(
-                &mut client,
-                &mut backend,
-                shared.settings.idle_timeout,
-                &counters.bytes,
-            )
-            .await
-            {
+            match relay(&mut client, &mut backend, idle_timeout, &counters.bytes).await {
                 Ok(RelayEnd::Finished) => {}
                 Ok(RelayEnd::IdleTimeout) => {
-                    tracing::debug!(%route, target = %target.addr, "idle timeout; closing the pair");
+                    tracing::debug!(%route, %target, "idle timeout; closing the pair");
                 }
                 Err(error) => {
-                    tracing::debug!(%route, target = %target.addr, %error, "connection ended with an error")
+                    tracing::debug!(%route, %target, %error, "connection ended with an error")
                 }
             }
         }

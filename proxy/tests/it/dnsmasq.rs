@@ -4,15 +4,13 @@
 //! dnsmasq comes from Debian's `dnsmasq-base`, installed by `make deps`. When it is missing this
 //! test fails and says so; it never skips.
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
+use crate::support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
 
 const WEB: &str = "_web._tcp.web.ecs.test";
 

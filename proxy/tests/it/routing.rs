@@ -1,13 +1,11 @@
 //! Choosing targets through a real DNS server: weights, priorities, retries and ejection.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::dns::TestDns;
+use crate::support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
 use srv_proxy::health::EjectionPolicy;
-use support::dns::TestDns;
-use support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
 
 const WEB: &str = "_web._tcp.web.ecs.test.";
 

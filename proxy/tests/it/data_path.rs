@@ -1,15 +1,13 @@
 //! The byte path and the limits around it: half-close, idle timeout, connection limit, drain,
 //! and the metrics scrape.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::dns::TestDns;
+use crate::support::{start_backend, start_proxy, test_settings, Client, STEP_LIMIT};
 use srv_proxy::metrics_http::serve_metrics;
 use srv_proxy::server::DrainOutcome;
-use support::dns::TestDns;
-use support::{start_backend, start_proxy, test_settings, Client, STEP_LIMIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -124,7 +122,9 @@ async fn the_metrics_scrape_parses() {
     dns.set_targets(WEB, &[(10, 1, backend.port)]);
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     assert_eq!(
-        support::backend_reached(proxy.addr()).await.as_deref(),
+        crate::support::backend_reached(proxy.addr())
+            .await
+            .as_deref(),
         Some("web")
     );
 

@@ -1,12 +1,10 @@
 //! How the proxy reacts to DNS: outages keep the last answer, a gone name closes clients, the
 //! TTL decides when a changed answer is seen, and both glue and separate A lookups work.
 
-mod support;
-
 use std::time::Duration;
 
-use support::dns::{DnsMode, TestDns};
-use support::{backend_reached, start_backend, start_proxy, test_settings};
+use crate::support::dns::{DnsMode, TestDns};
+use crate::support::{backend_reached, start_backend, start_proxy, test_settings};
 
 const WEB: &str = "_web._tcp.web.ecs.test.";
 
@@ -115,16 +113,34 @@ async fn the_answer_is_cached_for_its_ttl_and_renewed_after() {
 }
 
 #[tokio::test]
-async fn ttl_zero_resolves_for_every_connection() {
+async fn ttl_zero_refreshes_beside_every_connection() {
     let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
+    let old = start_backend("old").await;
+    let new = start_backend("new").await;
+    dns.set_targets(WEB, &[(10, 1, old.port)]);
     dns.edit(|zone| zone.ttl = 0);
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     for _ in 0..5 {
-        assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("web"));
+        assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("old"));
     }
-    assert_eq!(dns.srv_queries(), 5);
+    // Each connection starts a lookup unless one is in flight, and none waits for it.
+    let queries = dns.srv_queries();
+    assert!(
+        (2..=5).contains(&queries),
+        "{queries} queries for 5 connections"
+    );
+
+    // The next answer is used from the connection after the lookup that brought it.
+    dns.set_targets(WEB, &[(10, 1, new.port)]);
+    let mut renewed = false;
+    for _ in 0..50 {
+        if backend_reached(proxy.addr()).await.as_deref() == Some("new") {
+            renewed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(renewed, "a changed answer is used at TTL 0");
 }
 
 #[tokio::test]

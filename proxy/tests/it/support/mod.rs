@@ -2,19 +2,18 @@
 //!
 //! Every wait here is bounded in count and time; nothing asserts on how long something took.
 
-#![allow(dead_code)]
-
 pub mod dns;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::registry::Registry;
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::config::ProxySettings;
 use srv_proxy::hickory::HickoryResolver;
 use srv_proxy::metrics::ProxyMetrics;
-use srv_proxy::server::{serve, BoundRoute, DrainOutcome, ProxySettings};
+use srv_proxy::server::{serve, BoundRoute, DrainOutcome};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -37,9 +36,14 @@ impl Drop for Backend {
 }
 
 pub async fn start_backend(name: &str) -> Backend {
-    let listener = TcpListener::bind("127.0.0.1:0")
+    start_backend_on("127.0.0.1:0", name).await
+}
+
+/// [`start_backend`] on another loopback address, such as `[::1]:0`.
+pub async fn start_backend_on(listen: &str, name: &str) -> Backend {
+    let listener = TcpListener::bind(listen)
         .await
-        .expect("bind backend");
+        .unwrap_or_else(|error| panic!("cannot listen on {listen} for a test backend: {error}"));
     let port = listener.local_addr().expect("backend addr").port();
     let greeting = format!("{name}\n");
     let task = tokio::spawn(async move {
@@ -75,23 +79,18 @@ pub async fn dead_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-/// Settings for tests: short timeouts, fixed picker seed.
+/// Settings for tests: the flags' defaults, with a fixed picker seed and a short drain.
 pub fn test_settings() -> ProxySettings {
     ProxySettings {
-        connect_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(3600),
-        retries: 2,
-        max_connections: 1000,
         drain_timeout: Duration::from_secs(5),
-        ejection: EjectionPolicy::default(),
         rng_seed: Some(42),
+        ..ProxySettings::defaults()
     }
 }
 
 /// A proxy running in this process.
 pub struct RunningProxy {
     pub listen: Vec<SocketAddr>,
-    pub metrics: Arc<ProxyMetrics>,
     pub registry: Arc<Registry>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<DrainOutcome>>,
@@ -155,12 +154,11 @@ pub async fn start_proxy(
         });
     }
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(routes, settings, resolver, metrics.clone(), async {
+    let task = tokio::spawn(serve(routes, settings, resolver, metrics, async {
         let _ = stopped.await;
     }));
     RunningProxy {
         listen,
-        metrics,
         registry: Arc::new(registry),
         stop: Some(stop),
         task: Some(task),
