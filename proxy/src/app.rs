@@ -52,7 +52,9 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<DrainOutcome> {
     }
 
     let shutdown = shutdown_signal().context("cannot install the SIGTERM/SIGINT handlers")?;
-    Ok(serve(routes, cli.settings, resolver, metrics, shutdown).await)
+    serve(routes, cli.settings, resolver, metrics, shutdown)
+        .await
+        .context("cannot start the worker threads")
 }
 
 /// Completes on the first SIGTERM (what ECS sends on stop) or SIGINT (Ctrl-C).

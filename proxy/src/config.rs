@@ -74,6 +74,11 @@ pub struct ProxySettings {
     #[arg(long, env = "SRV_PROXY_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Worker threads. Each runs its own single-threaded runtime and accepts on every route, so
+    /// a connection stays on one thread; two suit a sidecar, more suit a busy host proxy.
+    #[arg(long, env = "SRV_PROXY_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+
     /// After SIGTERM or SIGINT, how long open connections may run on before the proxy exits.
     /// The default stays under the 30s ECS waits before it sends SIGKILL.
     #[arg(long, env = "SRV_PROXY_DRAIN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]

@@ -4,7 +4,8 @@
 //! host), listens locally, and forwards each connection to one target of an SRV name, chosen per
 //! RFC 2782. The pieces, in the order a connection meets them:
 //!
-//! - [`server`]: accept loop, connection limit, graceful drain;
+//! - [`server`]: worker threads, connection limit, graceful drain;
+//! - [`accept`]: a route's accept loop and the life of one client connection;
 //! - [`connect`]: pick a target, connect, retry elsewhere, re-resolve;
 //! - [`discovery`]: stale-while-revalidate answers, one lookup in flight, state-change logs;
 //! - [`answer`]: an answer's targets with their metric handles and ejection records;
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod accept;
 pub mod answer;
 pub mod app;
 pub mod config;

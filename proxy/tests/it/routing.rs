@@ -48,7 +48,7 @@ async fn lower_priority_is_used_and_higher_only_when_it_fails() {
 
     // The primary dies: every client still gets through, to the backup.
     let primary_port = primary.port;
-    drop(primary);
+    primary.stop().await;
     for _ in 0..20 {
         assert_eq!(
             backend_reached(proxy.addr()).await.as_deref(),

@@ -29,6 +29,15 @@ pub struct Backend {
     task: JoinHandle<()>,
 }
 
+impl Backend {
+    /// Stops the backend and returns once its listener is closed: the proxy runs on threads of
+    /// its own, and must not reach a listener that is only about to close.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
 impl Drop for Backend {
     fn drop(&mut self) {
         self.task.abort();
@@ -93,7 +102,7 @@ pub struct RunningProxy {
     pub listen: Vec<SocketAddr>,
     pub registry: Arc<Registry>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<DrainOutcome>>,
+    task: Option<JoinHandle<std::io::Result<DrainOutcome>>>,
 }
 
 impl RunningProxy {
@@ -112,6 +121,7 @@ impl RunningProxy {
             .await
             .expect("proxy stops")
             .expect("proxy task")
+            .expect("proxy workers start")
     }
 
     /// One Prometheus sample by name and label fragment, 0 when absent.
