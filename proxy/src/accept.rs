@@ -45,9 +45,10 @@ pub(crate) async fn accept_loop(
             let counters = counters.clone();
             async move { handle_client(client, &connector, idle_timeout, &counters).await }
         };
-        if !connections.admit(connection) {
+        if let Err(refused) = connections.admit(connection) {
             counters.rejected.inc();
             tracing::debug!(route = %connector.srv_name(), limit = connections.limit, "connection limit reached; closing client");
+            drop(refused);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! RFC 2782. The pieces, in the order a connection meets them:
 //!
 //! - [`server`]: worker threads, connection limit, graceful drain;
+//! - [`listeners`]: a listener per worker on each route's address (`SO_REUSEPORT`);
 //! - [`accept`]: a route's accept loop and the life of one client connection;
 //! - [`connect`]: pick a target, connect, retry elsewhere, re-resolve;
 //! - [`discovery`]: stale-while-revalidate answers, one lookup in flight, state-change logs;
@@ -28,6 +29,7 @@ pub mod connect;
 pub mod discovery;
 pub mod health;
 pub mod hickory;
+pub mod listeners;
 pub mod logging;
 pub mod metrics;
 pub mod metrics_http;

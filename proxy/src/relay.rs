@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
@@ -89,10 +89,12 @@ pub struct ByteCounters {
     pub downstream: Counter,
 }
 
-/// The clock both directions touch, in milliseconds since the relay began.
+/// The clock both directions touch, in milliseconds since the relay began, and whether one
+/// direction has ended already.
 struct ActivityClock {
     started: Instant,
     last_millis: AtomicU64,
+    one_direction_ended: AtomicBool,
 }
 
 impl ActivityClock {
@@ -117,6 +119,7 @@ pub async fn relay(
     let clock = ActivityClock {
         started: Instant::now(),
         last_millis: AtomicU64::new(0),
+        one_direction_ended: AtomicBool::new(false),
     };
     let (client_read, mut client_write) = client.split();
     let (backend_read, mut backend_write) = backend.split();
@@ -146,7 +149,13 @@ async fn copy_one_way(
         match read_some(reader, chunk) {
             Ok(ReadOutcome::Closed) => {
                 // The sender closed its half: pass the FIN on and let the other direction finish.
-                writer.shutdown().await?;
+                // When the other direction has ended already, the relay ends now and both
+                // sockets are closed, which sends the same FIN without a `shutdown` call: the
+                // receive queue of the socket closed is empty (its EOF was read), so the close
+                // cannot turn into a reset.
+                if !clock.one_direction_ended.swap(true, Ordering::AcqRel) {
+                    writer.shutdown().await?;
+                }
                 return Ok(());
             }
             Ok(ReadOutcome::Data { read, drained }) => {

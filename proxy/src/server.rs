@@ -1,11 +1,10 @@
 //! Serving: worker threads, the connection limit and the graceful drain.
 //!
 //! Listeners arrive already bound (tests bind `127.0.0.1:0`). Each of `--workers` threads runs
-//! a single-threaded runtime of its own with an accept loop per route on a clone of each
-//! listener, so a connection lives and dies on one thread: no work stealing and no wake-ups
-//! across threads on the data path, which is where a shared multi-threaded runtime spent its
-//! time per new connection. The kernel hands each new client to whichever thread accepts
-//! first. The limit and the drain are shared: one count of open connections across threads.
+//! a single-threaded runtime of its own with an accept loop per route on its own listener of
+//! the route's address (see [`crate::listeners`]), so a connection lives and dies on one thread:
+//! no work stealing and no wake-ups across threads on the data path, which is where a shared
+//! multi-threaded runtime spent its time per new connection. The limit and the drain are shared: one count of open connections across threads.
 //! On shutdown the loops stop accepting, and open connections get up to the drain timeout to
 //! finish; what is still open then is dropped with the threads' runtimes.
 
@@ -18,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::accept::{accept_loop, RouteCounters};
 use crate::config::ProxySettings;
 use crate::connect::RouteConnector;
+use crate::listeners;
 use crate::metrics::ProxyMetrics;
 use crate::resolve::Resolve;
 
@@ -52,23 +52,27 @@ pub(crate) struct OpenConnections {
 }
 
 impl OpenConnections {
-    /// Spawns `connection` unless the limit is reached; false when the client must be closed.
-    pub(crate) fn admit(&self, connection: impl Future<Output = ()> + Send + 'static) -> bool {
+    /// Spawns `connection` unless the limit is reached; else hands it back, so that the caller
+    /// counts the refusal before the client sees its connection closed.
+    pub(crate) fn admit<F>(&self, connection: F) -> Result<(), F>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let _one_at_a_time = self
             .admitting
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if self.tracker.len() >= self.limit {
-            return false;
+            return Err(connection);
         }
         self.tracker.spawn(connection);
-        true
+        Ok(())
     }
 }
 
 /// One route as every worker serves it.
 struct ServedRoute {
-    listener: std::net::TcpListener,
+    listener: Option<std::net::TcpListener>,
     connector: Arc<RouteConnector>,
     counters: Arc<RouteCounters>,
 }
@@ -94,7 +98,7 @@ pub async fn serve(
             .rng_seed
             .map(|seed| seed.wrapping_add(index as u64));
         served.push(ServedRoute {
-            listener: route.listener.into_std()?,
+            listener: Some(route.listener.into_std()?),
             counters: Arc::new(RouteCounters::new(&metrics, &route.srv_name)),
             connector: Arc::new(RouteConnector::new(
                 route.srv_name,
@@ -112,11 +116,16 @@ pub async fn serve(
     let exit = CancellationToken::new();
     let acceptors = TaskTracker::new();
     let _exit_on_return = exit.clone().drop_guard();
-    for worker in 0..settings.workers {
+    let workers = usize::from(settings.workers);
+    let mut per_route = Vec::with_capacity(served.len());
+    for route in &mut served {
+        let listener = route.listener.take().expect("taken once");
+        per_route.push(listeners::per_worker(listener, workers)?.into_iter());
+    }
+    for worker in 0..workers {
         let mut loops = Vec::with_capacity(served.len());
-        for route in &served {
-            let listener = route.listener.try_clone()?;
-            listener.set_nonblocking(true)?;
+        for (route, listeners) in served.iter().zip(&mut per_route) {
+            let listener = listeners.next().expect("one listener per worker");
             loops.push((listener, route.connector.clone(), route.counters.clone()));
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
