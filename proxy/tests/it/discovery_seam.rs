@@ -13,7 +13,7 @@ use srv_proxy::resolve::{Resolve, ResolveError, Resolving, SrvAnswer, SrvTarget}
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::support::STEP_LIMIT;
+use crate::support::{eventually, STEP_LIMIT};
 
 const NAME: &str = "_s._tcp.example.";
 
@@ -144,14 +144,11 @@ async fn an_expired_answer_is_used_at_once_while_one_refresh_runs() {
         "the first lookup and one refresh beside the traffic"
     );
     resolver.set_gate(true);
-    let mut renewed = false;
-    for _ in 0..100 {
-        if port_of(&discovery, false).await == Ok(2) {
-            renewed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let discovery = &discovery;
+    let renewed = eventually(100, Duration::from_millis(10), || async move {
+        port_of(discovery, false).await == Ok(2)
+    })
+    .await;
     assert!(renewed, "the refreshed answer is used once it arrives");
 }
 

@@ -3,9 +3,8 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use crate::support::dns::TestDns;
+use crate::support::WEB;
 use crate::support::{backend_reached, start_backend_on, start_proxy, test_settings};
-
-const WEB: &str = "_web._tcp.web.ecs.test.";
 
 #[tokio::test]
 async fn an_aaaa_target_is_reached_over_ipv6_with_or_without_glue() {

@@ -4,9 +4,8 @@ use std::process::Command;
 
 use crate::support::dns::TestDns;
 use crate::support::process::{ProxyProcess, BINARY};
+use crate::support::WEB;
 use crate::support::{start_backend, Client};
-
-const WEB: &str = "_web._tcp.web.ecs.test.";
 
 #[test]
 fn an_invalid_flag_or_env_value_stops_the_start_with_a_reason() {

@@ -5,10 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use crate::support::dns::TestDns;
-use crate::support::{backend_reached, start_backend, start_proxy, test_settings};
-
-const WEB: &str = "_web._tcp.web.ecs.test.";
+use crate::support::{backend_reached, eventually, test_settings, WebRoute};
 
 /// Far above what a connection through the proxy takes on loopback (about a millisecond) and far
 /// below the stall this guards against (a lookup of 2 s × 2 attempts in front of the client).
@@ -18,11 +15,12 @@ const FAR_ABOVE_NORMAL: Duration = Duration::from_millis(100);
 async fn with_dns_gone_no_connection_waits_on_a_lookup() {
     const CONNECTIONS: u32 = 200;
     const SPREAD: Duration = Duration::from_secs(5);
-    let mut dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
+    let WebRoute {
+        mut dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(test_settings()).await;
     dns.edit(|zone| zone.ttl = 1);
-    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("web"));
     dns.take_away().await;
 
@@ -58,14 +56,11 @@ async fn with_dns_gone_no_connection_waits_on_a_lookup() {
 
     // The refresh beside the traffic times out in the end (2 s × 2 attempts); from then on the
     // route counts its answers as stale, and still serves them.
-    let mut failed = false;
-    for _ in 0..100 {
-        if proxy.sample("srv_proxy_dns_errors_total", "unavailable") >= 1.0 {
-            failed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let proxy = &proxy;
+    let failed = eventually(100, Duration::from_millis(100), || async move {
+        proxy.sample("srv_proxy_dns_errors_total", "unavailable") >= 1.0
+    })
+    .await;
     assert!(failed, "the refresh against the stopped DNS fails");
     assert_eq!(backend_reached(addr).await.as_deref(), Some("web"));
     assert!(proxy.sample("srv_proxy_dns_stale_answers_total", "") >= 1.0);

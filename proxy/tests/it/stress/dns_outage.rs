@@ -4,8 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{ONE_AT_A_TIME, WEB};
-use crate::support::dns::TestDns;
-use crate::support::{backend_reached, start_backend, start_proxy, test_settings};
+use crate::support::{backend_reached, start_proxy, test_settings, MovingAnswer};
 
 /// How long the DNS server stays away: longer than one lookup takes to give up (2 s × 2
 /// attempts, which no client waits for), so that several failed refreshes and 1 s failure holds
@@ -16,11 +15,11 @@ const DNS_OUTAGE: Duration = Duration::from_secs(7);
 #[ignore = "stress: run by make stress"]
 async fn service_continues_through_a_dns_outage_and_the_new_answer_is_picked_up() {
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
-    let mut dns = TestDns::start().await;
-    let old = start_backend("old").await;
-    let new = start_backend("new").await;
-    dns.set_targets(WEB, &[(10, 1, old.port)]);
-    dns.edit(|zone| zone.ttl = 1);
+    let MovingAnswer {
+        mut dns,
+        old: _old,
+        new,
+    } = MovingAnswer::start(1).await;
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("old"));
 

@@ -19,9 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::support::STEP_LIMIT;
-
-const WEB: &str = "_web._tcp.web.ecs.test.";
+use crate::support::{STEP_LIMIT, WEB};
 
 /// The scenarios run one at a time even when the harness runs threads: the many-connections one
 /// takes thousands of ephemeral ports, and one of them could be the port the DNS outage must

@@ -5,6 +5,7 @@
 pub mod dns;
 pub mod process;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,90 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The SRV name most tests route to.
+pub const WEB: &str = "_web._tcp.web.ecs.test.";
+
+/// The set-up most tests share: a DNS server whose [`WEB`] name points at one backend that
+/// greets with `web`, and a proxy with one route to it. The proxy resolves nothing before its
+/// first client, so a test may still change the zone (its TTL, say) after this.
+pub struct WebRoute {
+    pub dns: dns::TestDns,
+    pub backend: Backend,
+    pub proxy: RunningProxy,
+}
+
+impl WebRoute {
+    pub async fn start(settings: ProxySettings) -> Self {
+        let dns = dns::TestDns::start().await;
+        let backend = start_backend("web").await;
+        dns.set_targets(WEB, &[(10, 1, backend.port)]);
+        let proxy = start_proxy(dns.addr, &[WEB], settings).await;
+        Self {
+            dns,
+            backend,
+            proxy,
+        }
+    }
+}
+
+/// The set-up of the tests about a changing answer: [`WEB`] points at a backend `old` with the
+/// given TTL, and a backend `new` waits to take its place.
+pub struct MovingAnswer {
+    pub dns: dns::TestDns,
+    pub old: Backend,
+    pub new: Backend,
+}
+
+impl MovingAnswer {
+    pub async fn start(ttl: u32) -> Self {
+        let dns = dns::TestDns::start().await;
+        let old = start_backend("old").await;
+        let new = start_backend("new").await;
+        dns.set_targets(WEB, &[(10, 1, old.port)]);
+        dns.edit(|zone| zone.ttl = ttl);
+        Self { dns, old, new }
+    }
+
+    /// Points [`WEB`] at `new` instead.
+    pub fn move_to_new(&self) {
+        self.dns.set_targets(WEB, &[(10, 1, self.new.port)]);
+    }
+}
+
+/// Whether a client through `addr` comes to reach the backend `name` (50 tries, 100 ms apart).
+pub async fn eventually_reaches(addr: SocketAddr, name: &str) -> bool {
+    eventually(50, Duration::from_millis(100), || async move {
+        backend_reached(addr).await.as_deref() == Some(name)
+    })
+    .await
+}
+
+/// Which backend each of `clients` connections through `addr` reached, by name.
+pub async fn reached_counts(addr: SocketAddr, clients: usize) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for _ in 0..clients {
+        let reached = backend_reached(addr).await.expect("a backend answers");
+        *counts.entry(reached).or_default() += 1;
+    }
+    counts
+}
+
+/// Checks `holds` up to `tries` times, `pause` apart, and says whether it came to hold: the one
+/// shape of every bounded wait in these tests.
+pub async fn eventually<F, Fut>(tries: u32, pause: Duration, mut holds: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..tries {
+        if holds().await {
+            return true;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    false
+}
 
 /// The longest any single test step may wait before the test fails.
 pub const STEP_LIMIT: Duration = Duration::from_secs(15);
