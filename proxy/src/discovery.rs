@@ -79,6 +79,22 @@ struct RouteDns {
     lookup_done: Notify,
 }
 
+/// The one lookup a route has in flight. However its task ends, done or dropped with a runtime
+/// that shuts down, the route learns that no lookup is in flight any more and its waiters wake:
+/// a lookup lost on the way must not leave the route waiting for ever.
+struct LookupInFlight(Arc<RouteDns>);
+
+impl Drop for LookupInFlight {
+    fn drop(&mut self) {
+        {
+            let mut state = self.0.lock();
+            state.looking_up = false;
+            state.lookups_done += 1;
+        }
+        self.0.lookup_done.notify_waiters();
+    }
+}
+
 /// The resolution state of one route, shared by all of its connections.
 pub struct Discovery {
     route: Arc<RouteDns>,
@@ -207,17 +223,13 @@ impl RouteDns {
             return;
         }
         state.looking_up = true;
-        let route = self.clone();
+        let lookup = LookupInFlight(self.clone());
         tokio::spawn(async move {
+            let route = &lookup.0;
             route.counters.lookups.inc();
             let result = route.resolver.resolve_srv(&route.srv_name).await;
-            {
-                let mut state = route.lock();
-                route.apply(&mut state, result, Instant::now());
-                state.looking_up = false;
-                state.lookups_done += 1;
-            }
-            route.lookup_done.notify_waiters();
+            route.apply(&mut route.lock(), result, Instant::now());
+            // Dropping `lookup` marks it done and wakes the connections waiting for it.
         });
     }
 

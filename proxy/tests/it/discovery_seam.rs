@@ -207,3 +207,31 @@ async fn with_no_answer_at_all_a_connection_waits_no_longer_than_the_limit() {
     );
     assert_eq!(resolver.calls(), 1);
 }
+
+#[test]
+fn a_lookup_lost_with_its_runtime_does_not_hold_the_route_up() {
+    let (resolver, discovery, _) = setup(answer(1, 300));
+    resolver.set_gate(false);
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
+    // A worker's runtime starts the lookup, then shuts down with the lookup stuck at the gate.
+    let going = runtime();
+    going.block_on(async {
+        let waiting = discovery.clone();
+        tokio::spawn(async move { waiting.targets(false).await });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!(resolver.calls(), 1);
+    drop(going);
+
+    resolver.set_gate(true);
+    let port = runtime().block_on(port_of(&discovery, false));
+    assert_eq!(port, Ok(1), "a new lookup, not a wait for the lost one");
+    assert_eq!(resolver.calls(), 2);
+}
