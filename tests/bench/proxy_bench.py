@@ -410,7 +410,10 @@ def main():
     for peer in peers:
         wrk(peer.ports["http"], 1, close=False)
     for round_number in range(1, args.rounds + 1):
-        for peer in peers:
+        # Each round starts one peer further on, so that no peer always runs right after the
+        # same neighbour (a busy backend, a machine whose load drifts).
+        shift = (round_number - 1) % len(peers)
+        for peer in peers[shift:] + peers[:shift]:
             log(f"round {round_number}/{args.rounds}: {peer.name}")
             for streams in (1, 8):
                 if f"iperf{streams}" in peer.figures:
