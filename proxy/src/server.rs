@@ -70,11 +70,23 @@ impl OpenConnections {
     }
 }
 
-/// One route as every worker serves it.
-struct ServedRoute {
-    listener: Option<std::net::TcpListener>,
+/// What one worker serves of one route: its own listener, and the route's shared parts.
+struct RouteOnWorker {
+    listener: std::net::TcpListener,
     connector: Arc<RouteConnector>,
     counters: Arc<RouteCounters>,
+}
+
+/// What every worker shares: the count of open connections, and the three signals of a stop.
+#[derive(Clone)]
+struct WorkerSignals {
+    connections: Arc<OpenConnections>,
+    /// Ends the accept loops.
+    stop: CancellationToken,
+    /// Tells when every accept loop has ended.
+    acceptors: TaskTracker,
+    /// Ends the workers, dropping whatever is still open.
+    exit: CancellationToken,
 }
 
 /// Serves `routes` until `shutdown` completes, then drains. Fails only when a worker thread or
@@ -87,87 +99,52 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<DrainOutcome> {
     let settings = Arc::new(settings);
-    let connections = Arc::new(OpenConnections {
-        tracker: TaskTracker::new(),
-        limit: settings.max_connections as usize,
-        admitting: Mutex::new(()),
-    });
-    let mut served = Vec::with_capacity(routes.len());
+    let workers = usize::from(settings.workers);
+    let mut per_worker: Vec<Vec<RouteOnWorker>> = (0..workers).map(|_| Vec::new()).collect();
     for (index, route) in routes.into_iter().enumerate() {
         let seed = settings
             .rng_seed
             .map(|seed| seed.wrapping_add(index as u64));
-        served.push(ServedRoute {
-            listener: Some(route.listener.into_std()?),
-            counters: Arc::new(RouteCounters::new(&metrics, &route.srv_name)),
-            connector: Arc::new(RouteConnector::new(
-                route.srv_name,
-                resolver.clone(),
-                metrics.clone(),
-                settings.clone(),
-                seed,
-            )),
-        });
+        let counters = Arc::new(RouteCounters::new(&metrics, &route.srv_name));
+        let connector = Arc::new(RouteConnector::new(
+            route.srv_name,
+            resolver.clone(),
+            metrics.clone(),
+            settings.clone(),
+            seed,
+        ));
+        let group = listeners::per_worker(route.listener.into_std()?, workers)?;
+        for (routes, listener) in per_worker.iter_mut().zip(group) {
+            routes.push(RouteOnWorker {
+                listener,
+                connector: connector.clone(),
+                counters: counters.clone(),
+            });
+        }
     }
 
-    // `stop` ends the accept loops, `acceptors` tells when they have all ended, and `exit`
-    // ends the workers, dropping whatever is still open.
-    let stop = CancellationToken::new();
-    let exit = CancellationToken::new();
-    let acceptors = TaskTracker::new();
-    let _exit_on_return = exit.clone().drop_guard();
-    let workers = usize::from(settings.workers);
-    let mut per_route = Vec::with_capacity(served.len());
-    for route in &mut served {
-        let listener = route.listener.take().expect("taken once");
-        per_route.push(listeners::per_worker(listener, workers)?.into_iter());
+    let signals = WorkerSignals {
+        connections: Arc::new(OpenConnections {
+            tracker: TaskTracker::new(),
+            limit: settings.max_connections as usize,
+            admitting: Mutex::new(()),
+        }),
+        stop: CancellationToken::new(),
+        acceptors: TaskTracker::new(),
+        exit: CancellationToken::new(),
+    };
+    // However `serve` ends (returned, failed, or dropped by its caller), the workers end too.
+    let _exit_on_return = signals.exit.clone().drop_guard();
+    for (worker, routes) in per_worker.into_iter().enumerate() {
+        start_worker(worker, routes, signals.clone(), settings.idle_timeout)?;
     }
-    for worker in 0..workers {
-        let mut loops = Vec::with_capacity(served.len());
-        for (route, listeners) in served.iter().zip(&mut per_route) {
-            let listener = listeners.next().expect("one listener per worker");
-            loops.push((listener, route.connector.clone(), route.counters.clone()));
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (connections, stop, exit, acceptors) = (
-            connections.clone(),
-            stop.clone(),
-            exit.clone(),
-            acceptors.clone(),
-        );
-        // Held until this worker's loops are tracked, so the drain cannot miss one.
-        let starting = acceptors.token();
-        let idle_timeout = settings.idle_timeout;
-        std::thread::Builder::new()
-            .name(format!("srv-proxy-worker-{worker}"))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    for (listener, connector, counters) in loops {
-                        let listener = match tokio::net::TcpListener::from_std(listener) {
-                            Ok(listener) => listener,
-                            Err(error) => {
-                                tracing::error!(%error, "a worker cannot take its listener");
-                                continue;
-                            }
-                        };
-                        acceptors.spawn(accept_loop(
-                            listener,
-                            connector,
-                            counters,
-                            connections.clone(),
-                            idle_timeout,
-                            stop.clone(),
-                        ));
-                    }
-                    drop(starting);
-                    exit.cancelled().await;
-                });
-            })?;
-    }
-    acceptors.close();
-    drop(served);
+    signals.acceptors.close();
+    let WorkerSignals {
+        connections,
+        stop,
+        acceptors,
+        ..
+    } = signals;
 
     shutdown.await;
     let open = connections.tracker.len();
@@ -190,4 +167,45 @@ pub async fn serve(
             DrainOutcome::TimedOut { still_open }
         }
     })
+}
+
+/// Starts worker thread `worker`: a single-threaded runtime with an accept loop per route,
+/// running until the exit signal.
+fn start_worker(
+    worker: usize,
+    routes: Vec<RouteOnWorker>,
+    signals: WorkerSignals,
+    idle_timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Held until this worker's loops are tracked, so the drain cannot miss one.
+    let starting = signals.acceptors.token();
+    std::thread::Builder::new()
+        .name(format!("srv-proxy-worker-{worker}"))
+        .spawn(move || {
+            runtime.block_on(async move {
+                for route in routes {
+                    let listener = match tokio::net::TcpListener::from_std(route.listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            tracing::error!(%error, worker, "a worker cannot take its listener");
+                            continue;
+                        }
+                    };
+                    signals.acceptors.spawn(accept_loop(
+                        listener,
+                        route.connector,
+                        route.counters,
+                        signals.connections.clone(),
+                        idle_timeout,
+                        signals.stop.clone(),
+                    ));
+                }
+                drop(starting);
+                signals.exit.cancelled().await;
+            });
+        })?;
+    Ok(())
 }

@@ -9,7 +9,13 @@ use crate::support::{backend_reached, start_backend_on, start_proxy, test_settin
 #[tokio::test]
 async fn an_aaaa_target_is_reached_over_ipv6_with_or_without_glue() {
     // The backend listens on ::1 only, so reaching it proves the connect went over IPv6. A
-    // machine without an IPv6 loopback fails here, saying so.
+    // machine without an IPv6 loopback fails here, saying so: this test never skips.
+    if let Err(error) = std::net::TcpListener::bind("[::1]:0") {
+        panic!(
+            "this machine has no IPv6 loopback (binding [::1]:0 failed: {error}); the AAAA test \
+             needs one: enable IPv6 on lo (sysctl net.ipv6.conf.lo.disable_ipv6=0)"
+        );
+    }
     let backend = start_backend_on("[::1]:0", "six").await;
     let dns = TestDns::start().await;
     dns.set_targets_at(
