@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{ONE_AT_A_TIME, WEB};
-use crate::support::{backend_reached, start_proxy, test_settings, MovingAnswer};
+use crate::support::{backend_reached, eventually, start_proxy, test_settings, MovingAnswer};
 
 /// How long the DNS server stays away: longer than one lookup takes to give up (2 s × 2
 /// attempts, which no client waits for), so that several failed refreshes and 1 s failure holds
@@ -40,6 +40,15 @@ async fn service_continues_through_a_dns_outage_and_the_new_answer_is_picked_up(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(served_during_outage > 0);
+    // The refresh beside the traffic gives up in the end (no client waits for it); from then on
+    // the answers served count as stale.
+    let failed = eventually(100, Duration::from_millis(100), || async {
+        proxy.sample("srv_proxy_dns_errors_total", "unavailable") >= 1.0
+    })
+    .await;
+    let lookup_failed_after = outage_started.elapsed();
+    assert!(failed, "a refresh against the stopped DNS fails");
+    assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("old"));
     assert!(proxy.sample("srv_proxy_dns_stale_answers_total", "") >= 1.0);
 
     dns.set_targets(WEB, &[(10, 1, new.port)]);
@@ -56,7 +65,8 @@ async fn service_continues_through_a_dns_outage_and_the_new_answer_is_picked_up(
     }
     println!(
         "stress: DNS away for {DNS_OUTAGE:?}: {served_during_outage} clients served from the last \
-         good answer; the changed answer was used from client {clients_until_new:?} on"
+         good answer; the first refresh had failed by {lookup_failed_after:?}; the changed answer \
+         was used from client {clients_until_new:?} on"
     );
     assert!(clients_until_new.is_some(), "the new answer is picked up");
     for _ in 0..5 {
