@@ -10,12 +10,11 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::config::Cli;
-use crate::health::EjectionPolicy;
 use crate::hickory::HickoryResolver;
 use crate::metrics::ProxyMetrics;
 use crate::metrics_http::serve_metrics;
 use crate::resolve::Resolve;
-use crate::server::{serve, BoundRoute, DrainOutcome, ProxySettings};
+use crate::server::{serve, BoundRoute, DrainOutcome};
 
 /// Binds every route and the metrics endpoint, then serves until SIGTERM or SIGINT.
 pub async fn run_cli(cli: Cli) -> anyhow::Result<DrainOutcome> {
@@ -52,17 +51,10 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<DrainOutcome> {
         tokio::spawn(serve_metrics(listener, Arc::new(registry)));
     }
 
-    let settings = ProxySettings {
-        connect_timeout: cli.connect_timeout,
-        idle_timeout: cli.idle_timeout,
-        retries: cli.retries,
-        max_connections: cli.max_connections as usize,
-        drain_timeout: cli.drain_timeout,
-        ejection: EjectionPolicy::default(),
-        rng_seed: None,
-    };
     let shutdown = shutdown_signal().context("cannot install the SIGTERM/SIGINT handlers")?;
-    Ok(serve(routes, settings, resolver, metrics, shutdown).await)
+    serve(routes, cli.settings, resolver, metrics, shutdown)
+        .await
+        .context("cannot start the worker threads")
 }
 
 /// Completes on the first SIGTERM (what ECS sends on stop) or SIGINT (Ctrl-C).

@@ -8,8 +8,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use hickory_resolver::proto::rr::Name;
+
+use crate::health::EjectionPolicy;
 
 /// The address a route listens on when only a port is given: loopback, so that a sidecar is
 /// reachable from its own task only.
@@ -32,11 +34,28 @@ pub struct Cli {
     )]
     pub routes: Vec<RouteSpec>,
 
-    /// The DNS server to ask, HOST:PORT (or HOST for port 53). By default the system's
+    /// The DNS server to ask, IP or IP:PORT (port 53 when omitted). By default the system's
     /// resolv.conf is used, which in an ECS task is the VPC resolver.
-    #[arg(long, env = "SRV_PROXY_DNS", value_name = "HOST:PORT", value_parser = parse_nameserver)]
+    #[arg(long, env = "SRV_PROXY_DNS", value_name = "IP[:PORT]", value_parser = parse_nameserver)]
     pub dns: Option<SocketAddr>,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9901. Off by default.
+    #[arg(long, env = "SRV_PROXY_METRICS", value_name = "ADDR", value_parser = parse_listen_addr)]
+    pub metrics: Option<SocketAddr>,
+
+    /// Log format on stderr. RUST_LOG sets the level (default: info).
+    #[arg(long, env = "SRV_PROXY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// The knobs of every connection.
+    #[command(flatten)]
+    pub settings: ProxySettings,
+}
+
+/// The knobs that shape every connection, whatever its route: derived once from the flags and
+/// borrowed by every route, never copied field by field.
+#[derive(Clone, Debug, Args)]
+pub struct ProxySettings {
     /// How long one connect to a target may take before another target is tried.
     #[arg(long, env = "SRV_PROXY_CONNECT_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
@@ -55,18 +74,44 @@ pub struct Cli {
     #[arg(long, env = "SRV_PROXY_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
-    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9901. Off by default.
-    #[arg(long, env = "SRV_PROXY_METRICS", value_name = "ADDR", value_parser = parse_listen_addr)]
-    pub metrics: Option<SocketAddr>,
-
-    /// Log format on stderr. RUST_LOG sets the level (default: info).
-    #[arg(long, env = "SRV_PROXY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    /// Worker threads. Each runs its own single-threaded runtime and accepts on every route, so
+    /// a connection stays on one thread; two suit a sidecar, more suit a busy host proxy.
+    #[arg(long, env = "SRV_PROXY_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
 
     /// After SIGTERM or SIGINT, how long open connections may run on before the proxy exits.
     /// The default stays under the 30s ECS waits before it sends SIGKILL.
     #[arg(long, env = "SRV_PROXY_DRAIN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
     pub drain_timeout: Duration,
+
+    /// Passive ejection thresholds; fixed, not a flag (tests shorten them).
+    #[arg(skip)]
+    pub ejection: EjectionPolicy,
+
+    /// A fixed seed for the target picker, for reproducible tests; `None` seeds from the OS.
+    #[arg(skip)]
+    pub rng_seed: Option<u64>,
+}
+
+impl ProxySettings {
+    /// The flags' own defaults, whatever the environment says: what a test starts from, so
+    /// that a new setting cannot be forgotten there.
+    pub fn defaults() -> Self {
+        let command = SettingsOnly::command().mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(["srv-proxy"])
+            .expect("every setting has a default");
+        SettingsOnly::from_arg_matches(&matches)
+            .expect("the defaults parse")
+            .settings
+    }
+}
+
+/// The settings alone, to read their defaults.
+#[derive(Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: ProxySettings,
 }
 
 /// How log lines are written.
@@ -129,15 +174,20 @@ pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
-/// Parses `IP:PORT`, or a bare IP for port 53.
+/// Parses `IP:PORT`, or a bare IP (IPv6 with or without brackets) for port 53.
 pub fn parse_nameserver(text: &str) -> Result<SocketAddr, String> {
     let text = text.trim();
-    if let Ok(ip) = text.parse::<IpAddr>() {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(text);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
     text.parse().map_err(|_| {
         format!(
-            "{text:?} is not a nameserver address: use IP:PORT (e.g. 169.254.169.253:53) or an IP"
+            "{text:?} is not a nameserver address: use IP or IP:PORT (e.g. 169.254.169.253, \
+             127.0.0.1:5353, [fd00::2]:53)"
         )
     })
 }
@@ -174,9 +224,9 @@ mod tests {
             cli.routes[1].listen,
             "[::1]:9090".parse::<SocketAddr>().expect("addr")
         );
-        assert_eq!(cli.connect_timeout, Duration::from_millis(500));
-        assert_eq!(cli.idle_timeout, Duration::from_secs(3600));
-        assert_eq!(cli.retries, 2);
+        assert_eq!(cli.settings.connect_timeout, Duration::from_millis(500));
+        assert_eq!(cli.settings.idle_timeout, Duration::from_secs(3600));
+        assert_eq!(cli.settings.retries, 2);
         assert_eq!(cli.dns, None);
         assert_eq!(cli.metrics, None);
         assert_eq!(cli.log_format, LogFormat::Text);
@@ -201,10 +251,29 @@ mod tests {
     }
 
     #[test]
-    fn nameserver_defaults_to_port_53() {
-        assert_eq!(
-            parse_nameserver("10.0.0.2").expect("ip"),
-            "10.0.0.2:53".parse::<SocketAddr>().expect("addr")
-        );
+    fn dns_takes_an_ip_or_an_ip_and_port() {
+        for (given, meant) in [
+            ("10.0.0.2", "10.0.0.2:53"),
+            ("127.0.0.1:5353", "127.0.0.1:5353"),
+            ("fd00::2", "[fd00::2]:53"),
+            ("[fd00::2]", "[fd00::2]:53"),
+            ("[fd00::2]:5353", "[fd00::2]:5353"),
+        ] {
+            let cli =
+                Cli::try_parse_from(["srv-proxy", "--route", "8080=_a._tcp.b", "--dns", given])
+                    .unwrap_or_else(|error| panic!("--dns {given}: {error}"));
+            assert_eq!(cli.dns, Some(meant.parse().expect("addr")), "--dns {given}");
+        }
+        let error = parse_nameserver("resolver.internal").expect_err("a name, not an IP");
+        assert!(error.contains("IP or IP:PORT"), "{error}");
+    }
+
+    #[test]
+    fn the_settings_defaults_are_the_flags_defaults() {
+        let cli = Cli::try_parse_from(["srv-proxy", "--route", "8080=_a._tcp.b"]).expect("flags");
+        let defaults = ProxySettings::defaults();
+        assert_eq!(format!("{:?}", cli.settings), format!("{defaults:?}"));
+        assert_eq!(defaults.max_connections, 4096);
+        assert_eq!(defaults.drain_timeout, Duration::from_secs(25));
     }
 }

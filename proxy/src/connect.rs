@@ -1,22 +1,27 @@
 //! Opening the backend side of a connection: pick, connect, retry elsewhere, re-resolve.
 //!
 //! A failed or timed-out connect is retried on another target, never the one that just failed,
-//! up to `--retries` times. When the cached answer has nothing left to try, the name is resolved
+//! up to `--retries` times. When the answer in use has nothing left to try, the name is resolved
 //! afresh (the tasks may have moved) and the untried targets of that answer get a round of their
 //! own. Every failure feeds passive ejection.
+//!
+//! The way through for a working target allocates nothing: the answer, its labels and its metric
+//! handles were built when DNS answered (see [`crate::answer`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
 use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tokio::net::TcpStream;
 
+use crate::answer::{RouteAnswer, TargetSlot};
+use crate::config::ProxySettings;
 use crate::discovery::Discovery;
-use crate::health::TargetHealth;
 use crate::metrics::ProxyMetrics;
 use crate::picker::pick_target;
-use crate::resolve::{ResolveError, SrvAnswer, SrvTarget};
+use crate::resolve::{Resolve, ResolveError};
 
 /// Why no backend connection could be made for a client.
 #[derive(Debug, thiserror::Error)]
@@ -36,36 +41,48 @@ pub enum ConnectError {
 
 /// Everything a route needs to connect its clients, shared by all of them.
 pub struct RouteConnector {
-    /// The route's resolution state.
-    pub discovery: Discovery,
-    /// The route's passive-ejection table.
-    pub health: TargetHealth,
+    discovery: Discovery,
+    settings: Arc<ProxySettings>,
     /// The picker's random source; a fixed seed makes tests exact.
-    pub rng: Mutex<StdRng>,
-    /// Shared metrics.
-    pub metrics: Arc<ProxyMetrics>,
-    /// How long one connect may take.
-    pub connect_timeout: Duration,
-    /// Retries on other targets after the first attempt.
-    pub retries: u32,
+    rng: Mutex<StdRng>,
 }
 
 impl RouteConnector {
-    /// Connects to one target of the route, following the retry rules above.
-    pub async fn connect(&self) -> Result<(TcpStream, SrvTarget), ConnectError> {
-        let route = self.discovery.srv_name().to_owned();
+    /// A route to `srv_name` that has resolved nothing yet; `seed` fixes the picker for tests.
+    pub fn new(
+        srv_name: String,
+        resolver: Arc<dyn Resolve>,
+        metrics: Arc<ProxyMetrics>,
+        settings: Arc<ProxySettings>,
+        seed: Option<u64>,
+    ) -> Self {
+        Self {
+            discovery: Discovery::new(srv_name, resolver, metrics, settings.connect_timeout),
+            rng: Mutex::new(seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64)),
+            settings,
+        }
+    }
+
+    /// The SRV name of the route.
+    pub fn srv_name(&self) -> &str {
+        self.discovery.srv_name()
+    }
+
+    /// Connects to one target of the route, following the retry rules above, and says which.
+    pub async fn connect(&self) -> Result<(TcpStream, SocketAddr), ConnectError> {
         let mut answer = self.discovery.targets(false).await?;
+        // Allocated only when a connect fails.
         let mut tried: Vec<SocketAddr> = Vec::new();
         let mut attempts_this_round = 0u32;
         let mut resolved_afresh = false;
         let mut last_error = String::new();
         loop {
-            let next = if attempts_this_round <= self.retries {
+            let next = if attempts_this_round <= self.settings.retries {
                 self.choose(&answer, &tried)
             } else {
                 None
             };
-            let Some(target) = next else {
+            let Some(slot) = next else {
                 if resolved_afresh || tried.is_empty() {
                     return Err(ConnectError::Exhausted {
                         attempts: tried.len(),
@@ -78,56 +95,49 @@ impl RouteConnector {
                 continue;
             };
             attempts_this_round += 1;
-            let label = ProxyMetrics::target(&route, target.addr);
+            let addr = slot.target.addr;
             if !tried.is_empty() {
-                self.metrics
-                    .connect_retries_total
-                    .get_or_create(&label)
-                    .inc();
+                slot.state.connect_retries.inc();
             }
-            let outcome =
-                tokio::time::timeout(self.connect_timeout, TcpStream::connect(target.addr)).await;
-            let error = match outcome {
+            let timeout = self.settings.connect_timeout;
+            let error = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
-                    self.health.record_success(target.addr);
-                    return Ok((stream, target));
+                    let policy = &self.settings.ejection;
+                    slot.state.record().record_success(policy, Instant::now());
+                    return Ok((stream, addr));
                 }
                 Ok(Err(error)) => error.to_string(),
-                Err(_) => format!("no answer within {:?}", self.connect_timeout),
+                Err(_) => format!("no answer within {timeout:?}"),
             };
-            self.metrics
-                .connect_failures_total
-                .get_or_create(&label)
-                .inc();
-            tracing::debug!(%route, target = %target.addr, %error, "connect failed");
-            let route_addrs: Vec<SocketAddr> = answer.targets.iter().map(|t| t.addr).collect();
-            if let Some(ejected_for) =
-                self.health
-                    .record_failure(target.addr, &route_addrs, std::time::Instant::now())
-            {
-                self.metrics.ejections_total.get_or_create(&label).inc();
-                tracing::warn!(%route, target = %target.addr, host = %target.host, ?ejected_for, %error, "target ejected after repeated connect failures");
-            }
-            tried.push(target.addr);
-            last_error = format!("{}: {error}", target.addr);
+            self.note_failure(&answer, slot, &error);
+            tried.push(addr);
+            last_error = format!("{addr}: {error}");
+        }
+    }
+
+    fn note_failure(&self, answer: &RouteAnswer, slot: &TargetSlot, error: &str) {
+        let route = self.srv_name();
+        let target = slot.target.addr;
+        slot.state.connect_failures.inc();
+        tracing::debug!(%route, %target, %error, "connect failed");
+        let ejected = answer.record_failure(slot, &self.settings.ejection, Instant::now());
+        if let Some(ejected_for) = ejected {
+            slot.state.ejections.inc();
+            tracing::warn!(%route, %target, host = %slot.target.host, ?ejected_for, %error, "target ejected after repeated connect failures");
         }
     }
 
     /// Picks among untried, non-ejected targets; if all untried ones are ejected, among those,
     /// because ejection must never leave a route with nothing.
-    fn choose(&self, answer: &SrvAnswer, tried: &[SocketAddr]) -> Option<SrvTarget> {
-        let now = std::time::Instant::now();
+    fn choose<'a>(&self, answer: &'a RouteAnswer, tried: &[SocketAddr]) -> Option<&'a TargetSlot> {
+        let now = Instant::now();
         let mut rng = self
             .rng
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let untried = |t: &SrvTarget| !tried.contains(&t.addr);
-        pick_target(
-            &answer.targets,
-            |t| untried(t) && !self.health.is_ejected(t.addr, now),
-            &mut *rng,
-        )
-        .or_else(|| pick_target(&answer.targets, untried, &mut *rng))
-        .cloned()
+        let untried = |slot: &TargetSlot| !tried.contains(&slot.target.addr);
+        let healthy = |slot: &TargetSlot| untried(slot) && !slot.state.record().is_ejected(now);
+        pick_target(&answer.targets, healthy, &mut *rng)
+            .or_else(|| pick_target(&answer.targets, untried, &mut *rng))
     }
 }

@@ -1,23 +1,37 @@
-//! What a route currently resolves to: the TTL cache, the stale answer and the state log.
+//! What a route resolves to: stale while revalidating, one query in flight, the state log.
 //!
-//! Every connection asks its route's [`Discovery`] for targets. A fresh answer is reused until its
-//! TTL runs out (TTL 0: a new resolution per connection). When DNS fails, the last good answer is
-//! served and counted as stale. When the name is gone (NXDOMAIN or empty), connections are refused
-//! at once. Each change of state is logged once, not once per connection, so an outage does not
-//! flood the logs.
+//! A client must never wait on DNS while the route has an answer it can use. So a connection
+//! takes the answer the route has at once, and when that answer is due for a refresh it starts
+//! one lookup that runs beside the traffic, in a task of its own; every other connection that
+//! comes meanwhile uses the same answer and joins no queue. A refresh is due shortly before the
+//! TTL runs out (TTL 0: at once), so a healthy DNS never costs a client a lookup either. Only a
+//! route with no answer at all (at start, or while DNS has never answered) makes a connection
+//! wait, for the one lookup in flight and for no longer than the connect timeout.
+//!
+//! The rules around failures are those of the answer itself: when DNS fails the last good answer
+//! is served and counted as stale, and asked again at most once per [`FAILURE_HOLD`]; when the
+//! name is gone (NXDOMAIN or empty) connections are refused at once. Each change of state is
+//! logged once, not once per connection, so an outage does not flood the logs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::answer::RouteAnswer;
 use crate::metrics::{DnsErrorLabel, ProxyMetrics};
 use crate::resolve::{Resolve, ResolveError, SrvAnswer};
 
-/// How long a failure is remembered before DNS is asked again. It keeps a burst of clients during
-/// an outage from each waiting for their own DNS timeout.
-const FAILURE_HOLD: Duration = Duration::from_secs(1);
+/// How long a failure is remembered before DNS is asked again. It keeps a burst of clients
+/// during an outage from each starting a lookup of its own.
+pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
+
+/// How long before its TTL runs out an answer is refreshed, at the most: a tenth of the TTL, up
+/// to this.
+const REFRESH_AHEAD: Duration = Duration::from_secs(1);
 
 /// The health of a route's name, as logged on each change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,125 +48,260 @@ enum NameState {
     Gone,
 }
 
-struct CachedState {
-    state: NameState,
-    last_good: Option<Arc<SrvAnswer>>,
-    reuse_until: Option<Instant>,
-    last_error: Option<ResolveError>,
+struct RouteState {
+    name: NameState,
+    answer: Option<Arc<RouteAnswer>>,
+    error: Option<ResolveError>,
+    /// From when on the next connection starts a refresh.
+    refresh_from: Instant,
+    /// Whether a lookup is in flight; there is never more than one.
+    looking_up: bool,
+    /// Lookups finished so far: a waiter knows that its lookup is done when this moves.
+    lookups_done: u64,
+}
+
+/// The route's DNS series, looked up once.
+struct DnsCounters {
+    lookups: Counter,
+    not_found: Counter,
+    unavailable: Counter,
+    stale_answers: Counter,
+    targets: Gauge,
+}
+
+struct RouteDns {
+    srv_name: String,
+    resolver: Arc<dyn Resolve>,
+    metrics: Arc<ProxyMetrics>,
+    counters: DnsCounters,
+    wait_limit: Duration,
+    state: Mutex<RouteState>,
+    lookup_done: Notify,
+}
+
+/// The one lookup a route has in flight. However its task ends, done or dropped with a runtime
+/// that shuts down, the route learns that no lookup is in flight any more and its waiters wake:
+/// a lookup lost on the way must not leave the route waiting for ever.
+struct LookupInFlight(Arc<RouteDns>);
+
+impl Drop for LookupInFlight {
+    fn drop(&mut self) {
+        {
+            let mut state = self.0.lock();
+            state.looking_up = false;
+            state.lookups_done += 1;
+        }
+        self.0.lookup_done.notify_waiters();
+    }
 }
 
 /// The resolution state of one route, shared by all of its connections.
 pub struct Discovery {
-    srv_name: String,
-    resolver: Arc<dyn Resolve>,
-    metrics: Arc<ProxyMetrics>,
-    /// An async lock, held across the lookup, so that concurrent connections share one query.
-    cached: Mutex<CachedState>,
+    route: Arc<RouteDns>,
 }
 
 impl Discovery {
-    /// A route that has resolved nothing yet.
-    pub fn new(srv_name: String, resolver: Arc<dyn Resolve>, metrics: Arc<ProxyMetrics>) -> Self {
+    /// A route that has resolved nothing yet. A connection that finds no answer at all waits
+    /// for the lookup at most `wait_limit` (the connect timeout).
+    pub fn new(
+        srv_name: String,
+        resolver: Arc<dyn Resolve>,
+        metrics: Arc<ProxyMetrics>,
+        wait_limit: Duration,
+    ) -> Self {
+        let route = ProxyMetrics::route(&srv_name);
+        let errors = |kind| {
+            let label = DnsErrorLabel {
+                route: srv_name.clone(),
+                kind,
+            };
+            metrics.dns_errors_total.get_or_create(&label).clone()
+        };
+        let counters = DnsCounters {
+            lookups: metrics.dns_lookups_total.get_or_create(&route).clone(),
+            not_found: errors("not_found"),
+            unavailable: errors("unavailable"),
+            stale_answers: metrics
+                .dns_stale_answers_total
+                .get_or_create(&route)
+                .clone(),
+            targets: metrics.route_targets.get_or_create(&route).clone(),
+        };
+        let state = RouteState {
+            name: NameState::Unknown,
+            answer: None,
+            error: None,
+            refresh_from: Instant::now(),
+            looking_up: false,
+            lookups_done: 0,
+        };
         Self {
-            srv_name,
-            resolver,
-            metrics,
-            cached: Mutex::new(CachedState {
-                state: NameState::Unknown,
-                last_good: None,
-                reuse_until: None,
-                last_error: None,
+            route: Arc::new(RouteDns {
+                srv_name,
+                resolver,
+                metrics,
+                counters,
+                wait_limit,
+                state: Mutex::new(state),
+                lookup_done: Notify::new(),
             }),
         }
     }
 
     /// The SRV name this route resolves.
     pub fn srv_name(&self) -> &str {
-        &self.srv_name
+        &self.route.srv_name
     }
 
     /// The targets to use for a new connection.
     ///
-    /// `fresh` skips the cache; it is used after every target of the cached answer failed, since
-    /// the tasks may have moved.
-    pub async fn targets(&self, fresh: bool) -> Result<Arc<SrvAnswer>, ResolveError> {
-        let mut cached = self.cached.lock().await;
-        let now = Instant::now();
-        let reusable = !fresh && cached.reuse_until.is_some_and(|until| until > now);
-        if reusable {
-            return self.answer_from_cache(&cached);
-        }
-
-        let route = ProxyMetrics::route(&self.srv_name);
-        self.metrics.dns_lookups_total.get_or_create(&route).inc();
-        let result = self.resolver.resolve_srv(&self.srv_name).await;
-        let now = Instant::now();
-        match result {
-            Ok(answer) => {
-                let answer = Arc::new(answer);
-                self.metrics
-                    .route_targets
-                    .get_or_create(&route)
-                    .set(answer.targets.len() as i64);
-                let changed = cached.last_good.as_deref() != Some(&*answer);
-                if changed || cached.state != NameState::Resolved {
-                    self.log_resolved(&answer, cached.state);
+    /// `fresh` asks for the result of a new lookup (joining the one in flight, if any); it is
+    /// used after every target of the answer in use failed, since the tasks may have moved.
+    pub async fn targets(&self, fresh: bool) -> Result<Arc<RouteAnswer>, ResolveError> {
+        let seen = {
+            let mut state = self.route.lock();
+            if !fresh {
+                if let Some(found) = self.route.from_state(&mut state, Instant::now()) {
+                    return found;
                 }
-                cached.state = NameState::Resolved;
-                cached.reuse_until = Some(now + answer.ttl);
-                cached.last_good = Some(answer.clone());
-                cached.last_error = None;
-                Ok(answer)
             }
-            Err(error) => {
-                let kind = match error {
-                    ResolveError::NotFound { .. } => "not_found",
-                    ResolveError::Unavailable { .. } => "unavailable",
-                };
-                self.metrics
-                    .dns_errors_total
-                    .get_or_create(&DnsErrorLabel {
-                        route: self.srv_name.clone(),
-                        kind,
-                    })
-                    .inc();
-                let next_state = match (&error, &cached.last_good) {
-                    (ResolveError::NotFound { .. }, _) => NameState::Gone,
-                    (ResolveError::Unavailable { .. }, Some(_)) => NameState::Stale,
-                    (ResolveError::Unavailable { .. }, None) => NameState::Failing,
-                };
-                if next_state == NameState::Gone {
-                    // The name is gone for good: an old answer must not come back on a later outage.
-                    cached.last_good = None;
-                    self.metrics.route_targets.get_or_create(&route).set(0);
+            self.route.start_lookup(&mut state);
+            state.lookups_done
+        };
+        self.route.wait_for_lookup(seen).await
+    }
+}
+
+impl RouteDns {
+    fn lock(&self) -> MutexGuard<'_, RouteState> {
+        // Only plain values live behind this lock; a panic elsewhere leaves them usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What the route can answer without waiting, starting a refresh when one is due; `None`
+    /// when the connection has to wait for a lookup (nothing resolved yet, or DNS failing with
+    /// no earlier answer and its hold over).
+    fn from_state(
+        self: &Arc<Self>,
+        state: &mut RouteState,
+        now: Instant,
+    ) -> Option<Result<Arc<RouteAnswer>, ResolveError>> {
+        let due = now >= state.refresh_from;
+        let answer = match state.name {
+            NameState::Resolved | NameState::Stale | NameState::Gone => self.current(state),
+            NameState::Failing if !due => self.current(state),
+            NameState::Failing | NameState::Unknown => return None,
+        };
+        if due {
+            self.start_lookup(state);
+        }
+        Some(answer)
+    }
+
+    /// The answer the state holds now: the good one, the stale one, or the error.
+    fn current(&self, state: &RouteState) -> Result<Arc<RouteAnswer>, ResolveError> {
+        match (state.name, &state.answer, &state.error) {
+            (NameState::Resolved, Some(answer), _) => Ok(answer.clone()),
+            (NameState::Stale, Some(answer), _) => {
+                self.counters.stale_answers.inc();
+                Ok(answer.clone())
+            }
+            (_, _, Some(error)) => Err(error.clone()),
+            _ => Err(ResolveError::Unavailable {
+                name: self.srv_name.clone(),
+                reason: format!("no DNS answer within {:?}", self.wait_limit),
+            }),
+        }
+    }
+
+    /// Starts the route's one lookup, unless it is already in flight. It runs in a task of its
+    /// own, so a client that gives up does not take the lookup with it.
+    fn start_lookup(self: &Arc<Self>, state: &mut RouteState) {
+        if state.looking_up {
+            return;
+        }
+        state.looking_up = true;
+        let lookup = LookupInFlight(self.clone());
+        tokio::spawn(async move {
+            let route = &lookup.0;
+            route.counters.lookups.inc();
+            let result = route.resolver.resolve_srv(&route.srv_name).await;
+            route.apply(&mut route.lock(), result, Instant::now());
+            // Dropping `lookup` marks it done and wakes the connections waiting for it.
+        });
+    }
+
+    /// Waits until the lookup after `seen` is done, or the wait limit runs out; then answers
+    /// from the state as it is.
+    async fn wait_for_lookup(&self, seen: u64) -> Result<Arc<RouteAnswer>, ResolveError> {
+        let deadline = Instant::now() + self.wait_limit;
+        loop {
+            let done = self.lookup_done.notified();
+            tokio::pin!(done);
+            // Registered before the state is read, so a lookup finishing in between still wakes us.
+            done.as_mut().enable();
+            {
+                let state = self.lock();
+                if state.lookups_done != seen {
+                    return self.current(&state);
                 }
-                if next_state != cached.state {
-                    self.log_failure(&error, next_state);
-                }
-                cached.state = next_state;
-                cached.reuse_until = Some(now + FAILURE_HOLD);
-                cached.last_error = Some(error);
-                self.answer_from_cache(&cached)
+            }
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                return self.current(&self.lock());
             }
         }
     }
 
-    fn answer_from_cache(&self, cached: &CachedState) -> Result<Arc<SrvAnswer>, ResolveError> {
-        match (cached.state, &cached.last_good, &cached.last_error) {
-            (NameState::Stale, Some(answer), _) => {
-                let route = ProxyMetrics::route(&self.srv_name);
-                self.metrics
-                    .dns_stale_answers_total
-                    .get_or_create(&route)
-                    .inc();
-                Ok(answer.clone())
+    /// Takes in the result of a lookup.
+    fn apply(&self, state: &mut RouteState, result: Result<SrvAnswer, ResolveError>, now: Instant) {
+        match result {
+            Ok(answer) => {
+                let unchanged = state.answer.as_ref().filter(|kept| kept.answer == answer);
+                let in_use = match unchanged {
+                    Some(kept) => kept.clone(),
+                    None => Arc::new(RouteAnswer::carry_over(
+                        answer,
+                        state.answer.as_deref(),
+                        &self.srv_name,
+                        &self.metrics,
+                    )),
+                };
+                if unchanged.is_none() || state.name != NameState::Resolved {
+                    self.log_resolved(&in_use.answer, state.name);
+                }
+                self.counters.targets.set(in_use.targets.len() as i64);
+                state.refresh_from = now + refresh_after(in_use.ttl());
+                state.name = NameState::Resolved;
+                state.answer = Some(in_use);
+                state.error = None;
             }
-            (NameState::Resolved, Some(answer), _) => Ok(answer.clone()),
-            (_, _, Some(error)) => Err(error.clone()),
-            _ => Err(ResolveError::Unavailable {
-                name: self.srv_name.clone(),
-                reason: "not resolved yet".to_owned(),
-            }),
+            Err(error) => {
+                let next_state = match (&error, &state.answer) {
+                    (ResolveError::NotFound { .. }, _) => NameState::Gone,
+                    (ResolveError::Unavailable { .. }, Some(_)) => NameState::Stale,
+                    (ResolveError::Unavailable { .. }, None) => NameState::Failing,
+                };
+                match next_state {
+                    NameState::Gone => self.counters.not_found.inc(),
+                    _ => self.counters.unavailable.inc(),
+                };
+                if next_state == NameState::Gone {
+                    // The name is gone for good: an old answer must not come back on a later
+                    // outage, and its targets' series go with it.
+                    if let Some(old) = state.answer.take() {
+                        old.retire(&self.metrics);
+                    }
+                    self.counters.targets.set(0);
+                }
+                if next_state != state.name {
+                    self.log_failure(&error, next_state);
+                }
+                state.name = next_state;
+                state.refresh_from = now + FAILURE_HOLD;
+                state.error = Some(error);
+            }
         }
     }
 
@@ -190,5 +339,24 @@ impl Discovery {
                 "DNS is failing and there is no earlier answer; closing client connections"
             ),
         }
+    }
+}
+
+/// How long after a lookup its answer is refreshed: shortly before the TTL runs out.
+fn refresh_after(ttl: Duration) -> Duration {
+    ttl - (ttl / 10).min(REFRESH_AHEAD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_starts_shortly_before_the_ttl_runs_out() {
+        let secs = Duration::from_secs;
+        assert_eq!(refresh_after(Duration::ZERO), Duration::ZERO);
+        assert_eq!(refresh_after(secs(1)), Duration::from_millis(900));
+        assert_eq!(refresh_after(secs(10)), secs(9));
+        assert_eq!(refresh_after(secs(300)), secs(299));
     }
 }

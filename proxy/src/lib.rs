@@ -4,9 +4,12 @@
 //! host), listens locally, and forwards each connection to one target of an SRV name, chosen per
 //! RFC 2782. The pieces, in the order a connection meets them:
 //!
-//! - [`server`]: accept loop, connection limit, graceful drain;
+//! - [`server`]: worker threads, connection limit, graceful drain;
+//! - [`listeners`]: a listener per worker on each route's address (`SO_REUSEPORT`);
+//! - [`accept`]: a route's accept loop and the life of one client connection;
 //! - [`connect`]: pick a target, connect, retry elsewhere, re-resolve;
-//! - [`discovery`]: TTL cache, last good answer, state-change logs;
+//! - [`discovery`]: stale-while-revalidate answers, one lookup in flight, state-change logs;
+//! - [`answer`]: an answer's targets with their metric handles and ejection records;
 //! - [`resolve`]: the [`resolve::Resolve`] seam, with [`hickory`] behind it in production;
 //! - [`picker`] and [`health`]: RFC 2782 choice and passive ejection;
 //! - [`relay`]: the byte copy with half-close and idle timeout;
@@ -18,12 +21,15 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod accept;
+pub mod answer;
 pub mod app;
 pub mod config;
 pub mod connect;
 pub mod discovery;
 pub mod health;
 pub mod hickory;
+pub mod listeners;
 pub mod logging;
 pub mod metrics;
 pub mod metrics_http;

@@ -8,9 +8,9 @@ use srv_proxy::config::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     srv_proxy::logging::init_logging(cli.log_format);
-    // Two workers are plenty for a sidecar and keep the idle footprint small.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // This thread only waits for the signal and serves /metrics; the connections run on the
+    // worker threads that `serve` starts (`--workers`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

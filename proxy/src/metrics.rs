@@ -134,6 +134,14 @@ impl ProxyMetrics {
         }
     }
 
+    /// Drops a target's series, once the target has left its route's answer: dynamic host
+    /// ports come and go for ever, and their series must not pile up.
+    pub fn forget_target(&self, label: &TargetLabel) {
+        self.connect_failures_total.remove(label);
+        self.connect_retries_total.remove(label);
+        self.ejections_total.remove(label);
+    }
+
     /// The label for per-target series.
     pub fn target(route: &str, target: std::net::SocketAddr) -> TargetLabel {
         TargetLabel {

@@ -14,27 +14,32 @@ use crate::resolve::SrvTarget;
 /// `usable` is how the caller leaves out ejected targets and the ones already tried for this
 /// connection, which is what makes a higher priority come into play only when every target of
 /// the lower one is failing.
-pub fn pick_target<'a, R>(
-    targets: &'a [SrvTarget],
-    usable: impl Fn(&SrvTarget) -> bool,
+///
+/// It works on anything that holds an [`SrvTarget`], so that the proxy can pick among the
+/// targets of an answer together with their per-target state, without copying them out.
+pub fn pick_target<'a, T, R>(
+    targets: &'a [T],
+    usable: impl Fn(&T) -> bool,
     rng: &mut R,
-) -> Option<&'a SrvTarget>
+) -> Option<&'a T>
 where
+    T: AsRef<SrvTarget>,
     R: Rng + ?Sized,
 {
     let best_priority = targets
         .iter()
         .filter(|t| usable(t))
-        .map(|t| t.priority)
+        .map(|t| t.as_ref().priority)
         .min()?;
     let usable = &usable;
     let in_tier = || {
         targets
             .iter()
-            .filter(move |t| t.priority == best_priority && usable(t))
+            .filter(move |t| t.as_ref().priority == best_priority && usable(t))
     };
-    let total_weight: u64 = in_tier().map(|t| u64::from(t.weight)).sum();
-    let zero_weight_count = in_tier().filter(|t| t.weight == 0).count();
+    let weight = |t: &T| t.as_ref().weight;
+    let total_weight: u64 = in_tier().map(|t| u64::from(weight(t))).sum();
+    let zero_weight_count = in_tier().filter(|t| weight(t) == 0).count();
 
     if total_weight == 0 {
         // Every target has weight 0: the RFC's small chance becomes an even chance.
@@ -45,11 +50,11 @@ where
     let draw = rng.random_range(lowest_draw..=total_weight);
     if draw == 0 {
         let index = rng.random_range(0..zero_weight_count);
-        return in_tier().filter(|t| t.weight == 0).nth(index);
+        return in_tier().filter(|t| weight(t) == 0).nth(index);
     }
     let mut running_sum = 0u64;
-    in_tier().filter(|t| t.weight > 0).find(|t| {
-        running_sum += u64::from(t.weight);
+    in_tier().filter(|t| weight(t) > 0).find(|t| {
+        running_sum += u64::from(weight(t));
         running_sum >= draw
     })
 }

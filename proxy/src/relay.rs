@@ -7,18 +7,22 @@
 //!
 //! A copy buffer is held only while data is flowing and is handed back as soon as the socket has
 //! nothing more to read; an idle connection costs no heap beyond its task. Handed-back buffers go
-//! to a small shared pool rather than to the allocator: a request/response exchange touches a
-//! buffer per direction per message, and allocating (and zeroing) 64 KiB each time showed up in
-//! profiles as the largest user-space cost per request. (Measured against `splice(2)`; see the
-//! crate README for the figures and why this path was kept.)
+//! to a small pool per worker thread rather than to the allocator: a request/response exchange
+//! touches a buffer per direction per message, and allocating (and zeroing) 64 KiB each time
+//! showed up in profiles as the largest user-space cost per request. (Measured against
+//! `splice(2)`; see the crate README for the figures and why this path was kept.)
+//!
+//! A read that returns less than the buffer holds has drained the socket, so the relay goes back
+//! to waiting for readiness at once instead of asking again only to hear `WouldBlock`: one
+//! `recv` per message instead of two, which is most of what a small request costs a proxy.
 
+use std::cell::RefCell;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -27,11 +31,16 @@ use tokio::time::Instant;
 /// the buffer exists only while data flows, so idle pairs do not pay for the size.
 pub const COPY_BUFFER_BYTES: usize = 64 * 1024;
 
-/// Buffers kept for reuse. Two worker threads have at most a handful of bursts in progress at
-/// once, so a few cover the steady state while capping what an idle proxy keeps at 512 KiB.
-const POOLED_BUFFERS: usize = 8;
+/// Buffers kept for reuse, per worker thread. A worker has at most a handful of bursts in
+/// progress at once, so a few cover the steady state while capping what an idle worker keeps at
+/// 256 KiB.
+const POOLED_BUFFERS: usize = 4;
 
-static BUFFER_POOL: Mutex<Vec<Box<[u8]>>> = Mutex::new(Vec::new());
+thread_local! {
+    // Per thread, so that taking and giving back a buffer is never contended: a connection
+    // lives on one worker thread from accept to close.
+    static BUFFER_POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// A copy buffer on loan from the pool; it goes back when dropped, also when the relay is
 /// cancelled (idle timeout, drain) in the middle of a write.
@@ -39,7 +48,7 @@ struct PooledBuffer(Box<[u8]>);
 
 impl PooledBuffer {
     fn take() -> Self {
-        let reused = lock_pool().pop();
+        let reused = BUFFER_POOL.with_borrow_mut(Vec::pop);
         Self(reused.unwrap_or_else(|| vec![0u8; COPY_BUFFER_BYTES].into_boxed_slice()))
     }
 
@@ -52,18 +61,14 @@ impl Drop for PooledBuffer {
     fn drop(&mut self) {
         // An empty box in its place costs no allocation.
         let buffer = std::mem::take(&mut self.0);
-        let mut pool = lock_pool();
-        if pool.len() < POOLED_BUFFERS {
-            pool.push(buffer);
-        }
+        // `try_with`: a thread that is going away has no pool left, and the buffer is freed.
+        let _ = BUFFER_POOL.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < POOLED_BUFFERS {
+                pool.push(buffer);
+            }
+        });
     }
-}
-
-fn lock_pool() -> std::sync::MutexGuard<'static, Vec<Box<[u8]>>> {
-    // The pool holds plain byte buffers; a panic elsewhere cannot leave it inconsistent.
-    BUFFER_POOL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How a relay ended.
@@ -84,10 +89,12 @@ pub struct ByteCounters {
     pub downstream: Counter,
 }
 
-/// The clock both directions touch, in milliseconds since the relay began.
+/// The clock both directions touch, in milliseconds since the relay began, and whether one
+/// direction has ended already.
 struct ActivityClock {
     started: Instant,
     last_millis: AtomicU64,
+    one_direction_ended: AtomicBool,
 }
 
 impl ActivityClock {
@@ -112,6 +119,7 @@ pub async fn relay(
     let clock = ActivityClock {
         started: Instant::now(),
         last_millis: AtomicU64::new(0),
+        one_direction_ended: AtomicBool::new(false),
     };
     let (client_read, mut client_write) = client.split();
     let (backend_read, mut backend_write) = backend.split();
@@ -138,24 +146,72 @@ async fn copy_one_way(
     loop {
         reader.readable().await?;
         let chunk = buffer.get_or_insert_with(PooledBuffer::take).bytes();
-        match reader.try_read(chunk) {
-            Ok(0) => {
+        match read_some(reader, chunk) {
+            Ok(ReadOutcome::Closed) => {
                 // The sender closed its half: pass the FIN on and let the other direction finish.
-                writer.shutdown().await?;
+                // When the other direction has ended already, the relay ends now and both
+                // sockets are closed, which sends the same FIN without a `shutdown` call: the
+                // receive queue of the socket closed is empty (its EOF was read), so the close
+                // cannot turn into a reset.
+                if !clock.one_direction_ended.swap(true, Ordering::AcqRel) {
+                    writer.shutdown().await?;
+                }
                 return Ok(());
             }
-            Ok(read) => {
+            Ok(ReadOutcome::Data { read, drained }) => {
                 clock.touch();
                 writer.write_all(&chunk[..read]).await?;
                 bytes.inc_by(read as u64);
                 clock.touch();
+                if drained {
+                    // Nothing more to read for now: give the buffer back so an idle pair holds none.
+                    buffer = None;
+                }
             }
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                // Drained for now: give the buffer back so an idle pair holds none.
-                buffer = None;
-            }
+            Ok(ReadOutcome::Drained) => buffer = None,
             Err(error) => return Err(error),
         }
+    }
+}
+
+/// What one read found.
+enum ReadOutcome {
+    /// `read` bytes; `drained` when they were all the socket had.
+    Data { read: usize, drained: bool },
+    /// Nothing to read after all (the readiness was stale).
+    Drained,
+    /// The peer closed its sending half.
+    Closed,
+}
+
+/// Reads once. A short read means the socket's receive queue is empty, so the readiness is
+/// cleared there and then: the next wait is for new data, without a `recv` that would only
+/// report `WouldBlock`. (tokio clears readiness only when no newer event has arrived, and keeps
+/// the closed states, so neither new data nor a FIN that came with this data can be missed.)
+fn read_some(reader: &ReadHalf<'_>, chunk: &mut [u8]) -> io::Result<ReadOutcome> {
+    let mut short_read = 0;
+    let outcome = reader.as_ref().try_io(Interest::READABLE, || {
+        let read = reader.try_read(chunk)?;
+        if read > 0 && read < chunk.len() {
+            short_read = read;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(read)
+    });
+    match outcome {
+        Ok(0) => Ok(ReadOutcome::Closed),
+        Ok(read) => Ok(ReadOutcome::Data {
+            read,
+            drained: false,
+        }),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock && short_read > 0 => {
+            Ok(ReadOutcome::Data {
+                read: short_read,
+                drained: true,
+            })
+        }
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::Drained),
+        Err(error) => Err(error),
     }
 }
 

@@ -23,6 +23,12 @@ pub struct SrvTarget {
     pub weight: u16,
 }
 
+impl AsRef<SrvTarget> for SrvTarget {
+    fn as_ref(&self) -> &SrvTarget {
+        self
+    }
+}
+
 /// A usable SRV answer: at least one target, and how long it may be cached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SrvAnswer {

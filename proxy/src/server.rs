@@ -1,52 +1,30 @@
-//! Accepting clients, the connection limit and the graceful drain.
+//! Serving: worker threads, the connection limit and the graceful drain.
 //!
-//! Listeners arrive already bound (tests bind `127.0.0.1:0`). The accept loop only accepts and
-//! spawns: resolving and connecting happen inside the connection's own task, so a dead backend
-//! or a slow DNS server never holds up the next client. On shutdown the loops stop accepting,
-//! and open connections get up to the drain timeout to finish.
+//! Listeners arrive already bound (tests bind `127.0.0.1:0`). Each of `--workers` threads runs
+//! a single-threaded runtime of its own with an accept loop per route on its own listener of
+//! the route's address (see [`crate::listeners`]), so a connection lives and dies on one thread:
+//! no work stealing and no wake-ups across threads on the data path, which is where a shared
+//! multi-threaded runtime spent its time per new connection. The limit and the drain are shared: one count of open connections across threads.
+//! On shutdown the loops stop accepting, and open connections get up to the drain timeout to
+//! finish; what is still open then is dropped with the threads' runtimes.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::connect::{ConnectError, RouteConnector};
-use crate::discovery::Discovery;
-use crate::health::{EjectionPolicy, TargetHealth};
-use crate::metrics::{DirectionLabel, ProxyMetrics};
-use crate::relay::{relay, ByteCounters, RelayEnd};
-use crate::resolve::{Resolve, ResolveError};
-
-/// The knobs that shape every connection, whatever its route.
-#[derive(Clone, Debug)]
-pub struct ProxySettings {
-    /// How long one connect to a target may take.
-    pub connect_timeout: Duration,
-    /// How long a pair may stay silent in both directions before it is closed.
-    pub idle_timeout: Duration,
-    /// Retries on other targets after a failed connect.
-    pub retries: u32,
-    /// Open client connections allowed across all routes; more are closed at once.
-    pub max_connections: usize,
-    /// How long open connections may run on after a shutdown signal.
-    pub drain_timeout: Duration,
-    /// Passive ejection thresholds.
-    pub ejection: EjectionPolicy,
-    /// A fixed seed for the target picker, for reproducible tests; `None` seeds from the OS.
-    pub rng_seed: Option<u64>,
-}
+use crate::accept::{accept_loop, RouteCounters};
+use crate::config::ProxySettings;
+use crate::connect::RouteConnector;
+use crate::listeners;
+use crate::metrics::ProxyMetrics;
+use crate::resolve::Resolve;
 
 /// One listener and the SRV name its clients are forwarded to.
 pub struct BoundRoute {
     /// An already bound listener.
-    pub listener: TcpListener,
+    pub listener: tokio::net::TcpListener,
     /// The SRV name, e.g. `_web._tcp.web.ecs.internal`.
     pub srv_name: String,
 }
@@ -63,195 +41,171 @@ pub enum DrainOutcome {
     },
 }
 
-/// State shared by every connection task.
-struct Shared {
-    settings: ProxySettings,
-    metrics: Arc<ProxyMetrics>,
-    connection_slots: Arc<Semaphore>,
-    open_connections: AtomicUsize,
+/// The open client connections of every route: one count, the task tracker's, which the
+/// connection limit reads and the drain waits on.
+pub(crate) struct OpenConnections {
+    tracker: TaskTracker,
+    pub(crate) limit: usize,
+    /// Makes "under the limit?" and "spawn" one step, so that routes accepting at the same
+    /// moment cannot pass the limit together.
+    admitting: Mutex<()>,
 }
 
-/// Serves `routes` until `shutdown` completes, then drains.
+impl OpenConnections {
+    /// Spawns `connection` unless the limit is reached; else hands it back, so that the caller
+    /// counts the refusal before the client sees its connection closed.
+    pub(crate) fn admit<F>(&self, connection: F) -> Result<(), F>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let _one_at_a_time = self
+            .admitting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.tracker.len() >= self.limit {
+            return Err(connection);
+        }
+        self.tracker.spawn(connection);
+        Ok(())
+    }
+}
+
+/// What one worker serves of one route: its own listener, and the route's shared parts.
+struct RouteOnWorker {
+    listener: std::net::TcpListener,
+    connector: Arc<RouteConnector>,
+    counters: Arc<RouteCounters>,
+}
+
+/// What every worker shares: the count of open connections, and the three signals of a stop.
+#[derive(Clone)]
+struct WorkerSignals {
+    connections: Arc<OpenConnections>,
+    /// Ends the accept loops.
+    stop: CancellationToken,
+    /// Tells when every accept loop has ended.
+    acceptors: TaskTracker,
+    /// Ends the workers, dropping whatever is still open.
+    exit: CancellationToken,
+}
+
+/// Serves `routes` until `shutdown` completes, then drains. Fails only when a worker thread or
+/// its runtime cannot be started, or a listener cannot be shared with it.
 pub async fn serve(
     routes: Vec<BoundRoute>,
     settings: ProxySettings,
     resolver: Arc<dyn Resolve>,
     metrics: Arc<ProxyMetrics>,
     shutdown: impl Future<Output = ()>,
-) -> DrainOutcome {
-    let shared = Arc::new(Shared {
-        connection_slots: Arc::new(Semaphore::new(
-            settings.max_connections.min(Semaphore::MAX_PERMITS),
-        )),
-        open_connections: AtomicUsize::new(0),
-        settings,
-        metrics,
-    });
-    let (stop_sender, stop_receiver) = watch::channel(false);
-    // Every connection task holds a clone of this sender; the channel closes when the last one ends.
-    let (drain_guard, mut drained) = mpsc::channel::<()>(1);
-    let mut accept_loops = Vec::new();
+) -> std::io::Result<DrainOutcome> {
+    let settings = Arc::new(settings);
+    let workers = usize::from(settings.workers);
+    let mut per_worker: Vec<Vec<RouteOnWorker>> = (0..workers).map(|_| Vec::new()).collect();
     for (index, route) in routes.into_iter().enumerate() {
-        let seed = shared
-            .settings
+        let seed = settings
             .rng_seed
             .map(|seed| seed.wrapping_add(index as u64));
-        let connector = Arc::new(RouteConnector {
-            discovery: Discovery::new(route.srv_name, resolver.clone(), shared.metrics.clone()),
-            health: TargetHealth::new(shared.settings.ejection),
-            rng: Mutex::new(seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64)),
-            metrics: shared.metrics.clone(),
-            connect_timeout: shared.settings.connect_timeout,
-            retries: shared.settings.retries,
-        });
-        accept_loops.push(tokio::spawn(accept_loop(
-            route.listener,
-            connector,
-            shared.clone(),
-            stop_receiver.clone(),
-            drain_guard.clone(),
-        )));
+        let counters = Arc::new(RouteCounters::new(&metrics, &route.srv_name));
+        let connector = Arc::new(RouteConnector::new(
+            route.srv_name,
+            resolver.clone(),
+            metrics.clone(),
+            settings.clone(),
+            seed,
+        ));
+        let group = listeners::per_worker(route.listener.into_std()?, workers)?;
+        for (routes, listener) in per_worker.iter_mut().zip(group) {
+            routes.push(RouteOnWorker {
+                listener,
+                connector: connector.clone(),
+                counters: counters.clone(),
+            });
+        }
     }
-    drop(drain_guard);
+
+    let signals = WorkerSignals {
+        connections: Arc::new(OpenConnections {
+            tracker: TaskTracker::new(),
+            limit: settings.max_connections as usize,
+            admitting: Mutex::new(()),
+        }),
+        stop: CancellationToken::new(),
+        acceptors: TaskTracker::new(),
+        exit: CancellationToken::new(),
+    };
+    // However `serve` ends (returned, failed, or dropped by its caller), the workers end too.
+    let _exit_on_return = signals.exit.clone().drop_guard();
+    for (worker, routes) in per_worker.into_iter().enumerate() {
+        start_worker(worker, routes, signals.clone(), settings.idle_timeout)?;
+    }
+    signals.acceptors.close();
+    let WorkerSignals {
+        connections,
+        stop,
+        acceptors,
+        ..
+    } = signals;
 
     shutdown.await;
-    let open = shared.open_connections.load(Ordering::Relaxed);
-    tracing::info!(open_connections = open, drain_timeout = ?shared.settings.drain_timeout, "shutting down: no longer accepting, draining open connections");
-    let _ = stop_sender.send(true);
-    for accept_loop in accept_loops {
-        let _ = accept_loop.await;
-    }
-    match tokio::time::timeout(shared.settings.drain_timeout, drained.recv()).await {
-        Ok(_) => {
+    let open = connections.tracker.len();
+    tracing::info!(open_connections = open, drain_timeout = ?settings.drain_timeout, "shutting down: no longer accepting, draining open connections");
+    stop.cancel();
+    acceptors.wait().await;
+    connections.tracker.close();
+    let drained = tokio::time::timeout(settings.drain_timeout, connections.tracker.wait()).await;
+    Ok(match drained {
+        Ok(()) => {
             tracing::info!("all connections drained");
             DrainOutcome::Drained
         }
         Err(_) => {
-            let still_open = shared.open_connections.load(Ordering::Relaxed);
+            let still_open = connections.tracker.len();
             tracing::warn!(
                 still_open,
                 "drain timeout reached; closing the remaining connections"
             );
             DrainOutcome::TimedOut { still_open }
         }
-    }
+    })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    connector: Arc<RouteConnector>,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-    drain_guard: mpsc::Sender<()>,
-) {
-    let route = connector.discovery.srv_name().to_owned();
-    let counters = Arc::new(RouteCounters::new(&shared.metrics, &route));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.wait_for(|stopped| *stopped) => return,
-        };
-        let client = match accepted {
-            Ok((client, _peer)) => client,
-            Err(error) => {
-                // Usually EMFILE: back off briefly instead of spinning on the error.
-                tracing::warn!(%route, %error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(slot) = shared.connection_slots.clone().try_acquire_owned() else {
-            counters.rejected.inc();
-            tracing::debug!(%route, limit = shared.settings.max_connections, "connection limit reached; closing client");
-            drop(client);
-            continue;
-        };
-        let connector = connector.clone();
-        let shared = shared.clone();
-        let counters = counters.clone();
-        let drain_guard = drain_guard.clone();
-        tokio::spawn(async move {
-            shared.open_connections.fetch_add(1, Ordering::Relaxed);
-            handle_client(client, &connector, &shared, &counters).await;
-            shared.open_connections.fetch_sub(1, Ordering::Relaxed);
-            drop(slot);
-            drop(drain_guard);
-        });
-    }
-}
-
-async fn handle_client(
-    mut client: TcpStream,
-    connector: &RouteConnector,
-    shared: &Shared,
-    counters: &RouteCounters,
-) {
-    let route = connector.discovery.srv_name();
-    counters.total.inc();
-    counters.active.inc();
-    let _ = client.set_nodelay(true);
-    match connector.connect().await {
-        Ok((mut backend, target)) => {
-            let _ = backend.set_nodelay(true);
-            match relay(
-                &mut client,
-                &mut backend,
-                shared.settings.idle_timeout,
-                &counters.bytes,
-            )
-            .await
-            {
-                Ok(RelayEnd::Finished) => {}
-                Ok(RelayEnd::IdleTimeout) => {
-                    tracing::debug!(%route, target = %target.addr, "idle timeout; closing the pair");
+/// Starts worker thread `worker`: a single-threaded runtime with an accept loop per route,
+/// running until the exit signal.
+fn start_worker(
+    worker: usize,
+    routes: Vec<RouteOnWorker>,
+    signals: WorkerSignals,
+    idle_timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Held until this worker's loops are tracked, so the drain cannot miss one.
+    let starting = signals.acceptors.token();
+    std::thread::Builder::new()
+        .name(format!("srv-proxy-worker-{worker}"))
+        .spawn(move || {
+            runtime.block_on(async move {
+                for route in routes {
+                    let listener = match tokio::net::TcpListener::from_std(route.listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            tracing::error!(%error, worker, "a worker cannot take its listener");
+                            continue;
+                        }
+                    };
+                    signals.acceptors.spawn(accept_loop(
+                        listener,
+                        route.connector,
+                        route.counters,
+                        signals.connections.clone(),
+                        idle_timeout,
+                        signals.stop.clone(),
+                    ));
                 }
-                Err(error) => {
-                    tracing::debug!(%route, target = %target.addr, %error, "connection ended with an error")
-                }
-            }
-        }
-        // Logged once per state change by Discovery, not once per client.
-        Err(ConnectError::Resolve(
-            ResolveError::NotFound { .. } | ResolveError::Unavailable { .. },
-        )) => {}
-        Err(error) => tracing::warn!(%route, %error, "no target reachable; closing client"),
-    }
-    counters.active.dec();
-}
-
-/// A route's metric series, looked up once when the route starts serving. Looking them
-/// up per connection built label strings and took the families' locks four times for
-/// every client, which showed in the new-connections-per-second benchmark.
-struct RouteCounters {
-    total: Counter,
-    active: Gauge,
-    rejected: Counter,
-    bytes: ByteCounters,
-}
-
-impl RouteCounters {
-    fn new(metrics: &ProxyMetrics, route: &str) -> Self {
-        let label = ProxyMetrics::route(route);
-        let bytes = |direction| {
-            metrics
-                .bytes_total
-                .get_or_create(&DirectionLabel {
-                    route: route.to_owned(),
-                    direction,
-                })
-                .clone()
-        };
-        Self {
-            total: metrics.connections_total.get_or_create(&label).clone(),
-            active: metrics.connections_active.get_or_create(&label).clone(),
-            rejected: metrics
-                .connections_rejected_total
-                .get_or_create(&label)
-                .clone(),
-            bytes: ByteCounters {
-                upstream: bytes("upstream"),
-                downstream: bytes("downstream"),
-            },
-        }
-    }
+                drop(starting);
+                signals.exit.cancelled().await;
+            });
+        })?;
+    Ok(())
 }

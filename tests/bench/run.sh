@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for tool in haproxy socat iperf3 wrk nginx dnsmasq; do
+for tool in haproxy iperf3 wrk nginx dnsmasq; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run \`make bench\`, which installs it" >&2; exit 1; }
 done
 python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is missing; run with the venv on PATH (make bench does)" >&2; exit 1; }

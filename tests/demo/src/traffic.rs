@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::config::ProxySettings;
 use srv_proxy::hickory::HickoryResolver;
 use srv_proxy::metrics::ProxyMetrics;
-use srv_proxy::server::{serve, BoundRoute, ProxySettings};
+use srv_proxy::server::{serve, BoundRoute};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -55,25 +55,26 @@ impl RunningProxy {
         let settings = ProxySettings {
             connect_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(30),
-            retries: 2,
             max_connections: 256,
             drain_timeout: Duration::from_secs(2),
-            ejection: EjectionPolicy::default(),
-            rng_seed: None,
+            ..ProxySettings::defaults()
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            serve(
+            if let Err(err) = serve(
                 bound,
                 settings,
                 resolver,
                 Arc::new(ProxyMetrics::default()),
                 shutdown,
             )
-            .await;
+            .await
+            {
+                eprintln!("demo: srv-proxy could not start its workers: {err}");
+            }
         });
         Ok(Self {
             routes,

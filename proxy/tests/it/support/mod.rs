@@ -2,23 +2,107 @@
 //!
 //! Every wait here is bounded in count and time; nothing asserts on how long something took.
 
-#![allow(dead_code)]
-
 pub mod dns;
+pub mod process;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::registry::Registry;
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::config::ProxySettings;
 use srv_proxy::hickory::HickoryResolver;
 use srv_proxy::metrics::ProxyMetrics;
-use srv_proxy::server::{serve, BoundRoute, DrainOutcome, ProxySettings};
+use srv_proxy::server::{serve, BoundRoute, DrainOutcome};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The SRV name most tests route to.
+pub const WEB: &str = "_web._tcp.web.ecs.test.";
+
+/// The set-up most tests share: a DNS server whose [`WEB`] name points at one backend that
+/// greets with `web`, and a proxy with one route to it. The proxy resolves nothing before its
+/// first client, so a test may still change the zone (its TTL, say) after this.
+pub struct WebRoute {
+    pub dns: dns::TestDns,
+    pub backend: Backend,
+    pub proxy: RunningProxy,
+}
+
+impl WebRoute {
+    pub async fn start(settings: ProxySettings) -> Self {
+        let dns = dns::TestDns::start().await;
+        let backend = start_backend("web").await;
+        dns.set_targets(WEB, &[(10, 1, backend.port)]);
+        let proxy = start_proxy(dns.addr, &[WEB], settings).await;
+        Self {
+            dns,
+            backend,
+            proxy,
+        }
+    }
+}
+
+/// The set-up of the tests about a changing answer: [`WEB`] points at a backend `old` with the
+/// given TTL, and a backend `new` waits to take its place.
+pub struct MovingAnswer {
+    pub dns: dns::TestDns,
+    pub old: Backend,
+    pub new: Backend,
+}
+
+impl MovingAnswer {
+    pub async fn start(ttl: u32) -> Self {
+        let dns = dns::TestDns::start().await;
+        let old = start_backend("old").await;
+        let new = start_backend("new").await;
+        dns.set_targets(WEB, &[(10, 1, old.port)]);
+        dns.edit(|zone| zone.ttl = ttl);
+        Self { dns, old, new }
+    }
+
+    /// Points [`WEB`] at `new` instead.
+    pub fn move_to_new(&self) {
+        self.dns.set_targets(WEB, &[(10, 1, self.new.port)]);
+    }
+}
+
+/// Whether a client through `addr` comes to reach the backend `name` (50 tries, 100 ms apart).
+pub async fn eventually_reaches(addr: SocketAddr, name: &str) -> bool {
+    eventually(50, Duration::from_millis(100), || async move {
+        backend_reached(addr).await.as_deref() == Some(name)
+    })
+    .await
+}
+
+/// Which backend each of `clients` connections through `addr` reached, by name.
+pub async fn reached_counts(addr: SocketAddr, clients: usize) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for _ in 0..clients {
+        let reached = backend_reached(addr).await.expect("a backend answers");
+        *counts.entry(reached).or_default() += 1;
+    }
+    counts
+}
+
+/// Checks `holds` up to `tries` times, `pause` apart, and says whether it came to hold: the one
+/// shape of every bounded wait in these tests.
+pub async fn eventually<F, Fut>(tries: u32, pause: Duration, mut holds: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..tries {
+        if holds().await {
+            return true;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    false
+}
 
 /// The longest any single test step may wait before the test fails.
 pub const STEP_LIMIT: Duration = Duration::from_secs(15);
@@ -30,6 +114,15 @@ pub struct Backend {
     task: JoinHandle<()>,
 }
 
+impl Backend {
+    /// Stops the backend and returns once its listener is closed: the proxy runs on threads of
+    /// its own, and must not reach a listener that is only about to close.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
 impl Drop for Backend {
     fn drop(&mut self) {
         self.task.abort();
@@ -37,9 +130,14 @@ impl Drop for Backend {
 }
 
 pub async fn start_backend(name: &str) -> Backend {
-    let listener = TcpListener::bind("127.0.0.1:0")
+    start_backend_on("127.0.0.1:0", name).await
+}
+
+/// [`start_backend`] on another loopback address, such as `[::1]:0`.
+pub async fn start_backend_on(listen: &str, name: &str) -> Backend {
+    let listener = TcpListener::bind(listen)
         .await
-        .expect("bind backend");
+        .unwrap_or_else(|error| panic!("cannot listen on {listen} for a test backend: {error}"));
     let port = listener.local_addr().expect("backend addr").port();
     let greeting = format!("{name}\n");
     let task = tokio::spawn(async move {
@@ -75,26 +173,21 @@ pub async fn dead_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-/// Settings for tests: short timeouts, fixed picker seed.
+/// Settings for tests: the flags' defaults, with a fixed picker seed and a short drain.
 pub fn test_settings() -> ProxySettings {
     ProxySettings {
-        connect_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(3600),
-        retries: 2,
-        max_connections: 1000,
         drain_timeout: Duration::from_secs(5),
-        ejection: EjectionPolicy::default(),
         rng_seed: Some(42),
+        ..ProxySettings::defaults()
     }
 }
 
 /// A proxy running in this process.
 pub struct RunningProxy {
     pub listen: Vec<SocketAddr>,
-    pub metrics: Arc<ProxyMetrics>,
     pub registry: Arc<Registry>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<DrainOutcome>>,
+    task: Option<JoinHandle<std::io::Result<DrainOutcome>>>,
 }
 
 impl RunningProxy {
@@ -113,6 +206,7 @@ impl RunningProxy {
             .await
             .expect("proxy stops")
             .expect("proxy task")
+            .expect("proxy workers start")
     }
 
     /// One Prometheus sample by name and label fragment, 0 when absent.
@@ -155,12 +249,11 @@ pub async fn start_proxy(
         });
     }
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(routes, settings, resolver, metrics.clone(), async {
+    let task = tokio::spawn(serve(routes, settings, resolver, metrics, async {
         let _ = stopped.await;
     }));
     RunningProxy {
         listen,
-        metrics,
         registry: Arc::new(registry),
         stop: Some(stop),
         task: Some(task),

@@ -4,15 +4,12 @@
 //! dnsmasq comes from Debian's `dnsmasq-base`, installed by `make deps`. When it is missing this
 //! test fails and says so; it never skips.
 
-mod support;
-
-use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
+use crate::support::{dead_port, reached_counts, start_backend, start_proxy, test_settings};
 
 const WEB: &str = "_web._tcp.web.ecs.test";
 
@@ -97,13 +94,7 @@ async fn interop_with_dnsmasq_returning_every_srv_record() {
     let dnsmasq = start_dnsmasq(&records);
     let proxy = start_proxy(dnsmasq.addr, &[WEB], test_settings()).await;
 
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for _ in 0..200 {
-        let reached = backend_reached(proxy.addr())
-            .await
-            .expect("dnsmasq answer is usable");
-        *counts.entry(reached).or_default() += 1;
-    }
+    let counts = reached_counts(proxy.addr(), 200).await;
     assert_eq!(
         proxy.sample("srv_proxy_route_targets", ""),
         3.0,

@@ -1,26 +1,22 @@
 //! The byte path and the limits around it: half-close, idle timeout, connection limit, drain,
 //! and the metrics scrape.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{eventually, test_settings, Client, WebRoute, STEP_LIMIT};
 use srv_proxy::metrics_http::serve_metrics;
 use srv_proxy::server::DrainOutcome;
-use support::dns::TestDns;
-use support::{start_backend, start_proxy, test_settings, Client, STEP_LIMIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const WEB: &str = "_web._tcp.web.ecs.test.";
-
 #[tokio::test]
 async fn bytes_flow_both_ways_and_half_close_is_passed_on() {
-    let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
-    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    let WebRoute {
+        dns: _dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(test_settings()).await;
 
     let mut client = Client::connect(proxy.addr()).await;
     assert_eq!(client.line().await.as_deref(), Some("web"));
@@ -40,12 +36,13 @@ async fn bytes_flow_both_ways_and_half_close_is_passed_on() {
 
 #[tokio::test]
 async fn an_idle_pair_is_closed_after_the_idle_timeout() {
-    let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
     let mut settings = test_settings();
     settings.idle_timeout = Duration::from_millis(300);
-    let proxy = start_proxy(dns.addr, &[WEB], settings).await;
+    let WebRoute {
+        dns: _dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(settings).await;
 
     let mut client = Client::connect(proxy.addr()).await;
     assert_eq!(client.line().await.as_deref(), Some("web"));
@@ -55,12 +52,13 @@ async fn an_idle_pair_is_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn max_connections_is_enforced() {
-    let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
     let mut settings = test_settings();
     settings.max_connections = 2;
-    let proxy = start_proxy(dns.addr, &[WEB], settings).await;
+    let WebRoute {
+        dns: _dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(settings).await;
 
     let mut first = Client::connect(proxy.addr()).await;
     let mut second = Client::connect(proxy.addr()).await;
@@ -78,23 +76,21 @@ async fn max_connections_is_enforced() {
     );
 
     drop(first);
-    let mut admitted = false;
-    for _ in 0..50 {
-        if Client::connect(proxy.addr()).await.line().await.is_some() {
-            admitted = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let proxy = &proxy;
+    let admitted = eventually(50, Duration::from_millis(50), || async move {
+        Client::connect(proxy.addr()).await.line().await.is_some()
+    })
+    .await;
     assert!(admitted, "a freed slot admits a new client");
 }
 
 #[tokio::test]
 async fn shutdown_drains_open_connections() {
-    let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
-    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    let WebRoute {
+        dns: _dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(test_settings()).await;
     let addr = proxy.addr();
     let mut client = Client::connect(addr).await;
     assert_eq!(client.line().await.as_deref(), Some("web"));
@@ -119,12 +115,15 @@ async fn shutdown_drains_open_connections() {
 
 #[tokio::test]
 async fn the_metrics_scrape_parses() {
-    let dns = TestDns::start().await;
-    let backend = start_backend("web").await;
-    dns.set_targets(WEB, &[(10, 1, backend.port)]);
-    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    let WebRoute {
+        dns: _dns,
+        proxy,
+        backend: _backend,
+    } = WebRoute::start(test_settings()).await;
     assert_eq!(
-        support::backend_reached(proxy.addr()).await.as_deref(),
+        crate::support::backend_reached(proxy.addr())
+            .await
+            .as_deref(),
         Some("web")
     );
 

@@ -3,20 +3,18 @@
 //! (root targets, targets without addresses, with or without glue, any priority, weight,
 //! port and TTL). `PROPTEST_CASES` raises the case count; `make fuzz` runs a long one.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::dns::{SrvEntry, TestDns};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use srv_proxy::hickory::HickoryResolver;
 use srv_proxy::picker::pick_target;
 use srv_proxy::resolve::{Resolve, ResolveError, SrvTarget};
-use support::dns::{SrvEntry, TestDns};
 
 fn targets_strategy() -> impl Strategy<Value = Vec<(u16, u16, bool)>> {
     // (priority, weight, usable): few priorities so that tiers really compete, weights with

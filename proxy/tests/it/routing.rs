@@ -1,15 +1,22 @@
 //! Choosing targets through a real DNS server: weights, priorities, retries and ejection.
 
-mod support;
-
-use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::dns::TestDns;
+use crate::support::WEB;
+use crate::support::{
+    backend_reached, dead_port, reached_counts, start_backend, start_proxy, test_settings, Backend,
+};
 use srv_proxy::health::EjectionPolicy;
-use support::dns::TestDns;
-use support::{backend_reached, dead_port, start_backend, start_proxy, test_settings};
 
-const WEB: &str = "_web._tcp.web.ecs.test.";
+/// [`WEB`] at two equal targets: a backend `alive`, and a port where nothing listens.
+async fn alive_and_dead() -> (TestDns, Backend, u16) {
+    let dns = TestDns::start().await;
+    let alive = start_backend("alive").await;
+    let dead = dead_port().await;
+    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    (dns, alive, dead)
+}
 
 #[tokio::test]
 async fn distribution_follows_the_weights() {
@@ -19,13 +26,7 @@ async fn distribution_follows_the_weights() {
     dns.set_targets(WEB, &[(10, 1, light.port), (10, 3, heavy.port)]);
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
 
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for _ in 0..400 {
-        let reached = backend_reached(proxy.addr())
-            .await
-            .expect("a backend answers");
-        *counts.entry(reached).or_default() += 1;
-    }
+    let counts = reached_counts(proxy.addr(), 400).await;
     // The picker's seed is fixed, so these counts are the same on every run; the bound only
     // checks that they sit near the 1:3 split (100 : 300).
     let light_share = counts.get("light").copied().unwrap_or(0);
@@ -50,7 +51,7 @@ async fn lower_priority_is_used_and_higher_only_when_it_fails() {
 
     // The primary dies: every client still gets through, to the backup.
     let primary_port = primary.port;
-    drop(primary);
+    primary.stop().await;
     for _ in 0..20 {
         assert_eq!(
             backend_reached(proxy.addr()).await.as_deref(),
@@ -69,10 +70,7 @@ async fn lower_priority_is_used_and_higher_only_when_it_fails() {
 
 #[tokio::test]
 async fn a_dead_backend_costs_zero_client_connections() {
-    let dns = TestDns::start().await;
-    let alive = start_backend("alive").await;
-    let dead = dead_port().await;
-    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let (dns, _alive, _dead) = alive_and_dead().await;
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     for _ in 0..50 {
         assert_eq!(
@@ -85,10 +83,7 @@ async fn a_dead_backend_costs_zero_client_connections() {
 
 #[tokio::test]
 async fn a_failing_target_is_ejected_and_left_alone() {
-    let dns = TestDns::start().await;
-    let alive = start_backend("alive").await;
-    let dead = dead_port().await;
-    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let (dns, _alive, dead) = alive_and_dead().await;
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
     let dead_label = format!(":{dead}\"");
 
@@ -121,10 +116,7 @@ async fn a_failing_target_is_ejected_and_left_alone() {
 
 #[tokio::test]
 async fn an_ejection_expires_and_the_target_is_tried_again() {
-    let dns = TestDns::start().await;
-    let alive = start_backend("alive").await;
-    let dead = dead_port().await;
-    dns.set_targets(WEB, &[(10, 5, dead), (10, 5, alive.port)]);
+    let (dns, _alive, dead) = alive_and_dead().await;
     let mut settings = test_settings();
     settings.ejection = EjectionPolicy {
         consecutive_failures: 5,

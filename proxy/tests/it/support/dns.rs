@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_proto::op::{Metadata, ResponseCode};
-use hickory_proto::rr::rdata::{A, SRV};
+use hickory_proto::rr::rdata::{A, AAAA, SRV};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_server::net::runtime::Time;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -64,6 +64,15 @@ fn key(text: &str) -> String {
     text.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// An A or AAAA record, whichever `ip` is.
+fn address_record(owner: &str, ip: IpAddr, ttl: u32) -> Record {
+    let data = match ip {
+        IpAddr::V4(v4) => RData::A(A(v4)),
+        IpAddr::V6(v6) => RData::AAAA(AAAA(v6)),
+    };
+    Record::from_rdata(name(owner), ttl, data)
+}
+
 #[async_trait::async_trait]
 impl RequestHandler for ZoneHandler {
     async fn handle_request<R: ResponseHandler, T: Time>(
@@ -106,25 +115,24 @@ impl RequestHandler for ZoneHandler {
                                     zone.ttl,
                                     RData::SRV(srv),
                                 ));
-                                if let (true, Some(IpAddr::V4(ip))) =
-                                    (zone.glue, zone.addresses.get(&key(&entry.target)))
-                                {
-                                    additionals.push(Record::from_rdata(
-                                        name(&entry.target),
-                                        zone.ttl,
-                                        RData::A(A(*ip)),
-                                    ));
+                                let address = zone.addresses.get(&key(&entry.target));
+                                if let (true, Some(ip)) = (zone.glue, address) {
+                                    additionals.push(address_record(&entry.target, *ip, zone.ttl));
                                 }
                             }
                         }
                     }
                 }
-                (_, RecordType::A) => match zone.addresses.get(&asked) {
-                    Some(IpAddr::V4(ip)) => {
-                        answers.push(Record::from_rdata(name(&asked), zone.ttl, RData::A(A(*ip))))
+                (_, asked_type @ (RecordType::A | RecordType::AAAA)) => {
+                    match zone.addresses.get(&asked) {
+                        // A name with an address of the other family exists: NOERROR, no data.
+                        Some(ip) if (asked_type == RecordType::AAAA) == ip.is_ipv6() => {
+                            answers.push(address_record(&asked, *ip, zone.ttl))
+                        }
+                        Some(_) => {}
+                        None => code = ResponseCode::NXDomain,
                     }
-                    _ => code = ResponseCode::NXDomain,
-                },
+                }
                 _ => {}
             }
             (answers, additionals, code)
@@ -183,16 +191,20 @@ impl TestDns {
         change(&mut self.zone.lock().expect("zone lock"));
     }
 
-    /// Replaces the SRV records of `srv_name`, and gives each target `t<port>.ecs.test.` the
-    /// address 127.0.0.1.
+    /// Replaces the SRV records of `srv_name` with `(priority, weight, port)` triples, and gives
+    /// each target `t<port>.ecs.test.` the address 127.0.0.1.
     pub fn set_targets(&self, srv_name: &str, targets: &[(u16, u16, u16)]) {
+        self.set_targets_at(IpAddr::from([127, 0, 0, 1]), srv_name, targets);
+    }
+
+    /// [`TestDns::set_targets`] with every target at `ip` (an A or an AAAA record).
+    pub fn set_targets_at(&self, ip: IpAddr, srv_name: &str, targets: &[(u16, u16, u16)]) {
         self.edit(|zone| {
             let entries = targets
                 .iter()
                 .map(|&(priority, weight, port)| {
                     let target = format!("t{port}.ecs.test.");
-                    zone.addresses
-                        .insert(key(&target), IpAddr::from([127, 0, 0, 1]));
+                    zone.addresses.insert(key(&target), ip);
                     SrvEntry {
                         priority,
                         weight,
