@@ -349,3 +349,16 @@ fn cfn_lint_accepts_the_template() {
         "cfn-lint template.yaml failed ({status}):\n{report}"
     );
 }
+
+/// SRV clients (HAProxy, Prometheus, srv-proxy) balance and fail over only on the whole
+/// set, so a deployment with the defaults keeps it, as the binary does.
+#[test]
+fn whole_srv_sets_are_on_by_default() {
+    let template = template();
+    assert_eq!(template["Parameters"]["SrvSets"]["Default"], "on");
+    assert_eq!(
+        the_function(&template)["Properties"]["Environment"]["Variables"]["SRV_SETS"],
+        json!({ "Ref": "SrvSets" }),
+        "the function reads SRV_SETS from the SrvSets parameter"
+    );
+}
