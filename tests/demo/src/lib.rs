@@ -26,6 +26,7 @@ pub mod backend;
 pub mod dns;
 pub mod events;
 mod flow;
+pub mod haproxy;
 pub mod lambda;
 pub mod processes;
 pub mod report;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+pub use dns_front;
 pub use flow::Demo;
 pub use lambda::DeliveryPath;
 pub use report::Check;
