@@ -48,6 +48,8 @@ pub struct Discovery {
     metrics: Arc<ProxyMetrics>,
     /// An async lock, held across the lookup, so that concurrent connections share one query.
     cached: Mutex<CachedState>,
+    /// Set once an answer held a single target, so that the warning is logged once.
+    warned_single_target: std::sync::atomic::AtomicBool,
 }
 
 impl Discovery {
@@ -63,6 +65,7 @@ impl Discovery {
                 reuse_until: None,
                 last_error: None,
             }),
+            warned_single_target: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -94,6 +97,15 @@ impl Discovery {
                     .route_targets
                     .get_or_create(&route)
                     .set(answer.targets.len() as i64);
+                if answer.targets.len() == 1
+                    && !self
+                        .warned_single_target
+                        .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    // A Route 53 weighted name answers one record per query and the VPC
+                    // resolver caches it for the TTL: nothing left to balance or fail over to.
+                    tracing::warn!(route = %self.srv_name, target = %answer.targets[0].host, "SRV answer holds a single target: srv-proxy cannot balance or fail over on this name; for a Route 53 weighted name use its whole set _P._tcp._all.S.Z");
+                }
                 let changed = cached.last_good.as_deref() != Some(&*answer);
                 if changed || cached.state != NameState::Resolved {
                     self.log_resolved(&answer, cached.state);

@@ -36,9 +36,8 @@ pub struct Service {
     dir: tempfile::TempDir,
 }
 
-/// One running task: its ARN and id, its weight label, its server, its RUNNING event.
+/// One running task: its id, its weight label, its server, its RUNNING event.
 pub struct Task {
-    pub arn: String,
     pub id: String,
     pub weight: u8,
     pub server: TaskServer,
@@ -107,7 +106,6 @@ impl Service {
             binding["hostPort"] = json!(server.addr.port());
         }
         self.tasks.push(Task {
-            arn,
             id,
             weight,
             server,
