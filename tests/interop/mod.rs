@@ -153,19 +153,27 @@ impl Service {
 
     /// The DNS front on this zone, on 127.0.0.1:0.
     pub async fn front(&self) -> RunningFront {
-        let config = FrontConfig {
-            refresh: FRONT_REFRESH,
-            ..FrontConfig::default()
-        };
-        let zone = Route53Zone::new(support::moto_clients().route53, &self.zone_id);
-        dns_front::start(config, zone)
+        dns_front::start(front_config(), self.zone_source())
             .await
             .expect("the DNS front starts")
+    }
+
+    /// The zone as the DNS front reads it.
+    pub fn zone_source(&self) -> Route53Zone {
+        Route53Zone::new(support::moto_clients().route53, &self.zone_id)
     }
 
     /// The task whose server is at `addr`.
     pub fn task_at(&self, addr: SocketAddr) -> Option<&Task> {
         self.tasks.iter().find(|t| t.server.addr == addr)
+    }
+}
+
+/// The DNS front's settings: a quick refresh, so a withdrawal shows at once.
+pub fn front_config() -> FrontConfig {
+    FrontConfig {
+        refresh: FRONT_REFRESH,
+        ..FrontConfig::default()
     }
 }
 
