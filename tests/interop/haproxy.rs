@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use ecs_srv_demo::haproxy::{RunningHaproxy, ServerSlot, HOLD_VALID, RESOLVE_INTERVAL};
+use ecs_srv_demo::haproxy::{RunningHaproxy, HOLD_VALID, RESOLVE_INTERVAL};
 use ecs_srv_demo::traffic::send_requests;
 
 use super::{hoeffding_tail, Service, RECORD_TTL};
@@ -21,9 +21,6 @@ const BAND: f64 = 0.1;
 /// HAProxy resolves every second; the first answer takes a resolution or two.
 const FILL_DEADLINE: Duration = Duration::from_secs(20);
 
-/// How often HAProxy's view is read while waiting.
-const POLL: Duration = Duration::from_millis(100);
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn haproxy_fills_every_task_follows_the_weights_and_drops_a_drained_task() {
     let mut service = Service::seed("haproxy", Ipv4Addr::new(127, 0, 21, 1)).await;
@@ -37,7 +34,10 @@ async fn haproxy_fills_every_task_follows_the_weights_and_drops_a_drained_task()
         .unwrap_or_else(|e| panic!("{e:#}"));
 
     // Every task fills a slot, at its own address and port, with its label as weight.
-    let slots = wait_for(&mut haproxy, FILL_DEADLINE, |slots| slots.len() == 3).await;
+    let slots = haproxy
+        .wait_for_servers(FILL_DEADLINE, |slots| slots.len() == 3)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
     for slot in &slots {
         let task = service
             .task_at(slot.addr)
@@ -52,10 +52,12 @@ async fn haproxy_fills_every_task_follows_the_weights_and_drops_a_drained_task()
     service.drain(2);
     let started = Instant::now();
     let deadline = RECORD_TTL + HOLD_VALID + 2 * RESOLVE_INTERVAL;
-    let slots = wait_for(&mut haproxy, deadline, |slots| {
-        slots.len() == 2 && slots.iter().all(|s| s.addr != drained)
-    })
-    .await;
+    let slots = haproxy
+        .wait_for_servers(deadline, |slots| {
+            slots.len() == 2 && slots.iter().all(|s| s.addr != drained)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
     eprintln!(
         "haproxy: the drained task left after {:.1}s (bound {deadline:?})",
         started.elapsed().as_secs_f64()
@@ -79,30 +81,4 @@ async fn haproxy_fills_every_task_follows_the_weights_and_drops_a_drained_task()
 
     haproxy.stop().await.expect("haproxy stops");
     front.shutdown().await;
-}
-
-/// Reads HAProxy's servers until `done` holds, failing with its view and log at the
-/// deadline.
-async fn wait_for(
-    haproxy: &mut RunningHaproxy,
-    deadline: Duration,
-    done: impl Fn(&[ServerSlot]) -> bool,
-) -> Vec<ServerSlot> {
-    let started = Instant::now();
-    let mut last = Vec::new();
-    while started.elapsed() < deadline {
-        last = haproxy.servers().await.unwrap_or_else(|e| panic!("{e:#}"));
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    let state = haproxy
-        .command("show servers state")
-        .await
-        .unwrap_or_default();
-    panic!(
-        "HAProxy's servers were still {last:?} after {deadline:?}; its state:\n{state}\nits log:\n{}",
-        haproxy.log_tail()
-    )
 }

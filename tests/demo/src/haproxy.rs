@@ -8,7 +8,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,6 +32,9 @@ pub const RESOLVE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Free-port picks before giving up: another program may take the port first.
 const START_ATTEMPTS: usize = 3;
+
+/// How often [`RunningHaproxy::wait_for_servers`] reads the servers.
+const POLL: Duration = Duration::from_millis(100);
 
 /// The runtime API answers at once; anything slower is a hang.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(5);
@@ -149,6 +152,29 @@ impl RunningHaproxy {
             .command(&format!("show servers state {BACKEND}"))
             .await?;
         parse_servers_state(&text)
+    }
+
+    /// Reads the servers every [`POLL`] until `done` holds, or fails at `deadline` with
+    /// HAProxy's last view, its whole servers state and its log.
+    pub async fn wait_for_servers(
+        &mut self,
+        deadline: Duration,
+        done: impl Fn(&[ServerSlot]) -> bool,
+    ) -> Result<Vec<ServerSlot>> {
+        let started = Instant::now();
+        let mut last = Vec::new();
+        while started.elapsed() < deadline {
+            last = self.servers().await?;
+            if done(&last) {
+                return Ok(last);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        let state = self.command("show servers state").await.unwrap_or_default();
+        bail!(
+            "HAProxy's servers were still {last:?} after {deadline:?}; its state:\n{state}\nits log:\n{}",
+            self.log_tail()
+        )
     }
 
     /// Sends one runtime API command and returns the whole answer.
