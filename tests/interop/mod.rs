@@ -8,6 +8,7 @@
 
 mod haproxy;
 mod prometheus;
+mod readme;
 mod srv_proxy;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

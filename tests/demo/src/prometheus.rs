@@ -18,8 +18,9 @@ use serde_json::Value;
 use crate::netns::NetNamespace;
 use crate::processes::ChildGuard;
 
-/// How often Prometheus asks DNS again (`refresh_interval`; its default is 30 s).
-pub const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+/// How often Prometheus asks DNS again (`refresh_interval`; its default is 30 s): the
+/// records' default TTL, so that a drained task leaves within about twice that.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Where the web API listens, inside the namespace only (nothing else listens there).
 const API: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9090);
