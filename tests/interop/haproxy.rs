@@ -23,11 +23,7 @@ const FILL_DEADLINE: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn haproxy_fills_every_task_follows_the_weights_and_drops_a_drained_task() {
-    let mut service = Service::seed("haproxy", Ipv4Addr::new(127, 0, 21, 1)).await;
-    for weight in [3, 1, 1] {
-        service.start_task(weight).await;
-    }
-    service.publish_all();
+    let service = Service::published("haproxy", Ipv4Addr::new(127, 0, 21, 1), &[3, 1, 1]).await;
     let front = service.front().await;
     let mut haproxy = RunningHaproxy::start(front.addr(), &service.whole_set_name(), service.dir())
         .await

@@ -61,6 +61,16 @@ impl Service {
         }
     }
 
+    /// [`Service::seed`], then a task per weight label, all published.
+    pub async fn published(name: &str, host_ip: Ipv4Addr, weights: &[u8]) -> Service {
+        let mut service = Service::seed(name, host_ip).await;
+        for weight in weights {
+            service.start_task(*weight).await;
+        }
+        service.publish_all();
+        service
+    }
+
     /// The whole SRV set of the service `web`, fully qualified.
     pub fn whole_set_name(&self) -> String {
         format!("_web._tcp._all.web.{}.", self.zone)

@@ -24,11 +24,7 @@ const DISCOVERY_UPDATE_THROTTLE: Duration = Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_dns_sd_discovers_every_task_of_the_whole_set() {
-    let mut service = Service::seed("prometheus", Ipv4Addr::new(127, 0, 23, 1)).await;
-    for weight in [3, 1, 1] {
-        service.start_task(weight).await;
-    }
-    service.publish_all();
+    let service = Service::published("prometheus", Ipv4Addr::new(127, 0, 23, 1), &[3, 1, 1]).await;
     let namespace = NetNamespace::create("ecs-srv-interop")
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));

@@ -58,11 +58,7 @@ async fn srv_proxy_spreads_by_weight_on_the_whole_set_and_warns_once_on_the_weig
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let mut service = Service::seed("srvproxy", Ipv4Addr::new(127, 0, 22, 1)).await;
-    for weight in [3, 1] {
-        service.start_task(weight).await;
-    }
-    service.publish_all();
+    let service = Service::published("srvproxy", Ipv4Addr::new(127, 0, 22, 1), &[3, 1]).await;
     let front = service.front().await;
     let names = [service.whole_set_name(), service.weighted_name()];
     let proxy = RunningProxy::start(front.addr(), &names)
