@@ -18,11 +18,11 @@ use crate::events::{self, Stage};
 use crate::lambda::Function;
 use crate::processes::{start_moto, ChildGuard};
 use crate::report::*;
-use crate::traffic::{send_requests, RunningProxy};
+use crate::traffic::RunningProxy;
 use crate::DemoSetup;
 
+mod clients;
 mod drain;
-mod haproxy;
 
 /// How often the DNS front re-reads the zone: short, so a withdrawal shows at once.
 const FRONT_REFRESH: Duration = Duration::from_millis(100);
@@ -273,30 +273,6 @@ impl Demo {
                 .map(|t| t.id.clone())
                 .collect(),
         })
-    }
-
-    /// Step 6: srv-proxy in front of both services, on their whole sets, and `requests`
-    /// requests to `web` (plus a few to `api`) through it.
-    pub async fn send_traffic(&mut self) -> Result<TrafficReport> {
-        let account = self.account.clone().context("seed the account first")?;
-        let dns = self.dns_addr().context("the DNS front is not running")?;
-        let names = [Self::whole_set_name("web"), Self::whole_set_name("api")];
-        let proxy = RunningProxy::start(dns, &names).await?;
-        let web = send_requests(
-            proxy.addr_of(&names[0]).context("web route")?,
-            self.setup.requests,
-        )
-        .await;
-        let api = send_requests(proxy.addr_of(&names[1]).context("api route")?, 5).await;
-        let report = TrafficReport {
-            routes: proxy.routes.clone(),
-            web,
-            api,
-            web_tasks: account.web_tasks.iter().map(|t| t.id.clone()).collect(),
-            api_task: account.api_task.id.clone(),
-        };
-        self.proxy = Some(proxy);
-        Ok(report)
     }
 
     /// Step 8: stops everything, newest first, and says what it stopped.
