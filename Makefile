@@ -7,12 +7,13 @@ VENV        := .venv
 PYTHON      := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
 REQUIREMENTS := tests/support/requirements.txt
-# Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test)
-# and dig (the demo prints the zone with it).
-APT_PACKAGES := dnsmasq-base bind9-dnsutils
+# Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test),
+# dig (the demo prints the zone with it, the DNS front's truncation test asks with it), and
+# the SRV clients the interop tests and the demo run for real: haproxy and prometheus.
+APT_PACKAGES := dnsmasq-base bind9-dnsutils haproxy prometheus
 # Extra Debian packages for `make bench`: the peers srv-proxy is measured against (nginx-light
 # builds `stream` as a module, which libnginx-mod-stream ships).
-BENCH_APT_PACKAGES := haproxy iperf3 wrk nginx-light libnginx-mod-stream
+BENCH_APT_PACKAGES := iperf3 wrk nginx-light libnginx-mod-stream
 
 # CI reruns on the same machine reuse one target dir; a developer keeps the usual ./target.
 ifdef CI

@@ -42,8 +42,10 @@ pub struct PublisherConfig {
     pub default_weight: u8,
 
     /// Also keep one simple-routing SRV set per service and port (`_P._tcp._all.S.Z`)
-    /// holding every running task, for clients that want the whole set: on or off.
-    #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    /// holding every running task: on or off. On by default, because the clients that
+    /// read SRV (HAProxy, Prometheus, srv-proxy) balance and fail over only when they see
+    /// every target, and a weighted name answers one.
+    #[arg(long, env = "SRV_SETS", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub srv_sets: bool,
 
     /// Put the cluster in every service name (`S.C.Z`, `_P._tcp.S.C.Z`, ...): on for a
@@ -238,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_short_and_weighted() {
+    fn defaults_are_short_weighted_and_keep_whole_sets() {
         let config = parse(&["--hosted-zone-id", "/hostedzone/Z123ABC"]).unwrap();
         assert_eq!(config.hosted_zone_id, "Z123ABC");
         assert_eq!(config.record_ttl, 10);
@@ -246,7 +248,9 @@ mod tests {
         assert!(config.clusters.is_empty());
         assert_eq!(config.default_weight, 1);
         assert_eq!(config.record_owner, "ecs-srv");
-        assert!(!config.srv_sets);
+        assert!(config.srv_sets, "whole SRV sets are on by default");
+        let off = parse(&["--hosted-zone-id", "Z1", "--srv-sets", "off"]).unwrap();
+        assert!(!off.srv_sets, "and a value turns them off");
         assert_eq!(config.route53_write_rate, 5.0);
     }
 

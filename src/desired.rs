@@ -49,7 +49,8 @@ impl RecordSettings {
 /// The record sets a running task should have, sorted.
 ///
 /// Per service label `S`: `S.Z` A (weight: the highest of the task's containers in `S`)
-/// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight> <port> T.S.Z.`. The per-task
+/// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight × 256> <port> T.S.Z.`
+/// (see [`srv_weight`]). The per-task
 /// name is a routed set of one, not a simple record: the SetIdentifier is what marks
 /// every record ecs-srv owns, and a set of one answers exactly like a simple record. The
 /// shared names of a one-off task carry the standalone roles, which the planner keeps out
@@ -112,9 +113,24 @@ pub fn desired_records(
             name,
             record_type: RecordType::Srv,
             ttl: settings.ttl,
-            values: vec![format!("1 {} {} {target}", endpoint.weight, endpoint.port)],
+            values: vec![format!(
+                "1 {} {} {target}",
+                srv_weight(endpoint.weight),
+                endpoint.port
+            )],
         });
     }
     sets.sort();
     Ok(sets)
+}
+
+/// The SRV weight field for a weight label (0–255): the label × 256, so 0 stays 0 and
+/// 255 gives 65,280 (the field holds 65,535).
+///
+/// HAProxy turns an SRV weight `w` into a server weight `(w + 255) / 256`, so the labels
+/// themselves (1–255) would all become 1 there; scaled, HAProxy keeps the ratios, and RFC
+/// 2782 clients, which only compare weights, see the same ratios as before. The Route 53
+/// routing weight of a weighted set stays the label.
+pub fn srv_weight(label: u8) -> u16 {
+    u16::from(label) * 256
 }

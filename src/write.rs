@@ -88,10 +88,20 @@ impl ZoneWriter<'_> {
         log_plan(intents, &plan);
         outcome.failed.extend(
             plan.refused
-                .into_iter()
-                .map(|(task, conflict)| (task, TaskError::Conflict(conflict))),
+                .iter()
+                .map(|(task, conflict)| (task.clone(), TaskError::Conflict(conflict.clone()))),
         );
-        let refused = self.send_tasks(&plan.tasks, &mut view, &mut outcome).await;
+        // The whole sets that follow go out with the task changes, in the same requests
+        // when they fit: one ChangeBatch for a deploy's events, not one plus a swap. Should a
+        // batch be refused, the sets are planned again below from what the zone then holds.
+        let planned: Vec<Change> = plan.changes();
+        let mut units = plan.tasks;
+        if let Some(scope) = self.whole_sets {
+            let after = view.with_changes(self.naming, &planned);
+            let whole = plan_whole_sets(self.naming, scope, &initial, &planned, &after);
+            units.extend(swap_units(whole.changes));
+        }
+        let refused = self.send_tasks(&units, &mut view, &mut outcome).await;
         let view = if refused.is_empty() {
             Some(view)
         } else {
@@ -101,7 +111,7 @@ impl ZoneWriter<'_> {
             return outcome;
         };
         if let Some(scope) = self.whole_sets {
-            self.write_whole_sets(scope, &initial, &mut view, &mut outcome)
+            self.write_whole_sets(scope, &initial, &planned, &mut view, &mut outcome)
                 .await;
         }
         outcome.zone_after = Some(view);
@@ -178,24 +188,21 @@ impl ZoneWriter<'_> {
     /// Brings the whole sets in line with `view`, by compare-and-swap: each set's DELETE
     /// names it as read. A refusal means somebody changed a set in between: the zone is
     /// re-read and the sets planned again, a few times at most.
+    /// `task_changes` are the planned task changes: their names say which sets follow,
+    /// whether or not Route 53 took each of them; the sets follow what `view` holds.
     async fn write_whole_sets(
         &self,
         scope: WholeSetScope,
         initial: &ZoneSnapshot,
+        task_changes: &[Change],
         view: &mut ZoneSnapshot,
         outcome: &mut WriteOutcome,
     ) {
-        let task_changes: Vec<Change> = outcome
-            .batches
-            .iter()
-            .filter(|batch| !batch.task_ids.is_empty())
-            .flat_map(|batch| batch.changes.iter().cloned())
-            .collect();
         if scope == WholeSetScope::Touched && task_changes.is_empty() {
             return;
         }
         for attempt in 1..=MAX_SWAP_ATTEMPTS {
-            let plan = plan_whole_sets(self.naming, scope, initial, &task_changes, view);
+            let plan = plan_whole_sets(self.naming, scope, initial, task_changes, view);
             if attempt == 1 {
                 for too_large in &plan.too_large {
                     warn!(set = %too_large.name, values = too_large.count, "whole SRV set not written: {too_large}");

@@ -13,6 +13,7 @@
 //! name is gone (NXDOMAIN or empty) connections are refused at once. Each change of state is
 //! logged once, not once per connection, so an outage does not flood the logs.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -77,6 +78,8 @@ struct RouteDns {
     wait_limit: Duration,
     state: Mutex<RouteState>,
     lookup_done: Notify,
+    /// Set once an answer held a single target, so that the warning is logged once.
+    warned_single_target: AtomicBool,
 }
 
 /// The one lookup a route has in flight. However its task ends, done or dropped with a runtime
@@ -144,6 +147,7 @@ impl Discovery {
                 wait_limit,
                 state: Mutex::new(state),
                 lookup_done: Notify::new(),
+                warned_single_target: AtomicBool::new(false),
             }),
         }
     }
@@ -258,6 +262,13 @@ impl RouteDns {
     fn apply(&self, state: &mut RouteState, result: Result<SrvAnswer, ResolveError>, now: Instant) {
         match result {
             Ok(answer) => {
+                if answer.targets.len() == 1
+                    && !self.warned_single_target.swap(true, Ordering::Relaxed)
+                {
+                    // A Route 53 weighted name answers one record per query and the VPC
+                    // resolver caches it for the TTL: nothing left to balance or fail over to.
+                    tracing::warn!(route = %self.srv_name, target = %answer.targets[0].host, "SRV answer holds a single target: srv-proxy cannot balance or fail over on this name; for a Route 53 weighted name use its whole set _P._tcp._all.S.Z");
+                }
                 let unchanged = state.answer.as_ref().filter(|kept| kept.answer == answer);
                 let in_use = match unchanged {
                     Some(kept) => kept.clone(),

@@ -182,9 +182,13 @@ fn start_worker(
         .build()?;
     // Held until this worker's loops are tracked, so the drain cannot miss one.
     let starting = signals.acceptors.token();
+    // The worker logs where its caller logs: the global subscriber in the binary, and the
+    // caller's own (thread-local) one where the proxy is embedded, as in tests.
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
     std::thread::Builder::new()
         .name(format!("srv-proxy-worker-{worker}"))
         .spawn(move || {
+            let _logging = tracing::dispatcher::set_default(&dispatch);
             runtime.block_on(async move {
                 for route in routes {
                     let listener = match tokio::net::TcpListener::from_std(route.listener) {

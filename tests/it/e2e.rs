@@ -59,9 +59,17 @@ async fn task_events_become_records_dns_answers_and_traffic() {
     assert_eq!(published.invocations.len(), 4);
     for (label, invocation) in &published.invocations {
         assert_eq!(invocation.decision, "publish", "{label}: {invocation:?}");
-        assert_eq!(invocation.changes.len(), 3, "{label}: {invocation:?}");
+        let (whole_set, own) = split_whole_set(&invocation.changes);
+        assert_eq!(own.len(), 3, "{label}: {invocation:?}");
         assert!(
-            invocation.changes.iter().all(|c| c.starts_with("CREATE ")),
+            own.iter().all(|c| c.starts_with("CREATE ")),
+            "{label}: {invocation:?}"
+        );
+        // The whole set (on by default) is created or swapped to include the task.
+        assert!(
+            whole_set
+                .last()
+                .is_some_and(|c| c.starts_with("CREATE SRV _")),
             "{label}: {invocation:?}"
         );
     }
@@ -145,6 +153,31 @@ async fn task_events_become_records_dns_answers_and_traffic() {
         traffic.api
     );
     assert_eq!(traffic.problems(), Vec::<String>::new());
+    assert!(
+        traffic
+            .routes
+            .iter()
+            .all(|(name, _)| name.contains("._all.")),
+        "srv-proxy reads the whole sets: {:?}",
+        traffic.routes
+    );
+
+    // 6, continued. HAProxy's server template over the whole set fills every web task.
+    let haproxy = demo
+        .haproxy()
+        .await
+        .unwrap_or_else(|e| panic!("step 6 (HAProxy): {e:#}"));
+    assert_eq!(haproxy.slots.len(), 3, "{:?}", haproxy.slots);
+    for slot in &haproxy.slots {
+        let task = slot.fqdn.split('.').next().unwrap_or_default();
+        assert_eq!(server_of.get(task), Some(&slot.addr), "{slot:?}");
+        assert_eq!(
+            slot.weight, 1,
+            "weight label 1 stays 1 in HAProxy: {slot:?}"
+        );
+    }
+    assert_eq!(haproxy.spread.by_task.values().sum::<usize>(), requests);
+    assert_eq!(haproxy.problems(), Vec::<String>::new());
 
     // 7. A drained task gets no traffic at all while its server still runs; the others
     //    take all of it; nothing of it is left in the zone after its STOPPED event.
@@ -153,12 +186,18 @@ async fn task_events_become_records_dns_answers_and_traffic() {
         .await
         .unwrap_or_else(|e| panic!("step 7: {e:#}"));
     assert_eq!(drain.draining.decision, "withdraw");
-    assert_eq!(drain.draining.changes.len(), 3, "{:?}", drain.draining);
-    assert!(drain
-        .draining
-        .changes
+    let (whole_set, own) = split_whole_set(&drain.draining.changes);
+    assert_eq!(own.len(), 3, "{:?}", drain.draining);
+    assert!(own.iter().all(|c| c.starts_with("DELETE ")));
+    let swap: Vec<&str> = whole_set
         .iter()
-        .all(|c| c.starts_with("DELETE ")));
+        .map(|c| c.split(' ').next().unwrap_or_default())
+        .collect();
+    assert_eq!(swap, ["DELETE", "CREATE"], "{:?}", drain.draining);
+    assert!(
+        drain.haproxy_dropped_after.is_some(),
+        "HAProxy dropped the drained task's slot"
+    );
     assert_eq!(
         drain.during_drain.count(&drain.task_id),
         0,
@@ -193,7 +232,19 @@ async fn task_events_become_records_dns_answers_and_traffic() {
         .await
         .unwrap_or_else(|e| panic!("step 7 (late RUNNING): {e:#}"));
     assert_eq!(late.task_id, drain.task_id);
-    assert_ne!(late.invocation.decision, "publish", "{:?}", late.invocation);
+    // ecs-srv asked ECS, which says the task is STOPPED, and so withdrew it (nothing was
+    // left to delete) instead of publishing it again.
+    assert!(late.describe_tasks_calls() >= 1, "{:?}", late.invocation);
+    assert!(
+        late.ecs_status.starts_with("STOPPED/"),
+        "{}",
+        late.ecs_status
+    );
+    assert_eq!(
+        late.invocation.decision, "withdraw",
+        "{:?}",
+        late.invocation
+    );
     assert!(late.invocation.changes.is_empty(), "{:?}", late.invocation);
     assert!(late.records_left.is_empty(), "{:?}", late.records_left);
     assert_eq!(late.srv_answers_naming_task, 0);
@@ -215,4 +266,10 @@ async fn task_events_become_records_dns_answers_and_traffic() {
         "{:?}",
         cleanup.stopped
     );
+}
+
+/// Splits an invocation's changes into those of the whole SRV sets (`._all.`) and the
+/// task's own, each in order.
+fn split_whole_set(changes: &[String]) -> (Vec<&String>, Vec<&String>) {
+    changes.iter().partition(|c| c.contains("._all."))
 }

@@ -15,6 +15,7 @@ mod e2e;
 mod events;
 mod faults;
 mod fuzz_events;
+mod interop;
 mod invalid_events;
 mod lookups;
 mod mocks;

@@ -163,7 +163,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_web._tcp.web.ecs.internal.",
                     Srv,
-                    "1 1 32768 T.web.ecs.internal.",
+                    "1 256 32768 T.web.ecs.internal.",
                 ),
                 ("web.ecs.internal.", A, "10.0.0.7"),
                 ("T.web.ecs.internal.", A, "10.0.0.7"),
@@ -175,7 +175,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_exporter._tcp.metrics.ecs.internal.",
                     Srv,
-                    "1 1 9100 T.metrics.ecs.internal.",
+                    "1 256 9100 T.metrics.ecs.internal.",
                 ),
                 ("metrics.ecs.internal.", A, "10.0.0.7"),
                 ("T.metrics.ecs.internal.", A, "10.0.0.7"),
@@ -187,7 +187,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_worker._tcp.worker.ecs.internal.",
                     Srv,
-                    "1 1 8080 T.worker.ecs.internal.",
+                    "1 256 8080 T.worker.ecs.internal.",
                 ),
                 ("worker.ecs.internal.", A, "10.0.1.25"),
                 ("T.worker.ecs.internal.", A, "10.0.1.25"),
@@ -199,7 +199,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_api._tcp.api.ecs.internal.",
                     Srv,
-                    "1 1 8080 T.api.ecs.internal.",
+                    "1 256 8080 T.api.ecs.internal.",
                 ),
                 ("api.ecs.internal.", A, "10.0.2.40"),
                 ("T.api.ecs.internal.", A, "10.0.2.40"),
@@ -211,7 +211,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_job._tcp.batch-job.ecs.internal.",
                     Srv,
-                    "1 1 32769 T.batch-job.ecs.internal.",
+                    "1 256 32769 T.batch-job.ecs.internal.",
                 ),
                 ("batch-job.ecs.internal.", A, "10.0.0.7"),
                 ("T.batch-job.ecs.internal.", A, "10.0.0.7"),
@@ -223,17 +223,17 @@ fn every_running_sample_plans_to_the_documented_layout() {
                 (
                     "_app-8080._tcp.shop.ecs.internal.",
                     Srv,
-                    "1 5 32770 T.shop.ecs.internal.",
+                    "1 1280 32770 T.shop.ecs.internal.",
                 ),
                 (
                     "_metrics._tcp.shop.ecs.internal.",
                     Srv,
-                    "1 5 32771 T.shop.ecs.internal.",
+                    "1 1280 32771 T.shop.ecs.internal.",
                 ),
                 (
                     "_dns._udp.shop.ecs.internal.",
                     Srv,
-                    "1 1 32772 T.shop.ecs.internal.",
+                    "1 256 32772 T.shop.ecs.internal.",
                 ),
                 ("shop.ecs.internal.", A, "10.0.0.7"),
                 ("T.shop.ecs.internal.", A, "10.0.0.7"),
@@ -242,6 +242,37 @@ fn every_running_sample_plans_to_the_documented_layout() {
     ];
     for (sample, expected) in cases {
         assert_eq!(plan(sample, RoutingPolicy::Weighted), expected, "{sample}");
+    }
+}
+
+/// HAProxy maps an SRV weight `w` to `(w + 255) / 256`: labels 1 to 255 written as they are
+/// would all become 1 there. The SRV field carries the label × 256 (0 stays 0, 255 fits
+/// the 16-bit field), and the Route 53 routing weight of the set stays the label.
+#[test]
+fn srv_weights_are_the_label_times_256_and_routing_weights_the_label() {
+    for (label, srv_field) in [(0u8, 0u16), (1, 256), (3, 768), (255, 65_280)] {
+        assert_eq!(
+            ecs_srv::desired::srv_weight(label),
+            srv_field,
+            "label {label}"
+        );
+        let mut definition = definition_for("bridge-running.json");
+        definition.containers[0]
+            .labels
+            .insert("ecs-srv.weight".into(), label.to_string());
+        let event = parse("bridge-running.json");
+        let resolution = resolve_running_task(&event.detail, &definition, Some(HOST), 1).unwrap();
+        let sets = desired_records(&resolution.task, &settings(RoutingPolicy::Weighted)).unwrap();
+        let srv = sets
+            .iter()
+            .find(|s| s.record_type == RecordType::Srv)
+            .expect("an SRV set");
+        let fields: Vec<&str> = srv.values[0].split(' ').collect();
+        assert_eq!(fields[1], srv_field.to_string(), "{srv:?}");
+        assert!(
+            matches!(srv.routing, Routing::Weighted { weight, .. } if weight == label),
+            "the routing weight stays the label: {srv:?}"
+        );
     }
 }
 

@@ -89,8 +89,8 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let deletes = planned.iter().filter(|c| c["action"] == "DELETE").count();
     assert_eq!(
         (creates, deletes),
-        (9, 1),
-        "three tasks of three sets each, one orphan: {dry:#}"
+        (11, 1),
+        "three tasks of three sets each, the whole SRV set of each service (on by default), one orphan: {dry:#}"
     );
     assert!(dry["api_calls"]
         .get("Route53.ChangeResourceRecordSets")
@@ -101,11 +101,24 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
         "a dry run writes nothing"
     );
 
-    // The real run repairs both sides in one batch.
+    // The real run repairs both sides and swaps in the whole SRV sets (rebuilt from the
+    // weighted sets as planned) in one batch.
     let repaired = reconcile(&zone_id, "recon", false);
+    let batches = repaired["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 1, "{repaired:#}");
+    let whole_set_names: Vec<&str> = batches[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["record_set"]["name"].as_str().unwrap())
+        .filter(|name| name.contains("._all."))
+        .collect();
     assert_eq!(
-        repaired["batches"].as_array().unwrap().len(),
-        1,
+        whole_set_names,
+        [
+            format!("_api._tcp._all.api.{ZONE}"),
+            format!("_web._tcp._all.web.{ZONE}")
+        ],
         "{repaired:#}"
     );
     let owned = owned_names(&zone_records(&clients, &zone_id).await);
@@ -130,7 +143,7 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let web_id = web_task.rsplit('/').next().unwrap();
     assert_eq!(
         web_srv.3,
-        vec![format!("1 1 8081 {web_id}.web.{ZONE}")],
+        vec![format!("1 256 8081 {web_id}.web.{ZONE}")],
         "a fixed host port needs no bindings"
     );
 
@@ -158,9 +171,19 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
         .await
         .unwrap();
     let after_stop = reconcile(&zone_id, "recon", false);
-    let deleted = after_stop["changes"].as_array().unwrap();
+    let (whole_set, deleted): (Vec<&Value>, Vec<&Value>) = after_stop["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|c| c["record_set"]["name"] == format!("_api._tcp._all.api.{ZONE}"));
     assert_eq!(deleted.len(), 3, "{after_stop:#}");
     assert!(deleted.iter().all(|c| c["action"] == "DELETE"));
+    let actions: Vec<&Value> = whole_set.iter().map(|c| &c["action"]).collect();
+    assert_eq!(
+        actions,
+        ["DELETE", "CREATE"],
+        "the api set loses the task: {after_stop:#}"
+    );
     assert_eq!(
         owned_names(&zone_records(&clients, &zone_id).await).len(),
         6

@@ -135,7 +135,7 @@ async fn replay_publishes_withdraws_and_never_resurrects() {
             .unwrap()
             .len(),
         1,
-        "both tasks in one ChangeBatch: {summary:#}"
+        "both tasks and the whole SRV sets that follow them (on by default) in one ChangeBatch: {summary:#}"
     );
     let web_target = format!("{web_id}.web.replay.internal.");
     let api_target = format!("{api_id}.api.replay.internal.");
@@ -143,12 +143,12 @@ async fn replay_publishes_withdraws_and_never_resurrects() {
         (
             "_api._tcp.api.replay.internal.".to_owned(),
             "SRV".to_owned(),
-            vec![format!("1 1 8080 {api_target}")],
+            vec![format!("1 256 8080 {api_target}")],
         ),
         (
             "_web._tcp.web.replay.internal.".to_owned(),
             "SRV".to_owned(),
-            vec![format!("1 1 32768 {web_target}")],
+            vec![format!("1 256 32768 {web_target}")],
         ),
         (
             "api.replay.internal.".to_owned(),
@@ -175,6 +175,26 @@ async fn replay_publishes_withdraws_and_never_resurrects() {
     let mut published = owned(&zone_records(&clients, &zone_id).await);
     published.sort();
     assert_eq!(published, expected);
+    let whole_sets: Vec<(String, Vec<String>)> = zone_records(&clients, &zone_id)
+        .await
+        .into_iter()
+        .filter(|(name, _, _, _)| name.contains("._all."))
+        .map(|(name, _, _, values)| (name, values))
+        .collect();
+    assert_eq!(
+        whole_sets,
+        [
+            (
+                "_api._tcp._all.api.replay.internal.".to_owned(),
+                vec![format!("1 256 8080 {api_target}")]
+            ),
+            (
+                "_web._tcp._all.web.replay.internal.".to_owned(),
+                vec![format!("1 256 32768 {web_target}")]
+            ),
+        ],
+        "the whole sets carry the same scaled weights"
+    );
 
     // Every call the real binary made is one the template's role grants.
     let granted = crate::template::granted_actions();
@@ -208,7 +228,10 @@ async fn replay_publishes_withdraws_and_never_resurrects() {
     );
     let (ok, summary) = replay.run("draining.json", &draining);
     assert!(ok, "{summary:#}");
-    assert_eq!(summary["applied_changes"], 3, "{summary:#}");
+    assert_eq!(
+        summary["applied_changes"], 4,
+        "its three sets, and the web whole set it emptied: {summary:#}"
+    );
     let remaining = owned(&zone_records(&clients, &zone_id).await);
     assert!(
         remaining.iter().all(|(name, _, _)| !name.contains("web")),

@@ -100,9 +100,9 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let someone_elses = format!("1 1 31002 newcomer.web.{}", mock_aws::ZONE);
     let newcomer_set = port_set("newcomer", &someone_elses);
     let page = |sets: Vec<ResourceRecordSet>| move || mock_aws::listing_page(&sets);
-    // 1: the invocation's read (the swap is planned from it and the task batch, with no
-    // read of its own); 2: the re-read after the conflict, where another writer has
-    // meanwhile added a task and rewritten the set.
+    // 1: the invocation's read (the swap is planned from it and sent with the task's
+    // changes, with no read of its own); 2: the re-read after the conflict, where another
+    // writer has meanwhile removed the leaving task, added one and rewritten the set.
     let listing = mock!(aws_sdk_route53::Client::list_resource_record_sets)
         .sequence()
         .output(page(vec![
@@ -120,7 +120,6 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let recorded = sent.clone();
     let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .sequence()
-        .output(mock_aws::change_accepted)
         .http_response(|| mock_aws::route53_error(400, "InvalidChangeBatch"))
         .output(mock_aws::change_accepted)
         .build();
@@ -145,8 +144,8 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     );
     assert_eq!(
         change.num_calls(),
-        3,
-        "task batch, refused swap, swap after re-read"
+        2,
+        "the task and the swap refused together, then the swap after the re-read (the task's records were already gone)"
     );
     assert_eq!(
         listing.num_calls(),

@@ -506,3 +506,16 @@ fn the_sqs_path_is_the_default_and_retries_within_a_minute() {
         "a message gets several retries before the dead-letter queue"
     );
 }
+
+/// SRV clients (HAProxy, Prometheus, srv-proxy) balance and fail over only on the whole
+/// set, so a deployment with the defaults keeps it, as the binary does.
+#[test]
+fn whole_srv_sets_are_on_by_default() {
+    let template = template();
+    assert_eq!(template["Parameters"]["SrvSets"]["Default"], "on");
+    assert_eq!(
+        the_function(&template)["Properties"]["Environment"]["Variables"]["SRV_SETS"],
+        json!({ "Ref": "SrvSets" }),
+        "the function reads SRV_SETS from the SrvSets parameter"
+    );
+}

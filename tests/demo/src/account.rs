@@ -28,6 +28,27 @@ pub const HOST_IPS: [Ipv4Addr; 2] = [Ipv4Addr::new(127, 0, 1, 7), Ipv4Addr::new(
 /// the demo's event carries this loopback address instead, and a server listens on it.
 pub const FARGATE_ENI_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 2, 40);
 
+/// What DescribeTasks says of a task: `lastStatus/desiredStatus`, as ecs-srv reads it.
+pub async fn task_status(clients: &AwsClients, task_arn: &str) -> Result<String> {
+    let described = clients
+        .ecs
+        .describe_tasks()
+        .cluster(CLUSTER)
+        .tasks(task_arn)
+        .send()
+        .await
+        .with_context(|| format!("DescribeTasks {task_arn}"))?;
+    let task = described
+        .tasks()
+        .first()
+        .with_context(|| format!("DescribeTasks does not know {task_arn}"))?;
+    Ok(format!(
+        "{}/{}",
+        task.last_status().unwrap_or("?"),
+        task.desired_status().unwrap_or("?")
+    ))
+}
+
 /// The three AWS clients the demo needs, all aimed at moto.
 #[derive(Clone)]
 pub struct AwsClients {

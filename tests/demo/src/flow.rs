@@ -18,9 +18,10 @@ use crate::events::{self, Stage};
 use crate::lambda::Function;
 use crate::processes::{start_moto, ChildGuard};
 use crate::report::*;
-use crate::traffic::{send_requests, RunningProxy};
+use crate::traffic::RunningProxy;
 use crate::DemoSetup;
 
+mod clients;
 mod drain;
 
 /// How often the DNS front re-reads the zone: short, so a withdrawal shows at once.
@@ -47,6 +48,7 @@ pub struct Demo {
     servers: BTreeMap<String, TaskServer>,
     host_ports: BTreeMap<String, u16>,
     proxy: Option<RunningProxy>,
+    haproxy: Option<crate::haproxy::RunningHaproxy>,
     dns: DnsClient,
 }
 
@@ -105,6 +107,7 @@ impl Demo {
             servers: BTreeMap::new(),
             host_ports: BTreeMap::new(),
             proxy: None,
+            haproxy: None,
             dns,
         };
         Ok((demo, report))
@@ -128,6 +131,12 @@ impl Demo {
     /// The SRV name of a service label, fully qualified.
     pub fn srv_name(service: &str) -> String {
         format!("_{service}._tcp.{service}.{ZONE_NAME}.")
+    }
+
+    /// The whole SRV set of a service label (`_P._tcp._all.S.Z`), fully qualified: what
+    /// SRV clients (srv-proxy, HAProxy) should read.
+    pub fn whole_set_name(service: &str) -> String {
+        format!("_{service}._tcp._all.{service}.{ZONE_NAME}.")
     }
 
     /// The per-task A name ecs-srv writes.
@@ -266,33 +275,13 @@ impl Demo {
         })
     }
 
-    /// Step 6: srv-proxy in front of both services, and `requests` requests to `web`
-    /// (plus a few to `api`) through it.
-    pub async fn send_traffic(&mut self) -> Result<TrafficReport> {
-        let account = self.account.clone().context("seed the account first")?;
-        let dns = self.dns_addr().context("the DNS front is not running")?;
-        let names = [Self::srv_name("web"), Self::srv_name("api")];
-        let proxy = RunningProxy::start(dns, &names).await?;
-        let web = send_requests(
-            proxy.addr_of(&names[0]).context("web route")?,
-            self.setup.requests,
-        )
-        .await;
-        let api = send_requests(proxy.addr_of(&names[1]).context("api route")?, 5).await;
-        let report = TrafficReport {
-            routes: proxy.routes.clone(),
-            web,
-            api,
-            web_tasks: account.web_tasks.iter().map(|t| t.id.clone()).collect(),
-            api_task: account.api_task.id.clone(),
-        };
-        self.proxy = Some(proxy);
-        Ok(report)
-    }
-
     /// Step 8: stops everything, newest first, and says what it stopped.
     pub async fn shutdown(mut self) -> Result<CleanupReport> {
         let mut report = CleanupReport::default();
+        if let Some(haproxy) = self.haproxy.take() {
+            haproxy.stop().await?;
+            report.stopped.push("haproxy".to_owned());
+        }
         if let Some(proxy) = self.proxy.take() {
             proxy.stop().await;
             report.stopped.push("srv-proxy".to_owned());
@@ -346,7 +335,7 @@ impl Demo {
     fn proxy_addr(&self, service: &str) -> Result<SocketAddr> {
         self.proxy
             .as_ref()
-            .and_then(|p| p.addr_of(&Self::srv_name(service)))
+            .and_then(|p| p.addr_of(&Self::whole_set_name(service)))
             .context("start srv-proxy first")
     }
 

@@ -7,6 +7,7 @@
 //! EventBridge does. The fallback, for machines without cargo-lambda, is `ecs-srv replay`,
 //! which runs the same handler once per file.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -65,6 +66,8 @@ pub struct Invocation {
     pub decision: String,
     /// The record changes it made, one line each: `CREATE SRV name value`.
     pub changes: Vec<String>,
+    /// AWS requests it made, by `Service.Operation` (`ECS.DescribeTasks`...).
+    pub api_calls: BTreeMap<String, u64>,
     /// Start to answer.
     pub elapsed: Duration,
 }
@@ -314,10 +317,17 @@ fn read_report(report: &Value, elapsed: Duration) -> Result<Invocation> {
             )
         })
         .collect();
+    let api_calls = report["api_calls"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(operation, count)| Some((operation.clone(), count.as_u64()?)))
+        .collect();
     Ok(Invocation {
         task_id: event["task_id"].as_str().map(str::to_owned),
         decision: event["decision"].as_str().unwrap_or("unknown").to_owned(),
         changes,
+        api_calls,
         elapsed,
     })
 }

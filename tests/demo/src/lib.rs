@@ -26,8 +26,11 @@ pub mod backend;
 pub mod dns;
 pub mod events;
 mod flow;
+pub mod haproxy;
 pub mod lambda;
+pub mod netns;
 pub mod processes;
+pub mod prometheus;
 pub mod report;
 pub mod seed;
 pub mod traffic;
@@ -36,6 +39,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+pub use dns_front;
 pub use flow::Demo;
 pub use lambda::DeliveryPath;
 pub use report::Check;

@@ -125,6 +125,7 @@ async fn run() -> Result<()> {
     let zone = demo.inspect_zone().await?;
     out.zone(&zone.records);
     let web_srv = Demo::srv_name("web");
+    let web_all = Demo::whole_set_name("web");
     let api_srv = Demo::srv_name("api");
     let task_name = zone
         .task_names
@@ -134,6 +135,7 @@ async fn run() -> Result<()> {
     let web_a = "web.demo.internal.".to_owned();
     let queries = [
         ("SRV", &web_srv),
+        ("SRV", &web_all),
         ("SRV", &api_srv),
         ("A", &task_name),
         ("A", &web_a),
@@ -183,6 +185,35 @@ async fn run() -> Result<()> {
         None,
     );
     out.check(&traffic)?;
+    out.note("and a stock HAProxy on the same zone, with the README's server-template:");
+    let haproxy = demo.haproxy().await?;
+    out.field(
+        "haproxy",
+        &format!("{} → {}", haproxy.listen, haproxy.srv_name),
+    );
+    for slot in &haproxy.slots {
+        out.field(
+            &format!("slot {}", slot.name),
+            &format!(
+                "task {} at {}, HAProxy weight {}",
+                short(&slot.fqdn),
+                slot.addr,
+                slot.weight
+            ),
+        );
+    }
+    out.note(&format!(
+        "filled {} slots {:.1}s after it started",
+        haproxy.slots.len(),
+        haproxy.filled_after.as_secs_f64()
+    ));
+    out.spread(
+        &format!("{} requests through HAProxy", haproxy.spread.sent),
+        &haproxy.spread,
+        &haproxy.web_tasks,
+        None,
+    );
+    out.check(&haproxy)?;
 
     out.step(7, "Drain and stop one web task");
     let drain = demo.drain_one().await?;
@@ -210,6 +241,12 @@ async fn run() -> Result<()> {
         "its server accepted {} connections meanwhile",
         drain.connections_while_draining
     ));
+    if let Some(after) = drain.haproxy_dropped_after {
+        out.note(&format!(
+            "HAProxy dropped its slot {:.1}s after the withdrawal",
+            after.as_secs_f64()
+        ));
+    }
     out.invocations(&[(
         format!("STOPPED web {}", drain.task_id),
         drain.stopped.clone(),
@@ -222,7 +259,11 @@ async fn run() -> Result<()> {
         late.invocation.clone(),
     )]);
     out.note(&format!(
-        "ecs-srv asked ECS (DescribeTasks) and saw it STOPPED; {} SRV queries named it {} times, {} records name it",
+        "ecs-srv made {} DescribeTasks call(s), ECS says {}, and ecs-srv decided: {} ({} changes); {} SRV queries named it {} times, {} records name it",
+        late.describe_tasks_calls(),
+        late.ecs_status,
+        late.invocation.decision,
+        late.invocation.changes.len(),
         late.srv_queries,
         late.srv_answers_naming_task,
         late.records_left.len()

@@ -193,6 +193,8 @@ pub struct DrainReport {
     pub connections_while_draining: u64,
     /// What ecs-srv did with the STOPPED event.
     pub stopped: Invocation,
+    /// How long HAProxy took to drop the task's slot after the withdrawal, when it runs.
+    pub haproxy_dropped_after: Option<std::time::Duration>,
     /// Zone records that still mention the task after both events.
     pub records_left: Vec<ZoneRecord>,
     /// The other web tasks.
@@ -252,6 +254,9 @@ pub struct LateReport {
     pub task_id: String,
     /// What ecs-srv did with the replayed RUNNING event.
     pub invocation: Invocation,
+    /// What DescribeTasks says of the task (`lastStatus/desiredStatus`): what ecs-srv
+    /// was told when it checked the event.
+    pub ecs_status: String,
     /// Zone records that name the task afterwards.
     pub records_left: Vec<ZoneRecord>,
     /// SRV queries made afterwards, and how many named the task.
@@ -265,10 +270,17 @@ pub struct LateReport {
 impl Check for LateReport {
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.invocation.decision == "publish" || !self.invocation.changes.is_empty() {
+        if self.invocation.decision != "withdraw" || !self.invocation.changes.is_empty() {
             problems.push(format!(
-                "the late RUNNING event brought the task back: {:?}",
-                self.invocation.changes
+                "the late RUNNING event was a {} with changes {:?}, expected a withdraw of nothing",
+                self.invocation.decision, self.invocation.changes
+            ));
+        }
+        if self.describe_tasks_calls() == 0 || !self.ecs_status.starts_with("STOPPED/") {
+            problems.push(format!(
+                "ecs-srv made {} DescribeTasks calls, and ECS says {}",
+                self.describe_tasks_calls(),
+                self.ecs_status
             ));
         }
         if !self.records_left.is_empty() || self.srv_answers_naming_task > 0 {
@@ -280,6 +292,55 @@ impl Check for LateReport {
         }
         if self.traffic.count(&self.task_id) > 0 || !self.traffic.failures.is_empty() {
             problems.push(format!("traffic after the late event: {:?}", self.traffic));
+        }
+        problems
+    }
+}
+
+impl LateReport {
+    /// How often ecs-srv asked ECS about the task while deciding.
+    pub fn describe_tasks_calls(&self) -> u64 {
+        self.invocation
+            .api_calls
+            .get("ECS.DescribeTasks")
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Step 6, continued: HAProxy on the same zone.
+#[derive(Clone, Debug)]
+pub struct HaproxyReport {
+    /// The name its server template reads.
+    pub srv_name: String,
+    /// Its frontend.
+    pub listen: SocketAddr,
+    /// The slots it filled: task name, address, HAProxy weight.
+    pub slots: Vec<crate::haproxy::ServerSlot>,
+    /// How long it took to fill them after it started.
+    pub filled_after: std::time::Duration,
+    /// Requests through its frontend.
+    pub spread: Spread,
+    /// The web tasks, each of which should have a slot and get requests.
+    pub web_tasks: Vec<String>,
+}
+
+impl Check for HaproxyReport {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for task in &self.web_tasks {
+            if !self.slots.iter().any(|s| s.fqdn.starts_with(task.as_str())) {
+                problems.push(format!("HAProxy has no slot for task {task}"));
+            }
+            if self.spread.count(task) == 0 {
+                problems.push(format!("HAProxy sent task {task} nothing"));
+            }
+        }
+        if !self.spread.failures.is_empty() {
+            problems.push(format!(
+                "requests through HAProxy failed: {:?}",
+                self.spread.failures
+            ));
         }
         problems
     }

@@ -132,6 +132,16 @@ pub async fn start<S: ZoneSource>(
     if !config.listen.ip().is_loopback() {
         return Err(FrontError::NotLoopback(config.listen));
     }
+    let (cache, rng) = load(&config, source).await?;
+    let (udp, tcp) = bind_port_pair(config.listen).await?;
+    serve(cache, rng, udp, tcp, config.listen)
+}
+
+/// The first zone read, and the generator for the picks.
+async fn load<S: ZoneSource>(
+    config: &FrontConfig,
+    source: S,
+) -> Result<(ZoneCache<S>, StdRng), FrontError> {
     let cache = ZoneCache::load(source, config.refresh)
         .await
         .map_err(|error| FrontError::ZoneRead(Box::new(error)))?;
@@ -139,10 +149,48 @@ pub async fn start<S: ZoneSource>(
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
     };
-    let (udp, tcp) = bind_port_pair(config.listen).await?;
+    Ok((cache, rng))
+}
+
+/// Like [`start`], on sockets the caller bound (both on one loopback address and port).
+/// A test that must serve where it cannot bind directly, such as port 53 inside a private
+/// network namespace for a client that only reads `/etc/resolv.conf`, binds them there.
+pub async fn start_on<S: ZoneSource>(
+    config: FrontConfig,
+    source: S,
+    udp: std::net::UdpSocket,
+    tcp: std::net::TcpListener,
+) -> Result<RunningFront, FrontError> {
+    let bind_error = |protocol, source| FrontError::Bind {
+        protocol,
+        addr: config.listen,
+        source,
+    };
+    let local = udp.local_addr().map_err(|e| bind_error("UDP", e))?;
+    if !local.ip().is_loopback() {
+        return Err(FrontError::NotLoopback(local));
+    }
+    let (cache, rng) = load(&config, source).await?;
+    udp.set_nonblocking(true)
+        .map_err(|e| bind_error("UDP", e))?;
+    tcp.set_nonblocking(true)
+        .map_err(|e| bind_error("TCP", e))?;
+    let udp = UdpSocket::from_std(udp).map_err(|e| bind_error("UDP", e))?;
+    let tcp = TcpListener::from_std(tcp).map_err(|e| bind_error("TCP", e))?;
+    serve(cache, rng, udp, tcp, local)
+}
+
+/// Serves `cache` on bound sockets from a spawned task.
+fn serve<S: ZoneSource>(
+    cache: ZoneCache<S>,
+    rng: StdRng,
+    udp: UdpSocket,
+    tcp: TcpListener,
+    asked: SocketAddr,
+) -> Result<RunningFront, FrontError> {
     let addr = udp.local_addr().map_err(|source| FrontError::Bind {
         protocol: "UDP",
-        addr: config.listen,
+        addr: asked,
         source,
     })?;
 

@@ -141,9 +141,10 @@ pub fn documented_zone(layout: &Layout, running: &[&TaskSpec]) -> Vec<Documented
     sets
 }
 
-/// The SRV weight field for a container's weight label, as the README documents it.
+/// The SRV weight field for a container's weight label, as the README documents it: the
+/// label × 256, so that HAProxy keeps the ratios.
 fn srv_weight_field(label: i64) -> i64 {
-    label
+    label * 256
 }
 
 /// The zone's sets that carry `layout.owner`'s mark (or sit at a whole-set name), in the

@@ -31,11 +31,16 @@ impl Demo {
                 port,
             )?)
             .await?;
-        // Once DNS no longer knows the task, every new connection avoids it: with TTL 0
-        // the proxy asks for every connection.
+        // Once DNS no longer knows the task, new connections avoid it. srv-proxy serves its
+        // last answer while one refresh runs beside the traffic (TTL 0 refreshes after every
+        // use), so one connection starts the refresh that learns of the drain, and the
+        // connections after it avoid the task.
         self.wait_for_dns(&Self::task_name(&task), false).await?;
+        let haproxy_dropped_after = self.haproxy_drops(&task.id).await?;
 
         let web_addr = self.proxy_addr("web")?;
+        send_requests(web_addr, 1).await;
+        tokio::time::sleep(FRONT_REFRESH * 3).await;
         let before = self.server(&task.id)?.connections();
         let during_drain = send_requests(web_addr, self.setup.requests).await;
         let connections_while_draining = self.server(&task.id)?.connections() - before;
@@ -59,6 +64,7 @@ impl Demo {
             during_drain,
             connections_while_draining,
             stopped,
+            haproxy_dropped_after,
             records_left,
             remaining_tasks: account
                 .web_tasks
@@ -76,6 +82,7 @@ impl Demo {
         let task = account.web_tasks.first().context("no web task")?.clone();
         let event = events::bridge_event(Stage::Running, &task, &account, self.host_port(&task)?)?;
         let invocation = self.function()?.deliver(&event).await?;
+        let ecs_status = account::task_status(&self.clients, &task.arn).await?;
         tokio::time::sleep(FRONT_REFRESH * 3).await;
         let records_left = self.records_naming(&task.id).await?;
         let srv_queries = MAX_SRV_QUERIES / 2;
@@ -91,6 +98,7 @@ impl Demo {
         Ok(LateReport {
             task_id: task.id,
             invocation,
+            ecs_status,
             records_left,
             srv_queries,
             srv_answers_naming_task,
