@@ -43,8 +43,14 @@ pub struct PublisherConfig {
 
     /// Also keep one simple-routing SRV set per service and port (`_P._tcp._all.S.Z`)
     /// holding every running task, for clients that want the whole set: on or off.
-    #[arg(long, env = "SRV_SETS", default_value = "off", value_parser = parse_switch)]
+    #[arg(long, env = "SRV_SETS", default_value = "off", action = clap::ArgAction::Set, value_parser = parse_srv_sets)]
     pub srv_sets: bool,
+
+    /// Publish a task whose essential containers define health checks only once ECS
+    /// reports it HEALTHY, and withdraw it while UNHEALTHY: on or off (off publishes at
+    /// RUNNING, as tasks without health checks always are).
+    #[arg(long, env = "HEALTH_GATE", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_health_gate)]
+    pub health_gate: bool,
 
     /// Route 53 requests (reads and writes) per second at most, for this function. The
     /// account allows about 10 per second for all callers together; the default leaves
@@ -169,11 +175,19 @@ fn parse_cluster(raw: &str) -> Result<String, String> {
     }
 }
 
-fn parse_switch(raw: &str) -> Result<bool, String> {
+fn parse_srv_sets(raw: &str) -> Result<bool, String> {
+    parse_switch("SRV_SETS", raw)
+}
+
+fn parse_health_gate(raw: &str) -> Result<bool, String> {
+    parse_switch("HEALTH_GATE", raw)
+}
+
+fn parse_switch(variable: &str, raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
         "off" | "false" | "0" | "no" | "" => Ok(false),
-        _ => Err(format!("SRV_SETS must be on or off, got {raw:?}")),
+        _ => Err(format!("{variable} must be on or off, got {raw:?}")),
     }
 }
 
@@ -241,7 +255,18 @@ mod tests {
         assert_eq!(config.default_weight, 1);
         assert_eq!(config.record_owner, "ecs-srv");
         assert!(!config.srv_sets);
+        assert!(config.health_gate);
         assert_eq!(config.route53_write_rate, 5.0);
+        let switched = parse(&[
+            "--hosted-zone-id",
+            "Z1",
+            "--health-gate",
+            "off",
+            "--srv-sets",
+            "on",
+        ])
+        .unwrap();
+        assert!(!switched.health_gate && switched.srv_sets);
     }
 
     #[test]
@@ -266,6 +291,10 @@ mod tests {
             (
                 vec!["--hosted-zone-id", "Z1", "--clusters", "a b"],
                 "CLUSTERS must list",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--health-gate", "maybe"],
+                "HEALTH_GATE must be on or off",
             ),
             (
                 vec!["--hosted-zone-id", "Z1", "--record-owner", "Blue:1"],

@@ -141,7 +141,7 @@ async fn decide(
                 Ok(states) => confirm(detail, states.get(&detail.task_arn)),
             };
             match confirmed {
-                Ok(true) => running.push(detail),
+                Ok(true) => running.push((detail, described_health(&states, detail))),
                 Ok(false) => {
                     plans.insert(detail.task_id().to_owned(), withdraw());
                 }
@@ -159,6 +159,20 @@ async fn decide(
         }
     }
     plans
+}
+
+/// The health DescribeTasks reported with the state that confirmed the task: events carry
+/// none.
+fn described_health(
+    states: &Result<HashMap<String, TaskState>, crate::ecs::LookupError>,
+    detail: &TaskStateChange,
+) -> crate::health::ReportedHealth {
+    states
+        .as_ref()
+        .ok()
+        .and_then(|states| states.get(&detail.task_arn))
+        .map(|state| state.health.clone())
+        .unwrap_or_default()
 }
 
 fn withdraw() -> TaskPlan {

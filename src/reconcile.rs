@@ -15,11 +15,13 @@ use tracing::{info, warn};
 
 use crate::described::task_event;
 use crate::ecs::tasks::{describe_tasks, list_clusters, list_running_tasks, task_states};
-use crate::ecs::LookupError;
+use crate::ecs::{LookupError, TaskState};
+use crate::health::ReportedHealth;
 use crate::event::TaskStateChange;
 use crate::plan::{plan_changes, TaskIntent};
 use crate::publisher::Publisher;
 use crate::recheck::{withdraw_stopped_meanwhile, PublishedTasks};
+use crate::resolver::ConfirmedTask;
 use crate::records::Change;
 use crate::report::AppliedBatch;
 use crate::route53::Route53Error;
@@ -177,10 +179,13 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
     for cluster in &clusters {
         let arns = list_running_tasks(ecs, cluster).await?;
         let details = described_details(ecs, cluster, &arns).await?;
-        let running: Vec<&TaskStateChange> =
-            details.iter().filter(|d| d.wants_publication()).collect();
+        let running: Vec<ConfirmedTask<'_>> = details
+            .iter()
+            .filter(|(d, _)| d.wants_publication())
+            .map(|(d, health)| (d, health.clone()))
+            .collect();
         listing.running += running.len();
-        for detail in &details {
+        for (detail, _) in &details {
             listing.located.insert(
                 detail.task_id().to_owned(),
                 (cluster.clone(), detail.task_arn.clone()),
@@ -198,6 +203,9 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
         {
             match intent {
                 Ok(intent) => listing.intents.push((task_id, intent)),
+                Err(reason) if reason.is_awaiting_health() => {
+                    info!(task = %task_id, reason = %reason, "reconcile leaves this task's records as they are until ECS reports its health");
+                }
                 Err(reason) => {
                     warn!(task = %task_id, error = %reason, "reconcile cannot publish this task; its records are left as they are");
                     listing.failures.insert(task_id, reason.to_string());
@@ -209,16 +217,17 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
     Ok(listing)
 }
 
-/// DescribeTasks' view of some tasks, as planner input, through the event parser.
+/// DescribeTasks' view of some tasks, as planner input, through the event parser, each
+/// with the health the same answer reported.
 async fn described_details(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
     arns: &[String],
-) -> Result<Vec<TaskStateChange>, LookupError> {
+) -> Result<Vec<(TaskStateChange, ReportedHealth)>, LookupError> {
     let mut details = Vec::new();
     for task in describe_tasks(ecs, cluster, arns).await? {
         match task_event(&task) {
-            Ok(event) => details.push(event.detail),
+            Ok(event) => details.push((event.detail, TaskState::of(&task).health)),
             Err(err) => {
                 warn!(task = task.task_arn().unwrap_or_default(), error = %err, "DescribeTasks returned a task ecs-srv cannot read; skipped")
             }

@@ -13,6 +13,7 @@ use aws_sdk_ec2::types::Filter;
 use aws_sdk_ecs::types as ecs_types;
 
 use super::{api_error, LookupError, ECS_DESCRIBE_BATCH};
+use crate::health::HealthCheckTiming;
 use crate::naming::Transport;
 use crate::resolve::{ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts};
 
@@ -258,6 +259,14 @@ pub fn task_definition_facts(
                     container_port_range: mapping.container_port_range().map(str::to_owned),
                 })
                 .collect(),
+            essential: container.essential().unwrap_or(true),
+            health_check: container.health_check().map(|check| {
+                HealthCheckTiming::from_definition(
+                    check.interval(),
+                    check.retries(),
+                    check.start_period(),
+                )
+            }),
         })
         .collect();
     TaskDefinitionFacts {

@@ -186,6 +186,8 @@ fn definition(event: &TaskEvent, rng: &mut StdRng) -> TaskDefinitionFacts {
                 labels: labels(rng, &ports),
                 name,
                 port_mappings,
+                essential: true,
+                health_check: None,
             }
         })
         .collect();

@@ -47,6 +47,8 @@ fn container(
                 container_port_range: None,
             })
             .collect(),
+        essential: true,
+        health_check: None,
     }
 }
 
