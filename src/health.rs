@@ -275,7 +275,10 @@ mod tests {
     fn re_checks_stop_past_the_settle_bound() {
         let checked = definition(&[("app", true, CHECK)]);
         let unknown = reported(HealthStatus::Unknown, &[]);
-        assert_eq!(health_verdict(true, &checked, &unknown, at(80)), pending(80));
+        assert_eq!(
+            health_verdict(true, &checked, &unknown, at(80)),
+            pending(80)
+        );
         assert_eq!(
             health_verdict(true, &checked, &unknown, at(81)),
             HealthVerdict::Unsettled {

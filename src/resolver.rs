@@ -105,7 +105,10 @@ impl TaskResolver {
         match health_verdict(self.health_gate, &definition, health, now) {
             HealthVerdict::Publish => {}
             HealthVerdict::Withdraw => {
-                info!(task = detail.task_id(), "ECS reports the task UNHEALTHY; withdrawing it");
+                info!(
+                    task = detail.task_id(),
+                    "ECS reports the task UNHEALTHY; withdrawing it"
+                );
                 return Ok(TaskIntent::Withdraw);
             }
             HealthVerdict::Pending { bound, waited } => {

@@ -14,6 +14,7 @@ mod e2e;
 mod events;
 mod faults;
 mod fuzz_events;
+mod health;
 mod invalid_events;
 mod lookups;
 mod mocks;
