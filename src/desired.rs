@@ -34,8 +34,8 @@ impl RecordSettings {
 
 /// The record sets a running task should have, sorted.
 ///
-/// Per service label `S`: `S.Z` A (weight: the highest of the task's containers in `S`)
-/// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight> <port> T.S.Z.`. The per-task
+/// Per service label `S` and per address the task has: `S.Z` A or AAAA (weight: the
+/// highest of the task's containers in `S`) and `T.S.Z` A or AAAA; per endpoint: `_P._tcp.S.Z` SRV `1 <weight> <port> T.S.Z.`. The per-task
 /// name is a routed set of one, not a simple record: the SetIdentifier is what marks
 /// every record ecs-srv owns, and a set of one answers exactly like a simple record.
 pub fn desired_records(
@@ -44,7 +44,7 @@ pub fn desired_records(
 ) -> Result<Vec<RecordSet>, NameTooLong> {
     let naming = &settings.naming;
     let task_label = crate::naming::dns_label(&task.task_id);
-    let address = task.address.to_string();
+    let addresses = task_addresses(task);
     let mut service_weights: BTreeMap<&str, u8> = BTreeMap::new();
     for endpoint in &task.endpoints {
         let weight = service_weights.entry(&endpoint.service_label).or_insert(0);
@@ -54,25 +54,22 @@ pub fn desired_records(
     for (service, weight) in &service_weights {
         let service_name = naming.service_name(service)?;
         let task_name = naming.task_name(&task_label, service)?;
-        sets.push(RecordSet {
-            routing: settings.routing(
-                &task.task_id,
-                RecordRole::ServiceAddress,
-                &service_name,
-                *weight,
-            ),
-            name: service_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
-        sets.push(RecordSet {
-            routing: settings.routing(&task.task_id, RecordRole::TaskAddress, &task_name, 1),
-            name: task_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
+        for (record_type, address, service_role, task_role) in &addresses {
+            sets.push(RecordSet {
+                routing: settings.routing(&task.task_id, *service_role, &service_name, *weight),
+                name: service_name.clone(),
+                record_type: *record_type,
+                ttl: settings.ttl,
+                values: vec![address.clone()],
+            });
+            sets.push(RecordSet {
+                routing: settings.routing(&task.task_id, *task_role, &task_name, 1),
+                name: task_name.clone(),
+                record_type: *record_type,
+                ttl: settings.ttl,
+                values: vec![address.clone()],
+            });
+        }
     }
     for endpoint in &task.endpoints {
         let name = naming.srv_name(
@@ -96,4 +93,18 @@ pub fn desired_records(
     }
     sets.sort();
     Ok(sets)
+}
+
+/// The address records a task's names carry: A for its IPv4 address, AAAA for its IPv6
+/// address, each with the roles that mark them as ours.
+fn task_addresses(task: &RunningTask) -> Vec<(RecordType, String, RecordRole, RecordRole)> {
+    let ipv4 = task.ipv4.map(|ip| {
+        let roles = (RecordRole::ServiceAddress, RecordRole::TaskAddress);
+        (RecordType::A, ip.to_string(), roles.0, roles.1)
+    });
+    let ipv6 = task.ipv6.map(|ip| {
+        let roles = (RecordRole::ServiceAddress6, RecordRole::TaskAddress6);
+        (RecordType::Aaaa, ip.to_string(), roles.0, roles.1)
+    });
+    ipv4.into_iter().chain(ipv6).collect()
 }

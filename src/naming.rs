@@ -276,6 +276,10 @@ pub enum RecordRole {
     TaskAddress,
     /// `_P._tcp.S.Z` SRV: one port of the task.
     ServicePort,
+    /// `S.Z` AAAA: the service's weighted IPv6 address.
+    ServiceAddress6,
+    /// `T.S.Z` AAAA: the task's own IPv6 address, the SRV target over IPv6.
+    TaskAddress6,
 }
 
 impl RecordRole {
@@ -284,13 +288,21 @@ impl RecordRole {
             RecordRole::ServiceAddress => "svc",
             RecordRole::TaskAddress => "task",
             RecordRole::ServicePort => "srv",
+            RecordRole::ServiceAddress6 => "svc6",
+            RecordRole::TaskAddress6 => "task6",
         }
     }
 
     fn from_tag(tag: &str) -> Option<Self> {
-        [Self::ServiceAddress, Self::TaskAddress, Self::ServicePort]
-            .into_iter()
-            .find(|role| role.tag() == tag)
+        [
+            Self::ServiceAddress,
+            Self::TaskAddress,
+            Self::ServicePort,
+            Self::ServiceAddress6,
+            Self::TaskAddress6,
+        ]
+        .into_iter()
+        .find(|role| role.tag() == tag)
     }
 
     /// The record type a set of this role has.
@@ -298,6 +310,7 @@ impl RecordRole {
         match self {
             RecordRole::ServicePort => RecordType::Srv,
             RecordRole::ServiceAddress | RecordRole::TaskAddress => RecordType::A,
+            RecordRole::ServiceAddress6 | RecordRole::TaskAddress6 => RecordType::Aaaa,
         }
     }
 }

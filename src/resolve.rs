@@ -4,10 +4,11 @@
 //! The network mode decides where an endpoint lives. In bridge and host mode it is the
 //! EC2 host's private IP with the host port from the task's network bindings; in awsvpc
 //! (EC2 or Fargate) it is the task's own ENI with the container port from the task
-//! definition, because such tasks have no bindings.
+//! definition, because such tasks have no bindings. An ENI may carry an IPv4 address, an
+//! IPv6 address or both (dual-stack); each one the task has is published.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::event::{NetworkBinding, TaskStateChange, TransportProtocol};
 use crate::naming::{dns_label, srv_port_label, Transport};
@@ -48,8 +49,10 @@ pub struct Endpoint {
 pub struct RunningTask {
     /// The last segment of the task ARN, the `T` label.
     pub task_id: String,
-    /// Where clients connect.
-    pub address: Ipv4Addr,
+    /// Where IPv4 clients connect: the A records. `None` for an IPv6-only task.
+    pub ipv4: Option<Ipv4Addr>,
+    /// Where IPv6 clients connect: the AAAA records. `None` unless the ENI has one.
+    pub ipv6: Option<Ipv6Addr>,
     /// Every published port; may be empty when a task exposes nothing.
     pub endpoints: Vec<Endpoint>,
 }
@@ -66,8 +69,8 @@ pub struct Resolution {
 /// Why a running task cannot be published.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    /// awsvpc without an ENI address.
-    #[error("task {task_id} runs in awsvpc mode but its event carries no ENI privateIPv4Address")]
+    /// awsvpc without an ENI address of either family.
+    #[error("task {task_id} runs in awsvpc mode but its event carries no ENI address (neither privateIPv4Address nor ipv6Address)")]
     MissingEniAddress {
         /// The task.
         task_id: String,
@@ -126,26 +129,29 @@ pub fn resolve_running_task(
 ) -> Result<Resolution, ResolveError> {
     let task_id = detail.task_id().to_owned();
     let mut warnings = Vec::new();
-    let address = match definition.network_mode {
-        NetworkMode::Awsvpc => {
-            detail
-                .eni_private_ipv4()
-                .ok_or_else(|| ResolveError::MissingEniAddress {
+    let (ipv4, ipv6) = match definition.network_mode {
+        NetworkMode::Awsvpc => match (detail.eni_private_ipv4(), detail.eni_ipv6()) {
+            (None, None) => {
+                return Err(ResolveError::MissingEniAddress {
                     task_id: task_id.clone(),
-                })?
-        }
+                })
+            }
+            addresses => addresses,
+        },
         NetworkMode::Bridge | NetworkMode::Host => {
-            host_address.ok_or(ResolveError::MissingHostAddress {
+            let host = host_address.ok_or(ResolveError::MissingHostAddress {
                 task_id: task_id.clone(),
                 mode: definition.network_mode,
-            })?
+            })?;
+            (Some(host), None)
         }
         NetworkMode::None => {
             warnings.push("network mode none: the task has no reachable ports".to_owned());
             return Ok(Resolution {
                 task: RunningTask {
                     task_id,
-                    address: Ipv4Addr::UNSPECIFIED,
+                    ipv4: None,
+                    ipv6: None,
                     endpoints: Vec::new(),
                 },
                 warnings,
@@ -220,7 +226,8 @@ pub fn resolve_running_task(
     Ok(Resolution {
         task: RunningTask {
             task_id,
-            address,
+            ipv4,
+            ipv6,
             endpoints,
         },
         warnings,

@@ -76,7 +76,7 @@ impl TaskResolver {
     ) -> HashMap<String, Result<Ipv4Addr, LookupError>> {
         let mut needed: Vec<String> = running
             .iter()
-            .filter(|detail| detail.eni_private_ipv4().is_none())
+            .filter(|detail| detail.eni_private_ipv4().is_none() && detail.eni_ipv6().is_none())
             .filter_map(|detail| detail.container_instance_arn.clone())
             .collect();
         needed.sort();

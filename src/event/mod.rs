@@ -15,7 +15,7 @@ mod rules;
 mod tests;
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::Serialize;
@@ -203,6 +203,26 @@ impl TaskStateChange {
                 .iter()
                 .flat_map(|container| &container.network_interfaces)
                 .find_map(|interface| interface.private_ipv4_address)
+        })
+    }
+
+    /// The awsvpc IPv6 address of a dual-stack or IPv6-only task: the ENI attachment's
+    /// `ipv6Address` detail, else the first container network interface's `ipv6Address`.
+    /// A value that is not an IPv6 address is no address (the IPv4 one may still serve).
+    pub fn eni_ipv6(&self) -> Option<Ipv6Addr> {
+        let from_eni = self
+            .attachments
+            .iter()
+            .filter(|attachment| rules::is_eni(attachment))
+            .flat_map(|attachment| &attachment.details)
+            .filter(|detail| detail.name == rules::ENI_IPV6_DETAIL)
+            .find_map(|detail| detail.value.parse().ok());
+        from_eni.or_else(|| {
+            self.containers
+                .iter()
+                .flat_map(|container| &container.network_interfaces)
+                .filter_map(|interface| interface.ipv6_address.as_deref())
+                .find_map(|address| address.parse().ok())
         })
     }
 

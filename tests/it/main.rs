@@ -16,6 +16,7 @@ mod faults;
 mod fuzz_events;
 mod health;
 mod invalid_events;
+mod ipv6;
 mod lookups;
 mod mocks;
 mod plan_samples;

@@ -1,5 +1,6 @@
 //! The pure planner over every sample event in `events/`: each running sample plans to
-//! exactly the records the README's layout promises, with no network at all.
+//! exactly the records the README's layout promises, with no network at all (the IPv6
+//! samples' A and AAAA expectations are in `ipv6.rs`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -14,8 +15,8 @@ use ecs_srv::resolve::{
     TaskDefinitionFacts,
 };
 
-/// A planned zone: name → (type, values).
-type Planned = BTreeMap<String, (RecordType, Vec<String>)>;
+/// A planned zone: (name, type) → values.
+pub type Planned = BTreeMap<(String, RecordType), Vec<String>>;
 
 const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
 
@@ -76,6 +77,16 @@ fn definition_for(sample: &str) -> TaskDefinitionFacts {
             NetworkMode::Awsvpc,
             vec![container("api", &[(8080, Tcp)], &[])],
         ),
+        "fargate-dualstack-running.json" => (
+            "payments",
+            NetworkMode::Awsvpc,
+            vec![container("payments", &[(8443, Tcp)], &[])],
+        ),
+        "fargate-ipv6-running.json" => (
+            "ledger",
+            NetworkMode::Awsvpc,
+            vec![container("ledger", &[(9000, Tcp)], &[])],
+        ),
         "host-running.json" => (
             "metrics",
             NetworkMode::Host,
@@ -121,8 +132,8 @@ fn parse(sample: &str) -> ecs_srv::event::TaskEvent {
     parse_task_event(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{sample}: {e}"))
 }
 
-/// name → (type, values) of the plan for a sample, with the task id shown as `T`.
-fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
+/// (name, type) → values of the plan for a sample, with the task id shown as `T`.
+pub fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
     let event = parse(sample);
     let resolution =
         resolve_running_task(&event.detail, &definition_for(sample), Some(HOST), 1).unwrap();
@@ -142,15 +153,15 @@ fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
                 .iter()
                 .map(|v| v.replace(&task_id, "T"))
                 .collect();
-            (set.name.replace(&task_id, "T"), (set.record_type, values))
+            ((set.name.replace(&task_id, "T"), set.record_type), values)
         })
         .collect()
 }
 
-fn expect(entries: &[(&str, RecordType, &str)]) -> Planned {
+pub fn expect(entries: &[(&str, RecordType, &str)]) -> Planned {
     entries
         .iter()
-        .map(|(name, kind, value)| (name.to_string(), (*kind, vec![value.to_string()])))
+        .map(|(name, kind, value)| ((name.to_string(), *kind), vec![value.to_string()]))
         .collect()
 }
 
@@ -250,10 +261,13 @@ fn every_running_sample_plans_to_the_documented_layout() {
 fn hostile_but_legal_names_stay_single_labels_inside_the_zone() {
     let planned = plan("legal-odd-names-running.json", RoutingPolicy::Weighted);
     assert!(
-        planned.contains_key("_admin-console._tcp.legacy-api-v2.ecs.internal."),
+        planned.contains_key(&(
+            "_admin-console._tcp.legacy-api-v2.ecs.internal.".to_owned(),
+            RecordType::Srv
+        )),
         "{planned:#?}"
     );
-    for name in planned.keys() {
+    for (name, _) in planned.keys() {
         assert!(name.ends_with(".ecs.internal."), "{name}");
         for label in name.trim_end_matches('.').split('.') {
             assert!(!label.is_empty() && label.len() <= 63, "{name}");

@@ -198,7 +198,8 @@ impl TaskSpec {
             .collect();
         RunningTask {
             task_id: self.task_id.clone(),
-            address,
+            ipv4: Some(address),
+            ipv6: None,
             endpoints,
         }
     }
