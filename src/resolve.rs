@@ -44,6 +44,21 @@ pub struct Endpoint {
     pub container: String,
 }
 
+/// Where an EC2 host is reached: its private IPv4, and its primary IPv6 when it has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostAddress {
+    /// The instance's private IPv4 address.
+    pub ipv4: Ipv4Addr,
+    /// The instance's primary IPv6 address (DescribeInstances `Ipv6Address`), if any.
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+impl From<Ipv4Addr> for HostAddress {
+    fn from(ipv4: Ipv4Addr) -> Self {
+        HostAddress { ipv4, ipv6: None }
+    }
+}
+
 /// A task confirmed running, reduced to what its records need.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RunningTask {
@@ -119,12 +134,13 @@ impl ResolveError {
 
 /// Works out a running task's endpoints.
 ///
-/// `host_address` is the container instance's private IP (bridge and host mode); it is
-/// ignored in awsvpc mode, where the ENI address from the event is used.
+/// `host_address` is the container instance's address (bridge and host mode: its IPv4,
+/// and its IPv6 when the instance has one); it is ignored in awsvpc mode, where the ENI
+/// addresses from the event are used.
 pub fn resolve_running_task(
     detail: &TaskStateChange,
     definition: &TaskDefinitionFacts,
-    host_address: Option<Ipv4Addr>,
+    host_address: Option<HostAddress>,
     default_weight: u8,
 ) -> Result<Resolution, ResolveError> {
     let task_id = detail.task_id().to_owned();
@@ -143,7 +159,7 @@ pub fn resolve_running_task(
                 task_id: task_id.clone(),
                 mode: definition.network_mode,
             })?;
-            (Some(host), None)
+            (Some(host.ipv4), host.ipv6)
         }
         NetworkMode::None => {
             warnings.push("network mode none: the task has no reachable ports".to_owned());

@@ -3,7 +3,6 @@
 //! reconcile so that both publish a task alike.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
 use tracing::{info, warn};
@@ -15,7 +14,7 @@ use crate::error::TaskError;
 use crate::event::TaskStateChange;
 use crate::health::{health_verdict, HealthVerdict, ReportedHealth};
 use crate::plan::TaskIntent;
-use crate::resolve::{resolve_running_task, NetworkMode};
+use crate::resolve::{resolve_running_task, HostAddress, NetworkMode};
 
 /// Works out the records of running tasks.
 #[derive(Debug)]
@@ -66,14 +65,14 @@ impl TaskResolver {
         intents
     }
 
-    /// Private IPs of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
+    /// Addresses of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
     /// their own address; asking for theirs would only cost calls).
     async fn host_addresses(
         &self,
         clients: &AwsClients,
         cluster_arn: &str,
         running: &[&TaskStateChange],
-    ) -> HashMap<String, Result<Ipv4Addr, LookupError>> {
+    ) -> HashMap<String, Result<HostAddress, LookupError>> {
         let mut needed: Vec<String> = running
             .iter()
             .filter(|detail| detail.eni_private_ipv4().is_none() && detail.eni_ipv6().is_none())
@@ -95,7 +94,7 @@ impl TaskResolver {
         detail: &TaskStateChange,
         health: &ReportedHealth,
         now: SystemTime,
-        hosts: &HashMap<String, Result<Ipv4Addr, LookupError>>,
+        hosts: &HashMap<String, Result<HostAddress, LookupError>>,
     ) -> Result<TaskIntent, TaskError> {
         let definition = self
             .lookups

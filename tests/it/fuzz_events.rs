@@ -236,7 +236,7 @@ fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), 
     let resolution = match resolve_running_task(
         &event.detail,
         &definition,
-        Some(Ipv4Addr::new(10, 0, 0, 1)),
+        Some(Ipv4Addr::new(10, 0, 0, 1).into()),
         rng.random(),
     ) {
         Ok(resolution) => resolution,

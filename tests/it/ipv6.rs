@@ -216,3 +216,49 @@ async fn a_dual_stack_task_answers_a_and_aaaa() {
         vec![RecordType::A, RecordType::Aaaa]
     );
 }
+
+#[tokio::test]
+async fn a_bridge_task_on_a_host_with_an_ipv6_address_answers_aaaa_too() {
+    use aws_sdk_ec2::types::{Instance, InstanceState, InstanceStateName, Reservation};
+    let zone = sim::empty_zone();
+    let account = sim::account_with_hosts(1);
+    let host_ipv6: Ipv6Addr = "2600:1f18:4c2:a100::10".parse().unwrap();
+    let dual_stack_host = aws_smithy_mocks::mock!(aws_sdk_ec2::Client::describe_instances)
+        .then_output(move || {
+            let instance = Instance::builder()
+                .instance_id(sim::tasks::instance_id(0))
+                .private_ip_address(sim::tasks::host_address(0).to_string())
+                .ipv6_address(host_ipv6.to_string())
+                .state(
+                    InstanceState::builder()
+                        .name(InstanceStateName::Running)
+                        .build(),
+                )
+                .build();
+            aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder()
+                .reservations(Reservation::builder().instances(instance).build())
+                .build()
+        });
+    let clients = ecs_srv::aws::AwsClients {
+        ecs: sim::account::ecs_client(&account),
+        ec2: sim::account::ec2_client_with(&account, vec![dual_stack_host]),
+        route53: crate::support::strict_zone::route53_client(zone.clone()),
+        calls: ecs_srv::aws::ApiCallLog::default(),
+    };
+    let publisher = ecs_srv::publisher::Publisher::new(sim::config(), clients)
+        .await
+        .unwrap();
+    let task = simple_task(32, Mode::Bridge, "web", 0);
+
+    let events = sim::running_events(&account, &[&task]);
+    assert!(!publisher.process(inputs(events)).await.has_failures());
+    let on_host = RunningTask {
+        ipv6: Some(host_ipv6),
+        ..task.running_task()
+    };
+    assert_eq!(
+        zone_contents(&zone, &publisher).0,
+        expected(&publisher, &on_host),
+        "A and AAAA of the host, SRV with the host port"
+    );
+}

@@ -136,7 +136,7 @@ fn parse(sample: &str) -> ecs_srv::event::TaskEvent {
 pub fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
     let event = parse(sample);
     let resolution =
-        resolve_running_task(&event.detail, &definition_for(sample), Some(HOST), 1).unwrap();
+        resolve_running_task(&event.detail, &definition_for(sample), Some(HOST.into()), 1).unwrap();
     let task_id = event.detail.task_id().to_owned();
     desired_records(&resolution.task, &settings(policy))
         .unwrap()
@@ -281,7 +281,7 @@ fn multivalue_switches_every_name_to_multivalue_answers() {
     let resolution = resolve_running_task(
         &event.detail,
         &definition_for("bridge-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -299,7 +299,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let resolution = resolve_running_task(
         &event.detail,
         &definition_for("multi-container-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -319,7 +319,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let resolution = resolve_running_task(
         &parse("bridge-running.json").detail,
         &opted_out,
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -332,7 +332,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let err = resolve_running_task(
         &parse("bridge-running.json").detail,
         &bad_weight,
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap_err();
@@ -346,7 +346,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let err = resolve_running_task(
         &no_bindings.detail,
         &definition_for("bridge-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap_err();
@@ -375,7 +375,7 @@ fn labels_rename_services_and_ports() {
         .labels
         .insert("ecs-srv.port".into(), "http".into());
     let event = parse("bridge-running.json");
-    let resolution = resolve_running_task(&event.detail, &renamed, Some(HOST), 1).unwrap();
+    let resolution = resolve_running_task(&event.detail, &renamed, Some(HOST.into()), 1).unwrap();
     let names: Vec<String> = desired_records(&resolution.task, &settings(RoutingPolicy::Weighted))
         .unwrap()
         .into_iter()
