@@ -93,16 +93,16 @@ fn describe_calls(report: &InvocationReport) -> u64 {
         .unwrap_or(0)
 }
 
-async fn setup(hosts: usize) -> (Zone, World, Publisher) {
-    let zone = sim::empty_zone();
-    let account = sim::account_with_hosts(hosts);
-    let publisher = sim::publisher(&zone, &account).await;
-    (zone, account, publisher)
+/// Delivers `event` and checks that it left exactly `task`'s records in the zone.
+async fn assert_publishes(zone: &Zone, publisher: &Publisher, task: &TaskSpec, event: Value) {
+    let report = publisher.process(inputs([event])).await;
+    assert!(!report.has_failures(), "{report:?}");
+    assert_eq!(owned(zone, publisher), expected_records(publisher, &[task]));
 }
 
 #[tokio::test]
 async fn unknown_then_healthy_publishes_on_the_re_check() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = awsvpc_task(1);
     let event = running_with_health(&account, &task, HealthStatus::UnknownValue);
 
@@ -125,53 +125,32 @@ async fn unknown_then_healthy_publishes_on_the_re_check() {
         HealthStatus::Healthy,
         Duration::from_secs(25),
     );
-    let recheck = publisher.process(inputs([event])).await;
-    assert!(!recheck.has_failures(), "{recheck:?}");
-    assert_eq!(
-        owned(&zone, &publisher),
-        expected_records(&publisher, &[&task])
-    );
+    assert_publishes(&zone, &publisher, &task, event).await;
 }
 
 #[tokio::test]
 async fn a_task_without_health_checks_publishes_at_once() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = awsvpc_task(2);
     set_task(&account, &task, "RUNNING", "RUNNING", 2);
     report_health(&account, &task, HealthStatus::UnknownValue, Duration::ZERO);
 
-    let report = publisher
-        .process(inputs([task.event("RUNNING", "RUNNING", 2)]))
-        .await;
-    assert!(!report.has_failures(), "{report:?}");
-    assert_eq!(
-        owned(&zone, &publisher),
-        expected_records(&publisher, &[&task])
-    );
+    let event = task.event("RUNNING", "RUNNING", 2);
+    assert_publishes(&zone, &publisher, &task, event).await;
 }
 
 #[tokio::test]
 async fn the_gate_off_publishes_at_running() {
-    let zone = sim::empty_zone();
-    let account = sim::account_with_hosts(1);
-    let clients = sim::clients(&zone, &account);
-    let publisher = Publisher::new(sim::config_with(&["--health-gate", "off"]), clients)
-        .await
-        .unwrap();
+    let (zone, account, publisher) = sim::world(1, &["--health-gate", "off"]).await;
     let task = awsvpc_task(3);
     let event = running_with_health(&account, &task, HealthStatus::UnknownValue);
 
-    let report = publisher.process(inputs([event])).await;
-    assert!(!report.has_failures(), "{report:?}");
-    assert_eq!(
-        owned(&zone, &publisher),
-        expected_records(&publisher, &[&task])
-    );
+    assert_publishes(&zone, &publisher, &task, event).await;
 }
 
 #[tokio::test]
 async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_republishes() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = awsvpc_task(4);
     let event = running_with_health(&account, &task, HealthStatus::Healthy);
     assert!(!publisher
@@ -192,35 +171,42 @@ async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_repu
     assert!(!recheck.has_failures(), "{recheck:?}");
     assert_eq!(owned(&zone, &publisher), Vec::new());
 
-    // The reconcile keeps it out while UNHEALTHY and brings it back when it recovers.
-    let report = publisher.reconcile(false).await.unwrap();
-    assert!(report.failures.is_empty(), "{report:?}");
-    assert_eq!(owned(&zone, &publisher), Vec::new());
-    report_health(
-        &account,
-        &task,
-        HealthStatus::Healthy,
-        Duration::from_secs(90),
-    );
-    publisher.reconcile(false).await.unwrap();
-    assert_eq!(owned(&zone, &publisher), published);
-    report_health(
-        &account,
-        &task,
-        HealthStatus::Unhealthy,
-        Duration::from_secs(200),
-    );
-    publisher.reconcile(false).await.unwrap();
+    // The reconcile keeps it out while UNHEALTHY, brings it back when it recovers, and
+    // withdraws it again.
+    let world = (&zone, &account, &publisher);
     assert_eq!(
-        owned(&zone, &publisher),
-        Vec::new(),
-        "the reconcile withdraws"
+        reconcile_at(world, &task, HealthStatus::Unhealthy).await,
+        []
     );
+    assert_eq!(
+        reconcile_at(world, &task, HealthStatus::Healthy).await,
+        published
+    );
+    assert_eq!(
+        reconcile_at(world, &task, HealthStatus::Unhealthy).await,
+        []
+    );
+}
+
+/// ECS reports `status` for the task from now on, a reconcile runs without failures, and
+/// the owned sets it leaves are returned.
+async fn reconcile_at(
+    (zone, account, publisher): (&Zone, &World, &Publisher),
+    task: &TaskSpec,
+    status: HealthStatus,
+) -> Vec<RecordSet> {
+    report_health(account, task, status, Duration::from_secs(60));
+    let report = publisher.reconcile(false).await.unwrap();
+    assert!(
+        report.failures.is_empty(),
+        "nothing is a failure: {report:?}"
+    );
+    owned(zone, publisher)
 }
 
 #[tokio::test]
 async fn a_standalone_task_is_gated_too() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = awsvpc_task(5);
     running_with_health(&account, &task, HealthStatus::UnknownValue);
     // A `run-task` of family `web`: no service will replace it when it fails.
@@ -232,36 +218,23 @@ async fn a_standalone_task_is_gated_too() {
         .unwrap()
         .group = Some("family:web".to_owned());
 
-    let report = publisher.reconcile(false).await.unwrap();
-    assert!(
-        report.failures.is_empty(),
-        "waiting is not a failure: {report:?}"
-    );
-    assert_eq!(owned(&zone, &publisher), Vec::new());
-    report_health(
-        &account,
-        &task,
-        HealthStatus::Healthy,
-        Duration::from_secs(20),
-    );
-    publisher.reconcile(false).await.unwrap();
+    let world = (&zone, &account, &publisher);
+    let waiting = HealthStatus::UnknownValue;
+    assert_eq!(reconcile_at(world, &task, waiting).await, [], "not yet");
+    let published = expected_records(&publisher, &[&task]);
     assert_eq!(
-        owned(&zone, &publisher),
-        expected_records(&publisher, &[&task])
+        reconcile_at(world, &task, HealthStatus::Healthy).await,
+        published
     );
-    report_health(
-        &account,
-        &task,
-        HealthStatus::Unhealthy,
-        Duration::from_secs(60),
+    assert_eq!(
+        reconcile_at(world, &task, HealthStatus::Unhealthy).await,
+        []
     );
-    publisher.reconcile(false).await.unwrap();
-    assert_eq!(owned(&zone, &publisher), Vec::new());
 }
 
 #[tokio::test]
 async fn re_checks_batch_the_pending_tasks_and_stop_when_a_task_stops() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let tasks: Vec<TaskSpec> = (10..13).map(awsvpc_task).collect();
     let events: Vec<Value> = tasks
         .iter()
@@ -308,7 +281,7 @@ async fn re_checks_batch_the_pending_tasks_and_stop_when_a_task_stops() {
 
 #[tokio::test]
 async fn re_checks_stop_once_the_health_checks_should_have_settled() {
-    let (zone, account, publisher) = setup(1).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = awsvpc_task(6);
     let event = running_with_health(&account, &task, HealthStatus::UnknownValue);
     // Started 51 s ago; the checks settle within 30 + 10 × 2 = 50 s.
@@ -328,7 +301,7 @@ async fn re_checks_stop_once_the_health_checks_should_have_settled() {
 
 #[tokio::test]
 async fn a_rolling_deploy_keeps_the_service_name_answering() {
-    let (zone, account, publisher) = setup(2).await;
+    let (zone, account, publisher) = sim::world(2, &[]).await;
     let old = simple_task(20, Mode::Bridge, "web", 0);
     let new = simple_task(21, Mode::Bridge, "web", 1);
     let old_event = running_with_health(&account, &old, HealthStatus::Healthy);

@@ -154,9 +154,7 @@ fn types_at(sets: &[RecordSet], name: &str) -> Vec<RecordType> {
 
 #[tokio::test]
 async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
-    let zone = sim::empty_zone();
-    let account = sim::account_with_hosts(1);
-    let publisher = sim::publisher(&zone, &account).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = simple_task(30, Mode::Awsvpc, "web", 0);
     let event = running_with_ipv6(&account, &task, false);
 
@@ -197,9 +195,7 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
 
 #[tokio::test]
 async fn a_dual_stack_task_answers_a_and_aaaa() {
-    let zone = sim::empty_zone();
-    let account = sim::account_with_hosts(1);
-    let publisher = sim::publisher(&zone, &account).await;
+    let (zone, account, publisher) = sim::world(1, &[]).await;
     let task = simple_task(31, Mode::Awsvpc, "web", 0);
     let event = running_with_ipv6(&account, &task, true);
 
