@@ -182,9 +182,13 @@ fn withdraw() -> TaskPlan {
     }
 }
 
+/// A running task's plan; the health gate may have turned it into a withdrawal.
 fn publish(intent: Result<TaskIntent, TaskError>) -> TaskPlan {
     TaskPlan {
-        decision: Decision::Publish,
+        decision: match intent {
+            Ok(TaskIntent::Withdraw) => Decision::Withdraw,
+            _ => Decision::Publish,
+        },
         result: intent.map(Some),
     }
 }

@@ -45,6 +45,9 @@ pub struct ReconcileReport {
     pub batches: Vec<AppliedBatch>,
     /// Tasks that could not be brought in line, with the reason.
     pub failures: BTreeMap<String, String>,
+    /// Running tasks left as they are until ECS reports their health (the health gate):
+    /// waiting is not a failure.
+    pub awaiting_health: BTreeMap<String, String>,
     /// Why whole SRV sets could not be brought in line, one line per problem.
     pub whole_set_errors: Vec<String>,
     /// AWS requests this reconcile made, by `Service.Operation`.
@@ -70,6 +73,7 @@ struct Listing {
     intents: Vec<(String, TaskIntent)>,
     running: usize,
     failures: BTreeMap<String, String>,
+    awaiting_health: BTreeMap<String, String>,
 }
 
 /// Brings the zone in line with the running tasks of the configured clusters.
@@ -95,6 +99,7 @@ pub async fn reconcile(
         owned_tasks: snapshot.owned.len(),
         running_tasks: listing.running,
         failures: listing.failures,
+        awaiting_health: listing.awaiting_health,
         ..ReconcileReport::default()
     };
     if dry_run {
@@ -175,6 +180,7 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
         intents: Vec::new(),
         running: 0,
         failures: BTreeMap::new(),
+        awaiting_health: BTreeMap::new(),
     };
     for cluster in &clusters {
         let arns = list_running_tasks(ecs, cluster).await?;
@@ -205,6 +211,7 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
                 Ok(intent) => listing.intents.push((task_id, intent)),
                 Err(reason) if reason.is_awaiting_health() => {
                     info!(task = %task_id, reason = %reason, "reconcile leaves this task's records as they are until ECS reports its health");
+                    listing.awaiting_health.insert(task_id, reason.to_string());
                 }
                 Err(reason) => {
                     warn!(task = %task_id, error = %reason, "reconcile cannot publish this task; its records are left as they are");

@@ -169,6 +169,7 @@ async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_repu
     );
     let recheck = publisher.process(inputs([event])).await;
     assert!(!recheck.has_failures(), "{recheck:?}");
+    assert_eq!(recheck.events[0].decision, Decision::Withdraw);
     assert_eq!(owned(&zone, &publisher), Vec::new());
 
     // The reconcile keeps it out while UNHEALTHY, brings it back when it recovers, and
@@ -221,6 +222,11 @@ async fn a_standalone_task_is_gated_too() {
     let world = (&zone, &account, &publisher);
     let waiting = HealthStatus::UnknownValue;
     assert_eq!(reconcile_at(world, &task, waiting).await, [], "not yet");
+    let report = publisher.reconcile(true).await.unwrap();
+    assert!(
+        report.awaiting_health.contains_key(&task.task_id),
+        "the dry run says why: {report:?}"
+    );
     let published = expected_records(&publisher, &[&task]);
     assert_eq!(
         reconcile_at(world, &task, HealthStatus::Healthy).await,
