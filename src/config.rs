@@ -45,14 +45,20 @@ pub struct PublisherConfig {
     /// holding every running task: on or off. On by default, because the clients that
     /// read SRV (HAProxy, Prometheus, srv-proxy) balance and fail over only when they see
     /// every target, and a weighted name answers one.
-    #[arg(long, env = "SRV_SETS", default_value = "on", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    #[arg(long, env = "SRV_SETS", default_value = "on", value_parser = parse_srv_sets, action = clap::ArgAction::Set)]
     pub srv_sets: bool,
 
     /// Put the cluster in every service name (`S.C.Z`, `_P._tcp.S.C.Z`, ...): on for a
     /// zone that serves several clusters whose services share names. Off, a name that
     /// holds one cluster's tasks refuses another cluster's.
-    #[arg(long, env = "CLUSTER_IN_NAMES", default_value = "off", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    #[arg(long, env = "CLUSTER_IN_NAMES", default_value = "off", value_parser = parse_cluster_in_names, action = clap::ArgAction::Set)]
     pub cluster_in_names: bool,
+
+    /// Publish a task whose essential containers define health checks only once ECS
+    /// reports it HEALTHY, and withdraw it while UNHEALTHY: on or off (off publishes at
+    /// RUNNING, as tasks without health checks always are).
+    #[arg(long, env = "HEALTH_GATE", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_health_gate)]
+    pub health_gate: bool,
 
     /// Route 53 requests (reads and writes) per second at most, for this function. The
     /// account allows about 10 per second for all callers together; the default leaves
@@ -177,11 +183,23 @@ fn parse_cluster(raw: &str) -> Result<String, String> {
     }
 }
 
-fn parse_switch(raw: &str) -> Result<bool, String> {
+fn parse_srv_sets(raw: &str) -> Result<bool, String> {
+    parse_switch("SRV_SETS", raw)
+}
+
+fn parse_cluster_in_names(raw: &str) -> Result<bool, String> {
+    parse_switch("CLUSTER_IN_NAMES", raw)
+}
+
+fn parse_health_gate(raw: &str) -> Result<bool, String> {
+    parse_switch("HEALTH_GATE", raw)
+}
+
+fn parse_switch(variable: &str, raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
         "off" | "false" | "0" | "no" | "" => Ok(false),
-        _ => Err(format!("must be on or off, got {raw:?}")),
+        _ => Err(format!("{variable} must be on or off, got {raw:?}")),
     }
 }
 
@@ -251,7 +269,18 @@ mod tests {
         assert!(config.srv_sets, "whole SRV sets are on by default");
         let off = parse(&["--hosted-zone-id", "Z1", "--srv-sets", "off"]).unwrap();
         assert!(!off.srv_sets, "and a value turns them off");
+        assert!(config.health_gate);
         assert_eq!(config.route53_write_rate, 5.0);
+        let switched = parse(&[
+            "--hosted-zone-id",
+            "Z1",
+            "--health-gate",
+            "off",
+            "--srv-sets",
+            "on",
+        ])
+        .unwrap();
+        assert!(!switched.health_gate && switched.srv_sets);
     }
 
     #[test]
@@ -276,6 +305,10 @@ mod tests {
             (
                 vec!["--hosted-zone-id", "Z1", "--clusters", "a b"],
                 "CLUSTERS must list",
+            ),
+            (
+                vec!["--hosted-zone-id", "Z1", "--health-gate", "maybe"],
+                "HEALTH_GATE must be on or off",
             ),
             (
                 vec!["--hosted-zone-id", "Z1", "--record-owner", "Blue:1"],

@@ -48,9 +48,9 @@ impl RecordSettings {
 
 /// The record sets a running task should have, sorted.
 ///
-/// Per service label `S`: `S.Z` A (weight: the highest of the task's containers in `S`)
-/// and `T.S.Z` A; per endpoint: `_P._tcp.S.Z` SRV `1 <weight × 256> <port> T.S.Z.`
-/// (see [`srv_weight`]). The per-task
+/// Per service label `S` and per address the task has: `S.Z` A or AAAA (weight: the
+/// highest of the task's containers in `S`) and `T.S.Z` A or AAAA; per endpoint:
+/// `_P._tcp.S.Z` SRV `1 <weight × 256> <port> T.S.Z.` (see [`srv_weight`]). The per-task
 /// name is a routed set of one, not a simple record: the SetIdentifier is what marks
 /// every record ecs-srv owns, and a set of one answers exactly like a simple record. The
 /// shared names of a one-off task carry the standalone roles, which the planner keeps out
@@ -61,7 +61,6 @@ pub fn desired_records(
 ) -> Result<Vec<RecordSet>, NameTooLong> {
     let naming = &settings.naming;
     let task_label = crate::naming::dns_label(&task.task_id);
-    let address = task.address.to_string();
     // Per service label: the highest weight, and whether any endpoint joins the service.
     let mut services: BTreeMap<&str, (u8, bool)> = BTreeMap::new();
     for endpoint in &task.endpoints {
@@ -76,25 +75,22 @@ pub fn desired_records(
         let path = settings.service_path(service, &task.cluster);
         let service_name = naming.service_name(&path)?;
         let task_name = naming.task_name(&task_label, &path)?;
-        let role = if *member {
-            RecordRole::ServiceAddress
-        } else {
-            RecordRole::StandaloneAddress
-        };
-        sets.push(RecordSet {
-            routing: settings.routing(task, role, &service_name, *weight),
-            name: service_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
-        sets.push(RecordSet {
-            routing: settings.routing(task, RecordRole::TaskAddress, &task_name, 1),
-            name: task_name,
-            record_type: RecordType::A,
-            ttl: settings.ttl,
-            values: vec![address.clone()],
-        });
+        for (record_type, address, service_role, task_role) in task_addresses(task, *member) {
+            sets.push(RecordSet {
+                routing: settings.routing(task, service_role, &service_name, *weight),
+                name: service_name.clone(),
+                record_type,
+                ttl: settings.ttl,
+                values: vec![address.clone()],
+            });
+            sets.push(RecordSet {
+                routing: settings.routing(task, task_role, &task_name, 1),
+                name: task_name.clone(),
+                record_type,
+                ttl: settings.ttl,
+                values: vec![address],
+            });
+        }
     }
     for endpoint in &task.endpoints {
         let path = settings.service_path(&endpoint.service_label, &task.cluster);
@@ -133,4 +129,40 @@ pub fn desired_records(
 /// routing weight of a weighted set stays the label.
 pub fn srv_weight(label: u8) -> u16 {
     u16::from(label) * 256
+}
+
+/// The address records a task's names carry: A for its IPv4 address, AAAA for its IPv6
+/// address, each with the roles that mark them as ours (a one-off task's shared name
+/// carries the standalone role).
+fn task_addresses(
+    task: &RunningTask,
+    member: bool,
+) -> Vec<(RecordType, String, RecordRole, RecordRole)> {
+    let ipv4 = task.ipv4.map(|ip| {
+        let shared = if member {
+            RecordRole::ServiceAddress
+        } else {
+            RecordRole::StandaloneAddress
+        };
+        (
+            RecordType::A,
+            ip.to_string(),
+            shared,
+            RecordRole::TaskAddress,
+        )
+    });
+    let ipv6 = task.ipv6.map(|ip| {
+        let shared = if member {
+            RecordRole::ServiceAddress6
+        } else {
+            RecordRole::StandaloneAddress6
+        };
+        (
+            RecordType::Aaaa,
+            ip.to_string(),
+            shared,
+            RecordRole::TaskAddress6,
+        )
+    });
+    ipv4.into_iter().chain(ipv6).collect()
 }

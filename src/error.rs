@@ -9,6 +9,7 @@
 
 use crate::batch::OversizedChange;
 use crate::ecs::LookupError;
+use crate::health::HealthStatus;
 use crate::ledger::ConflictError;
 use crate::naming::NameTooLong;
 use crate::resolve::ResolveError;
@@ -55,6 +56,28 @@ pub enum TaskError {
     /// The task was published, but the check that it had not stopped meanwhile failed.
     #[error("published, but not re-checked after the write: {0}")]
     NotRechecked(LookupError),
+    /// The task runs, but its health checks have not passed yet. Retryable on purpose:
+    /// the redelivered event is the re-check (see `health.rs` and the README's timing).
+    #[error("not published yet: the task runs but its health is {status} ({waited}s since it started; its health checks settle within {bound_secs}s); re-checked when the event is delivered again")]
+    NotHealthyYet {
+        /// What ECS reports.
+        status: HealthStatus,
+        /// Seconds since `startedAt`, or `?` when ECS did not say.
+        waited: String,
+        /// Start period + interval × retries of its slowest health check.
+        bound_secs: u64,
+    },
+    /// Still no health verdict past the settle bound: re-checking further only spends
+    /// calls; the reconcile publishes the task once ECS reports it HEALTHY.
+    #[error("not published: the task's health is still {status} {waited_secs}s after it started, past the {bound_secs}s its health checks should take; re-checks stop here and the reconcile publishes it once ECS reports it HEALTHY")]
+    HealthUnsettled {
+        /// What ECS reports.
+        status: HealthStatus,
+        /// Seconds since `startedAt`.
+        waited_secs: u64,
+        /// Start period + interval × retries of its slowest health check.
+        bound_secs: u64,
+    },
     /// The task stopped while it was being published, and the withdrawal failed.
     #[error("stopped while it was published, and not withdrawn: {0}")]
     StoppedMeanwhile(Box<TaskError>),
@@ -69,13 +92,16 @@ impl TaskError {
         match self {
             TaskError::Unconfirmed(_)
             | TaskError::EcsLagging { .. }
-            | TaskError::NotRechecked(_) => true,
+            | TaskError::NotRechecked(_)
+            | TaskError::NotHealthyYet { .. } => true,
             TaskError::Lookup(err) => err.is_retryable(),
             TaskError::Resolve(err) => err.is_retryable(),
             TaskError::Conflict(err) => err.is_retryable(),
             TaskError::ZoneUnreadable(err) | TaskError::Route53(err) => err.is_retryable(),
             TaskError::StoppedMeanwhile(err) => err.is_retryable(),
-            TaskError::Name(_) | TaskError::Oversized(_) => false,
+            TaskError::Name(_) | TaskError::Oversized(_) | TaskError::HealthUnsettled { .. } => {
+                false
+            }
         }
     }
 
@@ -93,6 +119,17 @@ impl TaskError {
             TaskError::Route53(_) => "Route53",
             TaskError::NotRechecked(_) => "NotRechecked",
             TaskError::StoppedMeanwhile(_) => "StoppedMeanwhile",
+            TaskError::NotHealthyYet { .. } => "NotHealthyYet",
+            TaskError::HealthUnsettled { .. } => "HealthUnsettled",
         }
+    }
+
+    /// Whether the task is only waiting for a health verdict: nothing is wrong with it,
+    /// so the reconcile does not count it as a failure.
+    pub fn is_awaiting_health(&self) -> bool {
+        matches!(
+            self,
+            TaskError::NotHealthyYet { .. } | TaskError::HealthUnsettled { .. }
+        )
     }
 }

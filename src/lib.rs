@@ -5,6 +5,7 @@
 //! - **Input**: [`event`] parses and validates task state changes; [`described`] reads
 //!   DescribeTasks' view through the same parser; [`config`] reads the settings.
 //! - **Core** (pure, no I/O): [`resolve`] turns a running task into endpoints;
+//!   [`health`] gates publication on the task's health checks;
 //!   [`desired`] turns endpoints into the record sets a task should have; [`zone`] holds
 //!   the snapshot of the zone and the one ownership rule; [`plan`] compares intents with
 //!   the snapshot and yields exact changes, checked by [`ledger`] against Route 53's
@@ -31,6 +32,7 @@ pub mod event;
 // Core
 pub mod batch;
 pub mod desired;
+pub mod health;
 pub mod ledger;
 pub mod migrate;
 pub mod naming;

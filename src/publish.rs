@@ -8,7 +8,7 @@
 //! belongs to: its events fail and nothing of it is written, while the other tasks go
 //! through.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use tracing::info;
@@ -141,7 +141,7 @@ async fn decide(
                 Ok(states) => confirm(detail, states.get(&detail.task_arn)),
             };
             match confirmed {
-                Ok(true) => running.push(detail),
+                Ok(true) => running.push((detail, described_health(&states, detail))),
                 Ok(false) => {
                     plans.insert(detail.task_id().to_owned(), withdraw());
                 }
@@ -161,6 +161,20 @@ async fn decide(
     plans
 }
 
+/// The health DescribeTasks reported with the state that confirmed the task: events carry
+/// none.
+fn described_health(
+    states: &Result<HashMap<String, TaskState>, crate::ecs::LookupError>,
+    detail: &TaskStateChange,
+) -> crate::health::ReportedHealth {
+    states
+        .as_ref()
+        .ok()
+        .and_then(|states| states.get(&detail.task_arn))
+        .map(|state| state.health.clone())
+        .unwrap_or_default()
+}
+
 fn withdraw() -> TaskPlan {
     TaskPlan {
         decision: Decision::Withdraw,
@@ -168,9 +182,13 @@ fn withdraw() -> TaskPlan {
     }
 }
 
+/// A running task's plan; the health gate may have turned it into a withdrawal.
 fn publish(intent: Result<TaskIntent, TaskError>) -> TaskPlan {
     TaskPlan {
-        decision: Decision::Publish,
+        decision: match intent {
+            Ok(TaskIntent::Withdraw) => Decision::Withdraw,
+            _ => Decision::Publish,
+        },
         result: intent.map(Some),
     }
 }

@@ -44,7 +44,10 @@ impl Publisher {
         Ok(Self {
             pacer: WritePacer::per_second(config.route53_write_rate),
             zone_cache: ZoneCache::new(Duration::from_secs(config.zone_cache_seconds)),
-            resolver: TaskResolver::new(settings, config.default_weight),
+            resolver: TaskResolver {
+                health_gate: config.health_gate,
+                ..TaskResolver::new(settings, config.default_weight)
+            },
             config,
             clients,
         })

@@ -15,13 +15,15 @@ use tracing::{info, warn};
 
 use crate::described::task_event;
 use crate::ecs::tasks::{describe_tasks, list_clusters, list_running_tasks, task_states};
-use crate::ecs::LookupError;
+use crate::ecs::{LookupError, TaskState};
 use crate::event::TaskStateChange;
+use crate::health::ReportedHealth;
 use crate::plan::{plan_changes, TaskIntent};
 use crate::publisher::Publisher;
 use crate::recheck::{withdraw_stopped_meanwhile, PublishedTasks};
 use crate::records::Change;
 use crate::report::AppliedBatch;
+use crate::resolver::ConfirmedTask;
 use crate::route53::Route53Error;
 use crate::srv_sets::{plan_whole_sets, WholeSetScope};
 use crate::zone::ZoneSnapshot;
@@ -43,6 +45,9 @@ pub struct ReconcileReport {
     pub batches: Vec<AppliedBatch>,
     /// Tasks that could not be brought in line, with the reason.
     pub failures: BTreeMap<String, String>,
+    /// Running tasks left as they are until ECS reports their health (the health gate):
+    /// waiting is not a failure.
+    pub awaiting_health: BTreeMap<String, String>,
     /// Why whole SRV sets could not be brought in line, one line per problem.
     pub whole_set_errors: Vec<String>,
     /// AWS requests this reconcile made, by `Service.Operation`.
@@ -68,6 +73,7 @@ struct Listing {
     intents: Vec<(String, TaskIntent)>,
     running: usize,
     failures: BTreeMap<String, String>,
+    awaiting_health: BTreeMap<String, String>,
 }
 
 /// Brings the zone in line with the running tasks of the configured clusters.
@@ -93,6 +99,7 @@ pub async fn reconcile(
         owned_tasks: snapshot.owned.len(),
         running_tasks: listing.running,
         failures: listing.failures,
+        awaiting_health: listing.awaiting_health,
         ..ReconcileReport::default()
     };
     if dry_run {
@@ -173,14 +180,18 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
         intents: Vec::new(),
         running: 0,
         failures: BTreeMap::new(),
+        awaiting_health: BTreeMap::new(),
     };
     for cluster in &clusters {
         let arns = list_running_tasks(ecs, cluster).await?;
         let details = described_details(ecs, cluster, &arns).await?;
-        let running: Vec<&TaskStateChange> =
-            details.iter().filter(|d| d.wants_publication()).collect();
+        let running: Vec<ConfirmedTask<'_>> = details
+            .iter()
+            .filter(|(d, _)| d.wants_publication())
+            .map(|(d, health)| (d, health.clone()))
+            .collect();
         listing.running += running.len();
-        for detail in &details {
+        for (detail, _) in &details {
             listing.located.insert(
                 detail.task_id().to_owned(),
                 (cluster.clone(), detail.task_arn.clone()),
@@ -198,6 +209,10 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
         {
             match intent {
                 Ok(intent) => listing.intents.push((task_id, intent)),
+                Err(reason) if reason.is_awaiting_health() => {
+                    info!(task = %task_id, reason = %reason, "reconcile leaves this task's records as they are until ECS reports its health");
+                    listing.awaiting_health.insert(task_id, reason.to_string());
+                }
                 Err(reason) => {
                     warn!(task = %task_id, error = %reason, "reconcile cannot publish this task; its records are left as they are");
                     listing.failures.insert(task_id, reason.to_string());
@@ -209,16 +224,17 @@ async fn list_ecs(publisher: &Publisher) -> Result<Listing, ReconcileError> {
     Ok(listing)
 }
 
-/// DescribeTasks' view of some tasks, as planner input, through the event parser.
+/// DescribeTasks' view of some tasks, as planner input, through the event parser, each
+/// with the health the same answer reported.
 async fn described_details(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
     arns: &[String],
-) -> Result<Vec<TaskStateChange>, LookupError> {
+) -> Result<Vec<(TaskStateChange, ReportedHealth)>, LookupError> {
     let mut details = Vec::new();
     for task in describe_tasks(ecs, cluster, arns).await? {
         match task_event(&task) {
-            Ok(event) => details.push(event.detail),
+            Ok(event) => details.push((event.detail, TaskState::of(&task).health)),
             Err(err) => {
                 warn!(task = task.task_arn().unwrap_or_default(), error = %err, "DescribeTasks returned a task ecs-srv cannot read; skipped")
             }

@@ -11,6 +11,9 @@ use std::fmt;
 pub enum RecordType {
     /// An IPv4 address: the service name and the per-task name.
     A,
+    /// An IPv6 address, at the same names, for tasks whose ENI (or host) has one.
+    #[serde(rename = "AAAA")]
+    Aaaa,
     /// A service record: priority, weight, port and target.
     #[serde(rename = "SRV")]
     Srv,
@@ -21,6 +24,7 @@ impl RecordType {
     pub fn as_str(self) -> &'static str {
         match self {
             RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
             RecordType::Srv => "SRV",
         }
     }
@@ -214,6 +218,7 @@ impl ForeignRecord {
     pub fn known_type(&self) -> Option<RecordType> {
         match self.record_type.as_str() {
             "A" => Some(RecordType::A),
+            "AAAA" => Some(RecordType::Aaaa),
             "SRV" => Some(RecordType::Srv),
             _ => None,
         }

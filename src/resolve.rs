@@ -4,10 +4,11 @@
 //! The network mode decides where an endpoint lives. In bridge and host mode it is the
 //! EC2 host's private IP with the host port from the task's network bindings; in awsvpc
 //! (EC2 or Fargate) it is the task's own ENI with the container port from the task
-//! definition, because such tasks have no bindings.
+//! definition, because such tasks have no bindings. An ENI may carry an IPv4 address, an
+//! IPv6 address or both (dual-stack); each one the task has is published.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::event::{NetworkBinding, TaskStateChange, TransportProtocol};
 use crate::naming::{dns_label, srv_port_label, Transport};
@@ -48,6 +49,21 @@ pub struct Endpoint {
     pub joins_service: bool,
 }
 
+/// Where an EC2 host is reached: its private IPv4, and its primary IPv6 when it has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostAddress {
+    /// The instance's private IPv4 address.
+    pub ipv4: Ipv4Addr,
+    /// The instance's primary IPv6 address (DescribeInstances `Ipv6Address`), if any.
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+impl From<Ipv4Addr> for HostAddress {
+    fn from(ipv4: Ipv4Addr) -> Self {
+        HostAddress { ipv4, ipv6: None }
+    }
+}
+
 /// A task confirmed running, reduced to what its records need.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RunningTask {
@@ -55,8 +71,10 @@ pub struct RunningTask {
     pub task_id: String,
     /// The name of the task's cluster (the last segment of its ARN).
     pub cluster: String,
-    /// Where clients connect.
-    pub address: Ipv4Addr,
+    /// Where IPv4 clients connect: the A records. `None` for an IPv6-only task.
+    pub ipv4: Option<Ipv4Addr>,
+    /// Where IPv6 clients connect: the AAAA records. `None` unless the ENI has one.
+    pub ipv6: Option<Ipv6Addr>,
     /// Every published port; may be empty when a task exposes nothing.
     pub endpoints: Vec<Endpoint>,
 }
@@ -73,8 +91,8 @@ pub struct Resolution {
 /// Why a running task cannot be published.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    /// awsvpc without an ENI address.
-    #[error("task {task_id} runs in awsvpc mode but its event carries no ENI privateIPv4Address")]
+    /// awsvpc without an ENI address of either family.
+    #[error("task {task_id} runs in awsvpc mode but its event carries no ENI address (neither privateIPv4Address nor ipv6Address)")]
     MissingEniAddress {
         /// The task.
         task_id: String,
@@ -123,29 +141,32 @@ impl ResolveError {
 
 /// Works out a running task's endpoints.
 ///
-/// `host_address` is the container instance's private IP (bridge and host mode); it is
-/// ignored in awsvpc mode, where the ENI address from the event is used.
+/// `host_address` is the container instance's address (bridge and host mode: its IPv4,
+/// and its IPv6 when the instance has one); it is ignored in awsvpc mode, where the ENI
+/// addresses from the event are used.
 pub fn resolve_running_task(
     detail: &TaskStateChange,
     definition: &TaskDefinitionFacts,
-    host_address: Option<Ipv4Addr>,
+    host_address: Option<HostAddress>,
     default_weight: u8,
 ) -> Result<Resolution, ResolveError> {
     let task_id = detail.task_id().to_owned();
     let mut warnings = Vec::new();
-    let address = match definition.network_mode {
-        NetworkMode::Awsvpc => {
-            detail
-                .eni_private_ipv4()
-                .ok_or_else(|| ResolveError::MissingEniAddress {
+    let (ipv4, ipv6) = match definition.network_mode {
+        NetworkMode::Awsvpc => match (detail.eni_private_ipv4(), detail.eni_ipv6()) {
+            (None, None) => {
+                return Err(ResolveError::MissingEniAddress {
                     task_id: task_id.clone(),
-                })?
-        }
+                })
+            }
+            addresses => addresses,
+        },
         NetworkMode::Bridge | NetworkMode::Host => {
-            host_address.ok_or(ResolveError::MissingHostAddress {
+            let host = host_address.ok_or(ResolveError::MissingHostAddress {
                 task_id: task_id.clone(),
                 mode: definition.network_mode,
-            })?
+            })?;
+            (Some(host.ipv4), host.ipv6)
         }
         NetworkMode::None => {
             warnings.push("network mode none: the task has no reachable ports".to_owned());
@@ -153,7 +174,8 @@ pub fn resolve_running_task(
                 task: RunningTask {
                     task_id,
                     cluster: cluster_name(&detail.cluster_arn).to_owned(),
-                    address: Ipv4Addr::UNSPECIFIED,
+                    ipv4: None,
+                    ipv6: None,
                     endpoints: Vec::new(),
                 },
                 warnings,
@@ -235,7 +257,8 @@ pub fn resolve_running_task(
         task: RunningTask {
             task_id,
             cluster: cluster_name(&detail.cluster_arn).to_owned(),
-            address,
+            ipv4,
+            ipv6,
             endpoints,
         },
         warnings,

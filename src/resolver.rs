@@ -1,19 +1,20 @@
 //! From confirmed running tasks to what their records should be: the look-ups (with their
-//! warm caches) and the record settings, shared by the event path and the reconcile so
-//! that both publish a task alike.
+//! warm caches), the health gate and the record settings, shared by the event path and the
+//! reconcile so that both publish a task alike.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::time::SystemTime;
 
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::aws::AwsClients;
 use crate::desired::{desired_records, RecordSettings};
 use crate::ecs::{LookupError, Lookups};
 use crate::error::TaskError;
 use crate::event::TaskStateChange;
+use crate::health::{health_verdict, HealthVerdict, ReportedHealth};
 use crate::plan::TaskIntent;
-use crate::resolve::{resolve_running_task, NetworkMode};
+use crate::resolve::{resolve_running_task, HostAddress, NetworkMode};
 
 /// Works out the records of running tasks.
 #[derive(Debug)]
@@ -24,7 +25,12 @@ pub struct TaskResolver {
     pub default_weight: u8,
     /// The caches of a warm function.
     pub lookups: Lookups,
+    /// Whether tasks with health checks wait for HEALTHY (HEALTH_GATE).
+    pub health_gate: bool,
 }
+
+/// A task DescribeTasks confirmed running, with the health it reported in the same answer.
+pub type ConfirmedTask<'a> = (&'a TaskStateChange, ReportedHealth);
 
 impl TaskResolver {
     /// A resolver with cold caches.
@@ -33,37 +39,43 @@ impl TaskResolver {
             settings,
             default_weight,
             lookups: Lookups::default(),
+            health_gate: true,
         }
     }
 
-    /// The records each running task of one cluster should have, by task id. Host
-    /// addresses are looked up once for all of them.
+    /// The records each running task of one cluster should have, by task id: its records,
+    /// a withdrawal while it is UNHEALTHY, or an error while its health is not known yet.
+    /// Host addresses are looked up once for all of them.
     pub async fn publish_intents(
         &self,
         clients: &AwsClients,
         cluster_arn: &str,
-        running: &[&TaskStateChange],
+        running: &[ConfirmedTask<'_>],
     ) -> Vec<(String, Result<TaskIntent, TaskError>)> {
-        let hosts = self.host_addresses(clients, cluster_arn, running).await;
+        let details: Vec<&TaskStateChange> = running.iter().map(|(detail, _)| *detail).collect();
+        let hosts = self.host_addresses(clients, cluster_arn, &details).await;
+        let now = SystemTime::now();
         let mut intents = Vec::with_capacity(running.len());
-        for detail in running {
-            let intent = self.publish_intent(clients, detail, &hosts).await;
+        for (detail, health) in running {
+            let intent = self
+                .publish_intent(clients, detail, health, now, &hosts)
+                .await;
             intents.push((detail.task_id().to_owned(), intent));
         }
         intents
     }
 
-    /// Private IPs of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
+    /// Addresses of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
     /// their own address; asking for theirs would only cost calls).
     async fn host_addresses(
         &self,
         clients: &AwsClients,
         cluster_arn: &str,
         running: &[&TaskStateChange],
-    ) -> HashMap<String, Result<Ipv4Addr, LookupError>> {
+    ) -> HashMap<String, Result<HostAddress, LookupError>> {
         let mut needed: Vec<String> = running
             .iter()
-            .filter(|detail| detail.eni_private_ipv4().is_none())
+            .filter(|detail| detail.eni_private_ipv4().is_none() && detail.eni_ipv6().is_none())
             .filter_map(|detail| detail.container_instance_arn.clone())
             .collect();
         needed.sort();
@@ -80,13 +92,39 @@ impl TaskResolver {
         &self,
         clients: &AwsClients,
         detail: &TaskStateChange,
-        hosts: &HashMap<String, Result<Ipv4Addr, LookupError>>,
+        health: &ReportedHealth,
+        now: SystemTime,
+        hosts: &HashMap<String, Result<HostAddress, LookupError>>,
     ) -> Result<TaskIntent, TaskError> {
         let definition = self
             .lookups
             .task_definition(&clients.ecs, &detail.task_definition_arn)
             .await
             .map_err(TaskError::Lookup)?;
+        match health_verdict(self.health_gate, &definition, health, now) {
+            HealthVerdict::Publish => {}
+            HealthVerdict::Withdraw => {
+                info!(
+                    task = detail.task_id(),
+                    "ECS reports the task UNHEALTHY; withdrawing it"
+                );
+                return Ok(TaskIntent::Withdraw);
+            }
+            HealthVerdict::Pending { bound, waited } => {
+                return Err(TaskError::NotHealthyYet {
+                    status: health.task,
+                    waited: waited.map_or("?".to_owned(), |w| w.as_secs().to_string()),
+                    bound_secs: bound.as_secs(),
+                })
+            }
+            HealthVerdict::Unsettled { bound, waited } => {
+                return Err(TaskError::HealthUnsettled {
+                    status: health.task,
+                    waited_secs: waited.as_secs(),
+                    bound_secs: bound.as_secs(),
+                })
+            }
+        }
         let host = match (&detail.container_instance_arn, definition.network_mode) {
             (Some(instance), NetworkMode::Bridge | NetworkMode::Host) => {
                 match hosts.get(instance) {

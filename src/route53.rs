@@ -247,6 +247,7 @@ pub fn to_sdk_change(change: &Change) -> Result<sdk::Change, String> {
         .name(&set.name)
         .r#type(match set.record_type {
             RecordType::A => RrType::A,
+            RecordType::Aaaa => RrType::Aaaa,
             RecordType::Srv => RrType::Srv,
         })
         .ttl(i64::from(set.ttl))
@@ -271,11 +272,12 @@ pub fn to_sdk_change(change: &Change) -> Result<sdk::Change, String> {
         .map_err(|e| e.to_string())
 }
 
-/// An A or SRV set with plain values and simple, weighted or multivalue routing: the
+/// An A, AAAA or SRV set with plain values and simple, weighted or multivalue routing: the
 /// only shape ecs-srv ever writes, so the only shape that can be ours.
 pub fn owned_candidate(listed: &sdk::ResourceRecordSet) -> Option<RecordSet> {
     let record_type = match listed.r#type() {
         RrType::A => RecordType::A,
+        RrType::Aaaa => RecordType::Aaaa,
         RrType::Srv => RecordType::Srv,
         _ => return None,
     };

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::health::HealthCheckTiming;
 use crate::naming::Transport;
 
 /// The task definition's network mode.
@@ -34,7 +35,7 @@ pub struct TaskDefinitionFacts {
     pub containers: Vec<ContainerDefinitionFacts>,
 }
 
-/// One container definition's labels and port mappings.
+/// One container definition's labels, port mappings and health check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerDefinitionFacts {
     /// The container name, as events name it too.
@@ -43,6 +44,11 @@ pub struct ContainerDefinitionFacts {
     pub labels: BTreeMap<String, String>,
     /// Declared port mappings.
     pub port_mappings: Vec<PortMapping>,
+    /// Whether the task stops when this container stops (ECS's default: yes). Only
+    /// essential containers' health checks decide the task's health.
+    pub essential: bool,
+    /// The container's health check timing, when it defines one.
+    pub health_check: Option<HealthCheckTiming>,
 }
 
 /// One declared port mapping.

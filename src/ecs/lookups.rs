@@ -1,20 +1,23 @@
 //! The look-ups publishing needs, batched, with the caches a warm Lambda keeps.
 //!
 //! Two facts never change and are cached for the life of the process: a task definition
-//! revision, and the private IP of a container instance's EC2 host (an instance keeps its
-//! primary private IP until it terminates, and a terminated host runs no tasks). Task
+//! revision, and the private IPs of a container instance's EC2 host (an instance keeps its
+//! primary private IPv4 and IPv6 until it terminates, and a terminated host runs no tasks). Task
 //! states are never cached: they are the guard against stale events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ecs::types as ecs_types;
 
 use super::{api_error, LookupError, ECS_DESCRIBE_BATCH};
+use crate::health::HealthCheckTiming;
 use crate::naming::Transport;
-use crate::resolve::{ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts};
+use crate::resolve::{
+    ContainerDefinitionFacts, HostAddress, NetworkMode, PortMapping, TaskDefinitionFacts,
+};
 
 /// DescribeInstances filters take at most 200 values; stay well inside.
 const EC2_DESCRIBE_BATCH: usize = 100;
@@ -23,7 +26,7 @@ const EC2_DESCRIBE_BATCH: usize = 100;
 #[derive(Debug, Default)]
 pub struct Lookups {
     task_definitions: Mutex<HashMap<String, Arc<TaskDefinitionFacts>>>,
-    instance_addresses: Mutex<HashMap<String, Ipv4Addr>>,
+    instance_addresses: Mutex<HashMap<String, HostAddress>>,
 }
 
 impl Lookups {
@@ -55,8 +58,8 @@ impl Lookups {
         Ok(facts)
     }
 
-    /// The private IPv4 of each container instance's EC2 host, by container instance
-    /// ARN. Cached ARNs cost nothing; the rest take one DescribeContainerInstances and one
+    /// The private IPv4 (and primary IPv6, if any) of each container instance's EC2 host,
+    /// by container instance ARN. Cached ARNs cost nothing; the rest take one DescribeContainerInstances and one
     /// DescribeInstances per 100. An ARN that cannot be resolved maps to its own error,
     /// so one vanished host never hides the others.
     pub async fn instance_addresses(
@@ -65,7 +68,7 @@ impl Lookups {
         ec2: &aws_sdk_ec2::Client,
         cluster_arn: &str,
         container_instance_arns: &[String],
-    ) -> HashMap<String, Result<Ipv4Addr, LookupError>> {
+    ) -> HashMap<String, Result<HostAddress, LookupError>> {
         let mut results = HashMap::new();
         let mut missing: BTreeSet<&String> = BTreeSet::new();
         {
@@ -175,12 +178,13 @@ async fn describe_container_instances(
     Ok(found)
 }
 
-/// EC2 instance id → private IPv4. A filter, not InstanceIds, so that one terminated
+/// EC2 instance id → private IPv4, with the primary IPv6 (`Ipv6Address`, set only when
+/// the instance has one, and like the primary IPv4 kept until it terminates). A filter, not InstanceIds, so that one terminated
 /// instance drops out of the answer instead of failing the whole call.
 async fn private_addresses(
     ec2: &aws_sdk_ec2::Client,
     instance_ids: &[String],
-) -> Result<HashMap<String, Result<Ipv4Addr, LookupError>>, LookupError> {
+) -> Result<HashMap<String, Result<HostAddress, LookupError>>, LookupError> {
     let mut found = HashMap::new();
     for chunk in instance_ids.chunks(EC2_DESCRIBE_BATCH) {
         let output = ec2
@@ -201,6 +205,12 @@ async fn private_addresses(
             let address = instance
                 .private_ip_address()
                 .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
+                .map(|ipv4| HostAddress {
+                    ipv4,
+                    ipv6: instance
+                        .ipv6_address()
+                        .and_then(|ip| ip.parse::<Ipv6Addr>().ok()),
+                })
                 .ok_or_else(|| LookupError::NotFound {
                     operation: "DescribeInstances",
                     resource: format!("private IPv4 of EC2 instance {id}"),
@@ -258,6 +268,14 @@ pub fn task_definition_facts(
                     container_port_range: mapping.container_port_range().map(str::to_owned),
                 })
                 .collect(),
+            essential: container.essential().unwrap_or(true),
+            health_check: container.health_check().map(|check| {
+                HealthCheckTiming::from_definition(
+                    check.interval(),
+                    check.retries(),
+                    check.start_period(),
+                )
+            }),
         })
         .collect();
     TaskDefinitionFacts {

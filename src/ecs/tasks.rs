@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::DesiredStatus;
 
 use super::{api_error, LookupError};
 use crate::event::{Lifecycle, TaskStatus};
+use crate::health::{HealthStatus, ReportedHealth};
 
 /// DescribeTasks and DescribeContainerInstances take at most 100 ARNs per call.
 pub const ECS_DESCRIBE_BATCH: usize = 100;
@@ -21,6 +22,8 @@ pub struct TaskState {
     pub described: String,
     /// ECS's version counter for the task.
     pub version: u64,
+    /// Its health, read from the same answer: no event reports health.
+    pub health: ReportedHealth,
 }
 
 impl TaskState {
@@ -36,6 +39,7 @@ impl TaskState {
             lifecycle,
             described: format!("{last}/{desired}"),
             version: u64::try_from(task.version()).unwrap_or(0),
+            health: reported_health(task),
         }
     }
 
@@ -47,6 +51,24 @@ impl TaskState {
     /// Whether the task is stopping or asked to stop.
     pub fn is_stopping(&self) -> bool {
         self.lifecycle.is_some_and(Lifecycle::wants_withdrawal)
+    }
+}
+
+/// The task's and its containers' health, and when it started, as DescribeTasks says.
+fn reported_health(task: &aws_sdk_ecs::types::Task) -> ReportedHealth {
+    let status = |raw: Option<&aws_sdk_ecs::types::HealthStatus>| {
+        HealthStatus::parse(raw.map(|h| h.as_str()))
+    };
+    ReportedHealth {
+        task: status(task.health_status()),
+        containers: task
+            .containers()
+            .iter()
+            .filter_map(|c| Some((c.name()?.to_owned(), status(c.health_status()))))
+            .collect(),
+        started_at: task
+            .started_at()
+            .and_then(|at| std::time::SystemTime::try_from(*at).ok()),
     }
 }
 

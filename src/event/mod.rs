@@ -15,7 +15,7 @@ mod rules;
 mod tests;
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::Serialize;
@@ -190,18 +190,39 @@ impl TaskStateChange {
     /// The awsvpc address: the ENI attachment's `privateIPv4Address`, else the first
     /// container network interface's `privateIpv4Address`. `None` in bridge and host mode.
     pub fn eni_private_ipv4(&self) -> Option<Ipv4Addr> {
+        self.eni_address(rules::ENI_ADDRESS_DETAIL, |interface| {
+            interface.private_ipv4_address
+        })
+    }
+
+    /// The awsvpc IPv6 address of a dual-stack or IPv6-only task: the ENI attachment's
+    /// `ipv6Address` detail, else the first container network interface's `ipv6Address`.
+    /// A value that is not an IPv6 address is no address (the IPv4 one may still serve).
+    pub fn eni_ipv6(&self) -> Option<Ipv6Addr> {
+        self.eni_address(rules::ENI_IPV6_DETAIL, |interface| {
+            interface.ipv6_address.as_deref()?.parse().ok()
+        })
+    }
+
+    /// An ENI address: the ENI attachment's detail `name` when it parses, else the first
+    /// that `of_interface` finds on the containers' network interfaces.
+    fn eni_address<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        of_interface: impl Fn(&detail::ContainerNetworkInterface) -> Option<T>,
+    ) -> Option<T> {
         let from_eni = self
             .attachments
             .iter()
             .filter(|attachment| rules::is_eni(attachment))
             .flat_map(|attachment| &attachment.details)
-            .filter(|detail| detail.name == rules::ENI_ADDRESS_DETAIL)
+            .filter(|detail| detail.name == name)
             .find_map(|detail| detail.value.parse().ok());
         from_eni.or_else(|| {
             self.containers
                 .iter()
                 .flat_map(|container| &container.network_interfaces)
-                .find_map(|interface| interface.private_ipv4_address)
+                .find_map(of_interface)
         })
     }
 

@@ -13,6 +13,8 @@ use super::error::{quoted, EventError, EventLabel};
 
 /// The ENI attachment detail that holds the awsvpc address.
 pub(crate) const ENI_ADDRESS_DETAIL: &str = "privateIPv4Address";
+/// The ENI attachment detail with a dual-stack or IPv6-only task's IPv6 address.
+pub(crate) const ENI_IPV6_DETAIL: &str = "ipv6Address";
 
 /// Whether an attachment is the task's ENI: `eni` in events, `ElasticNetworkInterface`
 /// in `DescribeTasks` output and in moto.

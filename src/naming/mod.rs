@@ -330,15 +330,24 @@ pub enum RecordRole {
     StandaloneAddress,
     /// `_P._tcp.S.Z` SRV of a one-off or scheduled task, where no service holds the name.
     StandalonePort,
+    /// `S.Z` AAAA: the service's weighted IPv6 address.
+    ServiceAddress6,
+    /// `T.S.Z` AAAA: the task's own IPv6 address, the SRV target over IPv6.
+    TaskAddress6,
+    /// `S.Z` AAAA of a one-off or scheduled task, where no service holds the name.
+    StandaloneAddress6,
 }
 
 impl RecordRole {
-    const ALL: [RecordRole; 5] = [
+    const ALL: [RecordRole; 8] = [
         RecordRole::ServiceAddress,
         RecordRole::TaskAddress,
         RecordRole::ServicePort,
         RecordRole::StandaloneAddress,
         RecordRole::StandalonePort,
+        RecordRole::ServiceAddress6,
+        RecordRole::TaskAddress6,
+        RecordRole::StandaloneAddress6,
     ];
 
     fn tag(self) -> &'static str {
@@ -348,6 +357,9 @@ impl RecordRole {
             RecordRole::ServicePort => "srv",
             RecordRole::StandaloneAddress => "osvc",
             RecordRole::StandalonePort => "osrv",
+            RecordRole::ServiceAddress6 => "svc6",
+            RecordRole::TaskAddress6 => "task6",
+            RecordRole::StandaloneAddress6 => "osvc6",
         }
     }
 
@@ -362,19 +374,25 @@ impl RecordRole {
             RecordRole::ServiceAddress
             | RecordRole::TaskAddress
             | RecordRole::StandaloneAddress => RecordType::A,
+            RecordRole::ServiceAddress6
+            | RecordRole::TaskAddress6
+            | RecordRole::StandaloneAddress6 => RecordType::Aaaa,
         }
     }
 
     /// Whether the set sits at a name every task of the service shares (`S.Z`,
     /// `_P._tcp.S.Z`), as opposed to the task's own `T.S.Z`.
     pub fn is_shared_name(self) -> bool {
-        self != RecordRole::TaskAddress
+        !matches!(self, RecordRole::TaskAddress | RecordRole::TaskAddress6)
     }
 
     /// Whether the set is a service member's: such a name is the service's, and one-off
     /// tasks keep out of it.
     pub fn is_service_member(self) -> bool {
-        matches!(self, RecordRole::ServiceAddress | RecordRole::ServicePort)
+        matches!(
+            self,
+            RecordRole::ServiceAddress | RecordRole::ServicePort | RecordRole::ServiceAddress6
+        )
     }
 }
 

@@ -247,6 +247,8 @@ fn definition(event: &TaskEvent, rng: &mut StdRng) -> TaskDefinitionFacts {
                 labels: labels(rng, &ports),
                 name,
                 port_mappings,
+                essential: true,
+                health_check: None,
             }
         })
         .collect();
@@ -296,7 +298,7 @@ fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), 
     let resolution = match resolve_running_task(
         &event.detail,
         &definition,
-        Some(Ipv4Addr::new(10, 0, 0, 1)),
+        Some(Ipv4Addr::new(10, 0, 0, 1).into()),
         rng.random(),
     ) {
         Ok(resolution) => resolution,

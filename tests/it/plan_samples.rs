@@ -1,5 +1,6 @@
 //! The pure planner over every sample event in `events/`: each running sample plans to
-//! exactly the records the README's layout promises, with no network at all.
+//! exactly the records the README's layout promises, with no network at all (the IPv6
+//! samples' A and AAAA expectations are in `ipv6.rs`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -14,8 +15,8 @@ use ecs_srv::resolve::{
     TaskDefinitionFacts,
 };
 
-/// A planned zone: name → (type, values).
-type Planned = BTreeMap<String, (RecordType, Vec<String>)>;
+/// A planned zone: (name, type) → values.
+pub type Planned = BTreeMap<(String, RecordType), Vec<String>>;
 
 const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
 
@@ -48,6 +49,8 @@ fn container(
                 container_port_range: None,
             })
             .collect(),
+        essential: true,
+        health_check: None,
     }
 }
 
@@ -74,6 +77,16 @@ fn definition_for(sample: &str) -> TaskDefinitionFacts {
             "api",
             NetworkMode::Awsvpc,
             vec![container("api", &[(8080, Tcp)], &[])],
+        ),
+        "fargate-dualstack-running.json" => (
+            "payments",
+            NetworkMode::Awsvpc,
+            vec![container("payments", &[(8443, Tcp)], &[])],
+        ),
+        "fargate-ipv6-running.json" => (
+            "ledger",
+            NetworkMode::Awsvpc,
+            vec![container("ledger", &[(9000, Tcp)], &[])],
         ),
         "host-running.json" => (
             "metrics",
@@ -120,11 +133,11 @@ fn parse(sample: &str) -> ecs_srv::event::TaskEvent {
     parse_task_event(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{sample}: {e}"))
 }
 
-/// name → (type, values) of the plan for a sample, with the task id shown as `T`.
-fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
+/// (name, type) → values of the plan for a sample, with the task id shown as `T`.
+pub fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
     let event = parse(sample);
     let resolution =
-        resolve_running_task(&event.detail, &definition_for(sample), Some(HOST), 1).unwrap();
+        resolve_running_task(&event.detail, &definition_for(sample), Some(HOST.into()), 1).unwrap();
     let task_id = event.detail.task_id().to_owned();
     desired_records(&resolution.task, &settings(policy))
         .unwrap()
@@ -141,15 +154,15 @@ fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
                 .iter()
                 .map(|v| v.replace(&task_id, "T"))
                 .collect();
-            (set.name.replace(&task_id, "T"), (set.record_type, values))
+            ((set.name.replace(&task_id, "T"), set.record_type), values)
         })
         .collect()
 }
 
-fn expect(entries: &[(&str, RecordType, &str)]) -> Planned {
+pub fn expect(entries: &[(&str, RecordType, &str)]) -> Planned {
     entries
         .iter()
-        .map(|(name, kind, value)| (name.to_string(), (*kind, vec![value.to_string()])))
+        .map(|(name, kind, value)| ((name.to_string(), *kind), vec![value.to_string()]))
         .collect()
 }
 
@@ -261,7 +274,8 @@ fn srv_weights_are_the_label_times_256_and_routing_weights_the_label() {
             .labels
             .insert("ecs-srv.weight".into(), label.to_string());
         let event = parse("bridge-running.json");
-        let resolution = resolve_running_task(&event.detail, &definition, Some(HOST), 1).unwrap();
+        let resolution =
+            resolve_running_task(&event.detail, &definition, Some(HOST.into()), 1).unwrap();
         let sets = desired_records(&resolution.task, &settings(RoutingPolicy::Weighted)).unwrap();
         let srv = sets
             .iter()
@@ -280,10 +294,13 @@ fn srv_weights_are_the_label_times_256_and_routing_weights_the_label() {
 fn hostile_but_legal_names_stay_single_labels_inside_the_zone() {
     let planned = plan("legal-odd-names-running.json", RoutingPolicy::Weighted);
     assert!(
-        planned.contains_key("_admin-console._tcp.legacy-api-v2.ecs.internal."),
+        planned.contains_key(&(
+            "_admin-console._tcp.legacy-api-v2.ecs.internal.".to_owned(),
+            RecordType::Srv
+        )),
         "{planned:#?}"
     );
-    for name in planned.keys() {
+    for (name, _) in planned.keys() {
         assert!(name.ends_with(".ecs.internal."), "{name}");
         for label in name.trim_end_matches('.').split('.') {
             assert!(!label.is_empty() && label.len() <= 63, "{name}");
@@ -297,7 +314,7 @@ fn multivalue_switches_every_name_to_multivalue_answers() {
     let resolution = resolve_running_task(
         &event.detail,
         &definition_for("bridge-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -315,7 +332,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let resolution = resolve_running_task(
         &event.detail,
         &definition_for("multi-container-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -335,7 +352,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let resolution = resolve_running_task(
         &parse("bridge-running.json").detail,
         &opted_out,
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap();
@@ -348,7 +365,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let err = resolve_running_task(
         &parse("bridge-running.json").detail,
         &bad_weight,
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap_err();
@@ -362,7 +379,7 @@ fn the_planner_explains_what_it_skipped_or_refused() {
     let err = resolve_running_task(
         &no_bindings.detail,
         &definition_for("bridge-running.json"),
-        Some(HOST),
+        Some(HOST.into()),
         1,
     )
     .unwrap_err();
@@ -391,7 +408,7 @@ fn labels_rename_services_and_ports() {
         .labels
         .insert("ecs-srv.port".into(), "http".into());
     let event = parse("bridge-running.json");
-    let resolution = resolve_running_task(&event.detail, &renamed, Some(HOST), 1).unwrap();
+    let resolution = resolve_running_task(&event.detail, &renamed, Some(HOST.into()), 1).unwrap();
     let names: Vec<String> = desired_records(&resolution.task, &settings(RoutingPolicy::Weighted))
         .unwrap()
         .into_iter()

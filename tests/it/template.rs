@@ -375,6 +375,35 @@ fn failed_events_are_kept_and_the_sqs_path_reports_per_message() {
     );
 }
 
+/// The health gate's re-check on the SQS path is the message's redelivery: the visibility
+/// timeout is the re-check interval, Lambda requires it to be at least the function
+/// timeout, and the receives must outlast the slowest health check ECS allows.
+#[test]
+fn pending_health_is_re_checked_every_half_minute_for_as_long_as_checks_can_take() {
+    let template = template();
+    let timeout = the_function(&template)["Properties"]["Timeout"]
+        .as_u64()
+        .expect("a function timeout");
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    let (_, queue) = queues
+        .iter()
+        .find(|(name, _)| *name == "TaskEventQueue")
+        .expect("the task event queue");
+    let properties = &queue["Properties"];
+    let visibility = properties["VisibilityTimeout"].as_u64().expect("a number");
+    let receives = properties["RedrivePolicy"]["maxReceiveCount"]
+        .as_u64()
+        .expect("a number");
+    assert!(visibility >= timeout, "Lambda refuses a shorter visibility");
+    assert!(visibility <= 30, "a pending task is looked at within 30 s");
+    let slowest_settle = 300 + 300 * 10;
+    assert!(
+        receives * visibility >= slowest_settle,
+        "{receives} × {visibility} s"
+    );
+    assert_eq!(template["Parameters"]["HealthGate"]["Default"], "on");
+}
+
 #[test]
 fn a_schedule_asks_for_a_reconcile_every_five_minutes_by_default() {
     let template = template();

@@ -130,6 +130,20 @@ pub async fn publisher_with(
         .expect("GetHostedZone answers")
 }
 
+/// An empty zone, an account with `hosts` hosts, and a cold publisher over both with the
+/// defaults plus `flags`.
+pub async fn world(
+    hosts: usize,
+    flags: &[&str],
+) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Publisher) {
+    let zone = empty_zone();
+    let account = account_with_hosts(hosts);
+    let publisher = Publisher::new(config_with(flags), clients(&zone, &account))
+        .await
+        .expect("GetHostedZone answers");
+    (zone, account, publisher)
+}
+
 /// Events as the handler would hand them over, each parsed.
 pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
     events

@@ -200,7 +200,8 @@ impl TaskSpec {
         RunningTask {
             task_id: self.task_id.clone(),
             cluster: "demo".to_owned(),
-            address,
+            ipv4: Some(address),
+            ipv6: None,
             endpoints,
         }
     }
