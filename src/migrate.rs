@@ -13,16 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::batch::TaskChanges;
 use crate::naming::ZoneNaming;
-use crate::plan::TaskIntent;
 use crate::records::{Change, RecordSet, RecordType, Routing};
 use crate::zone::{ownership, Ownership, ZoneSnapshot};
 
 type NameKey = (String, RecordType);
 
 /// The units that move every name whose owned sets hold another policy than the one the
-/// intents now write there.
-pub fn policy_migrations(
-    intents: &[(String, TaskIntent)],
+/// intents now write there. `intents` gives each task's wanted sets, `None` for a task
+/// being withdrawn.
+pub fn policy_migrations<'a>(
+    intents: impl IntoIterator<Item = (&'a str, Option<&'a [RecordSet]>)>,
     view: &ZoneSnapshot,
     naming: &ZoneNaming,
 ) -> Vec<TaskChanges> {
@@ -31,10 +31,10 @@ pub fn policy_migrations(
     let mut withdrawn: BTreeSet<&str> = BTreeSet::new();
     for (task_id, intent) in intents {
         match intent {
-            TaskIntent::Withdraw => {
+            None => {
                 withdrawn.insert(task_id);
             }
-            TaskIntent::Publish(sets) => {
+            Some(sets) => {
                 for set in sets.iter().filter(|set| set.routing != Routing::Simple) {
                     let key = (set.name.clone(), set.record_type);
                     wanted.insert(key.clone(), set.routing.policy_name());

@@ -111,7 +111,11 @@ pub fn plan_changes(
         TaskIntent::Publish(_) => 2,
     };
     // A name moving to another routing policy moves in one unit, before the tasks.
-    for unit in crate::migrate::policy_migrations(intents, &view, naming) {
+    let wanted = intents.iter().map(|(task_id, intent)| match intent {
+        TaskIntent::Publish(sets) => (task_id.as_str(), Some(sets.as_slice())),
+        TaskIntent::Withdraw => (task_id.as_str(), None),
+    });
+    for unit in crate::migrate::policy_migrations(wanted, &view, naming) {
         match ledger.admit(&unit.task_id, &unit.changes) {
             Ok(()) => {
                 view.apply_changes(naming, &unit.changes);

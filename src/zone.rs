@@ -76,7 +76,42 @@ impl ZoneSnapshot {
             sets.sort();
             sets.dedup();
         }
+        snapshot.leave_other_deployments_whole_sets(naming);
         snapshot
+    }
+
+    /// A whole set has no mark of its own (it is a simple set), so it belongs to the
+    /// deployment whose tasks hold its routed name: one whose routed name holds another
+    /// deployment's sets is theirs, and this deployment never rewrites or deletes it. A
+    /// whole set whose routed name holds nobody's sets is an orphan any owner may remove.
+    fn leave_other_deployments_whole_sets(&mut self, naming: &ZoneNaming) {
+        let others: BTreeSet<String> = self
+            .foreign
+            .iter()
+            .filter(|record| {
+                record
+                    .set_identifier
+                    .as_deref()
+                    .and_then(crate::naming::parse_mark)
+                    .is_some_and(|mark| mark.owner != naming.owner())
+            })
+            .map(|record| record.name.clone())
+            .collect();
+        let theirs: Vec<String> = self
+            .whole_sets
+            .keys()
+            .filter(|name| {
+                naming
+                    .routed_srv_name(name)
+                    .is_some_and(|routed| others.contains(&routed))
+            })
+            .cloned()
+            .collect();
+        for name in theirs {
+            if let Some(set) = self.whole_sets.remove(&name) {
+                self.foreign.push(ForeignRecord::of(&set));
+            }
+        }
     }
 
     fn insert(&mut self, naming: &ZoneNaming, set: RecordSet) {

@@ -147,8 +147,10 @@ async fn a_name_that_holds_one_clusters_tasks_refuses_another_clusters() {
 async fn two_deployments_on_one_zone_keep_apart_and_never_publish_a_task_twice() {
     let zone = empty_zone();
     let account = account_with_hosts(2);
-    let blue = publisher_with(config_with(&["--record-owner", "blue"]), &zone, &account).await;
-    let green = publisher_with(config_with(&["--record-owner", "green"]), &zone, &account).await;
+    // Whole SRV sets on: they carry no mark of their own, and must stay their owner's too.
+    let flags = |owner| ["--record-owner", owner, "--srv-sets", "on"];
+    let blue = publisher_with(config_with(&flags("blue")), &zone, &account).await;
+    let green = publisher_with(config_with(&flags("green")), &zone, &account).await;
     let blue_task = simple_task(1, Mode::Bridge, "web", 0);
     let green_task = simple_task(2, Mode::Bridge, "api", 1);
     let blue_events = running_events(&account, &[&blue_task]);
