@@ -51,7 +51,7 @@ async fn lower_priority_is_used_and_higher_only_when_it_fails() {
 
     // The primary dies: every client still gets through, to the backup.
     let primary_port = primary.port;
-    primary.stop().await;
+    let _dead = primary.stop().await;
     for _ in 0..20 {
         assert_eq!(
             backend_reached(proxy.addr()).await.as_deref(),

@@ -117,9 +117,29 @@ pub struct Backend {
 impl Backend {
     /// Stops the backend and returns once its listener is closed: the proxy runs on threads of
     /// its own, and must not reach a listener that is only about to close.
-    pub async fn stop(mut self) {
+    /// Stops the backend. The port stays bound, without a listener, for as long as the
+    /// returned guard lives: connects to it are refused, and no other test running beside
+    /// this one can be given the port and answer in the dead backend's place.
+    pub async fn stop(mut self) -> HeldPort {
         self.task.abort();
         let _ = (&mut self.task).await;
+        HeldPort::bind(self.port)
+    }
+}
+
+/// A loopback port bound without a listener, held until dropped.
+pub struct HeldPort {
+    _socket: Option<tokio::net::TcpSocket>,
+}
+
+impl HeldPort {
+    fn bind(port: u16) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().ok().and_then(|socket| {
+            socket.set_reuseaddr(true).ok()?;
+            socket.bind(SocketAddr::from(([127, 0, 0, 1], port))).ok()?;
+            Some(socket)
+        });
+        HeldPort { _socket: socket }
     }
 }
 
