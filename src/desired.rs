@@ -138,29 +138,25 @@ fn task_addresses(
     task: &RunningTask,
     member: bool,
 ) -> Vec<(RecordType, String, RecordRole, RecordRole)> {
+    let shared = |ipv4: bool| match (ipv4, member) {
+        (true, true) => RecordRole::ServiceAddress,
+        (true, false) => RecordRole::StandaloneAddress,
+        (false, true) => RecordRole::ServiceAddress6,
+        (false, false) => RecordRole::StandaloneAddress6,
+    };
     let ipv4 = task.ipv4.map(|ip| {
-        let shared = if member {
-            RecordRole::ServiceAddress
-        } else {
-            RecordRole::StandaloneAddress
-        };
         (
             RecordType::A,
             ip.to_string(),
-            shared,
+            shared(true),
             RecordRole::TaskAddress,
         )
     });
     let ipv6 = task.ipv6.map(|ip| {
-        let shared = if member {
-            RecordRole::ServiceAddress6
-        } else {
-            RecordRole::StandaloneAddress6
-        };
         (
             RecordType::Aaaa,
             ip.to_string(),
-            shared,
+            shared(false),
             RecordRole::TaskAddress6,
         )
     });

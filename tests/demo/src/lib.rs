@@ -2,7 +2,7 @@
 //! found. Demo and test infrastructure only; never deployed.
 //!
 //! `make demo` prints the steps (the `ecs-srv-demo` binary); the root package's
-//! `tests/e2e.rs` runs the very same steps and asserts on their reports. The steps:
+//! `tests/it/e2e.rs` runs the very same steps and asserts on their reports. The steps:
 //!
 //! 1. moto, a VPC with its private zone, the DNS front, and the real `ecs-srv` binary
 //!    serving the Lambda Runtime API of `cargo lambda watch`;
