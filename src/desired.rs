@@ -82,6 +82,7 @@ pub fn desired_records(
                 record_type,
                 ttl: settings.ttl,
                 values: vec![address.clone()],
+                alias: None,
             });
             sets.push(RecordSet {
                 routing: settings.routing(task, task_role, &task_name, 1),
@@ -89,6 +90,7 @@ pub fn desired_records(
                 record_type,
                 ttl: settings.ttl,
                 values: vec![address],
+                alias: None,
             });
         }
     }
@@ -114,6 +116,7 @@ pub fn desired_records(
                 srv_weight(endpoint.weight),
                 endpoint.port
             )],
+            alias: None,
         });
     }
     sets.sort();

@@ -105,6 +105,12 @@ impl NameLedger {
     /// Counts the zone as it stands; `owner` is this deployment's RECORD_OWNER.
     pub fn new(snapshot: &ZoneSnapshot, owner: &str) -> Self {
         let mut ledger = NameLedger::default();
+        for ((root, record_type), aliases) in &snapshot.branches {
+            *ledger
+                .weighted
+                .entry((root.clone(), *record_type))
+                .or_default() += aliases.len();
+        }
         for set in snapshot.owned.values().flatten() {
             let key = (set.name.clone(), set.record_type);
             if matches!(set.routing, Routing::Weighted { .. }) {
@@ -146,6 +152,8 @@ impl NameLedger {
         if !mark.role.is_shared_name() {
             return;
         }
+        // A branch's sets count at the name they stand for.
+        let key = &(crate::naming::tree_root(&key.0).to_owned(), key.1);
         if let Some(cluster) = mark.cluster {
             let clusters = self.clusters.entry(key.clone()).or_default();
             bump(clusters.entry(cluster.to_owned()).or_default());
@@ -160,7 +168,10 @@ impl NameLedger {
     /// sets keep out of such a name.
     pub fn holds_service(&self, set: &RecordSet) -> bool {
         self.members
-            .get(&(set.name.clone(), set.record_type))
+            .get(&(
+                crate::naming::tree_root(&set.name).to_owned(),
+                set.record_type,
+            ))
             .is_some_and(|count| *count > 0)
     }
 
@@ -246,9 +257,10 @@ impl NameLedger {
         let (Some(ours), true) = (mark.cluster, mark.role.is_shared_name()) else {
             return Ok(());
         };
+        let root = (crate::naming::tree_root(&key.0).to_owned(), key.1);
         let theirs = self
             .clusters
-            .get(key)
+            .get(&root)
             .and_then(|clusters| clusters.keys().find(|cluster| *cluster != ours));
         match theirs {
             Some(theirs) => Err(ConflictError::OtherCluster {

@@ -10,7 +10,9 @@
 //!   the snapshot of the zone and the one ownership rule; [`plan`] compares intents with
 //!   the snapshot and yields exact changes, checked by [`ledger`] against Route 53's
 //!   per-name rules, and [`migrate`] moves a name to a new routing policy in one unit;
-//!   [`srv_sets`] derives the whole SRV sets; [`batch`] packs changes
+//!   [`place`] puts a name's members on the flat name or the branches of its tree, and
+//!   [`tree`] derives the weighted aliases at a tree's root; [`srv_sets`] derives the
+//!   whole SRV sets; [`batch`] packs changes
 //!   within a ChangeBatch's limits; [`naming`] and [`records`] are the vocabulary.
 //! - **Edge**: [`aws`] builds the clients and counts calls; [`ecs`] does the ECS and EC2
 //!   look-ups and listings; [`route53`] reads listings and sends batches; [`pacing`]
@@ -36,11 +38,13 @@ pub mod health;
 pub mod ledger;
 pub mod migrate;
 pub mod naming;
+pub mod place;
 pub mod plan;
 pub mod records;
 pub mod resolve;
 pub mod srv_sets;
 pub mod task_definition;
+pub mod tree;
 pub mod zone;
 
 // Edge

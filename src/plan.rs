@@ -103,6 +103,13 @@ pub fn plan_changes(
     let mut ledger = NameLedger::new(snapshot, naming.owner());
     let mut view = snapshot.clone();
     let mut plan = Plan::default();
+    // Shared sets go where they stand, or to their branch when a name outgrows 100 sets;
+    // names that become trees move first, in one unit each.
+    let placement = crate::place::place_tasks(intents, &view, naming);
+    let intents = placement.intents.as_slice();
+    for unit in placement.conversions {
+        admit_unit(unit, &mut ledger, &mut view, &mut plan, naming);
+    }
     // Withdrawals first, so that a slot a stopping task frees is there for a new one;
     // then service members, so that a one-off task arriving beside them keeps out.
     let rank = |intent: &TaskIntent| match intent {
@@ -116,15 +123,7 @@ pub fn plan_changes(
         TaskIntent::Withdraw => (task_id.as_str(), None),
     });
     for unit in crate::migrate::policy_migrations(wanted, &view, naming) {
-        match ledger.admit(&unit.task_id, &unit.changes) {
-            Ok(()) => {
-                view.apply_changes(naming, &unit.changes);
-                plan.tasks.push(unit);
-            }
-            Err(conflict) => {
-                plan.refused.insert(unit.task_id.clone(), conflict);
-            }
-        }
+        admit_unit(unit, &mut ledger, &mut view, &mut plan, naming);
     }
     let mut ordered: Vec<&(String, TaskIntent)> = intents.iter().collect();
     ordered.sort_by_key(|(_, intent)| rank(intent));
@@ -153,6 +152,25 @@ pub fn plan_changes(
         }
     }
     plan
+}
+
+/// Admits a unit that is not one task's (a name's move to a tree or to another policy).
+fn admit_unit(
+    unit: TaskChanges,
+    ledger: &mut NameLedger,
+    view: &mut ZoneSnapshot,
+    plan: &mut Plan,
+    naming: &ZoneNaming,
+) {
+    match ledger.admit(&unit.task_id, &unit.changes) {
+        Ok(()) => {
+            view.apply_changes(naming, &unit.changes);
+            plan.tasks.push(unit);
+        }
+        Err(conflict) => {
+            plan.refused.insert(unit.task_id.clone(), conflict);
+        }
+    }
 }
 
 /// Whether a set is a one-off task's set at a shared name.

@@ -149,7 +149,11 @@ fn dry_run_changes(
             .iter()
             .map(|(task, conflict)| (task.clone(), conflict.to_string())),
     );
-    report.changes = plan.changes();
+    let packed = crate::batch::pack_batches(&plan.tasks, crate::batch::BatchLimits::ROUTE53);
+    report.changes = crate::tree::planned_batches(publisher.naming(), snapshot, packed.batches)
+        .into_iter()
+        .flat_map(|batch| batch.changes)
+        .collect();
     if publisher.config.srv_sets {
         let after = snapshot.with_changes(publisher.naming(), &report.changes);
         let whole = plan_whole_sets(

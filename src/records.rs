@@ -90,8 +90,14 @@ pub struct RecordSet {
     pub routing: Routing,
     /// Time to live, in seconds.
     pub ttl: u32,
-    /// The values in presentation form, sorted so that equal sets compare equal.
+    /// The values in presentation form, sorted so that equal sets compare equal. An alias
+    /// has none.
     pub values: Vec<String>,
+    /// For an alias set, the name in this zone it answers from (a branch of a tree, see
+    /// `tree.rs`). An alias has no TTL of its own (the target's is used) and no values;
+    /// its `ttl` is 0 here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 impl RecordSet {

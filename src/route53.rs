@@ -201,7 +201,7 @@ pub async fn send_batch(
 ) -> Result<String, Route53Error> {
     let sdk_changes = changes
         .iter()
-        .map(to_sdk_change)
+        .map(|change| to_sdk_change(change, zone_id))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|problem| Route53Error::Malformed {
             operation: "ChangeResourceRecordSets",
@@ -230,8 +230,8 @@ pub async fn send_batch(
         .unwrap_or_default())
 }
 
-/// Builds the SDK's form of a change.
-pub fn to_sdk_change(change: &Change) -> Result<sdk::Change, String> {
+/// Builds the SDK's form of a change to zone `zone_id` (an alias names its own zone).
+pub fn to_sdk_change(change: &Change, zone_id: &str) -> Result<sdk::Change, String> {
     let action = match change {
         Change::Create(_) => ChangeAction::Create,
         Change::Delete(_) => ChangeAction::Delete,
@@ -243,15 +243,29 @@ pub fn to_sdk_change(change: &Change) -> Result<sdk::Change, String> {
         .map(|value| sdk::ResourceRecord::builder().value(value).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    let mut builder = sdk::ResourceRecordSet::builder()
-        .name(&set.name)
-        .r#type(match set.record_type {
-            RecordType::A => RrType::A,
-            RecordType::Aaaa => RrType::Aaaa,
-            RecordType::Srv => RrType::Srv,
-        })
-        .ttl(i64::from(set.ttl))
-        .set_resource_records(Some(records));
+    let mut builder =
+        sdk::ResourceRecordSet::builder()
+            .name(&set.name)
+            .r#type(match set.record_type {
+                RecordType::A => RrType::A,
+                RecordType::Aaaa => RrType::Aaaa,
+                RecordType::Srv => RrType::Srv,
+            });
+    builder = match &set.alias {
+        None => builder
+            .ttl(i64::from(set.ttl))
+            .set_resource_records(Some(records)),
+        // A branch answers with its own sets; their health is not checked (ecs-srv writes
+        // no health checks), so the alias never skips a branch for it.
+        Some(target) => builder.alias_target(
+            sdk::AliasTarget::builder()
+                .hosted_zone_id(zone_id.trim_start_matches("/hostedzone/"))
+                .dns_name(target)
+                .evaluate_target_health(false)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+    };
     builder = match &set.routing {
         Routing::Simple => builder,
         Routing::Weighted {
@@ -272,8 +286,9 @@ pub fn to_sdk_change(change: &Change) -> Result<sdk::Change, String> {
         .map_err(|e| e.to_string())
 }
 
-/// An A, AAAA or SRV set with plain values and simple, weighted or multivalue routing: the
-/// only shape ecs-srv ever writes, so the only shape that can be ours.
+/// An A, AAAA or SRV set with plain values and simple, weighted or multivalue routing, or a
+/// weighted alias to another name: the only shapes ecs-srv ever writes, so the only shapes
+/// that can be ours.
 pub fn owned_candidate(listed: &sdk::ResourceRecordSet) -> Option<RecordSet> {
     let record_type = match listed.r#type() {
         RrType::A => RecordType::A,
@@ -281,8 +296,7 @@ pub fn owned_candidate(listed: &sdk::ResourceRecordSet) -> Option<RecordSet> {
         RrType::Srv => RecordType::Srv,
         _ => return None,
     };
-    let exotic = listed.alias_target().is_some()
-        || listed.region().is_some()
+    let exotic = listed.region().is_some()
         || listed.failover().is_some()
         || listed.geo_location().is_some()
         || listed.health_check_id().is_some()
@@ -307,6 +321,23 @@ pub fn owned_candidate(listed: &sdk::ResourceRecordSet) -> Option<RecordSet> {
         },
         _ => return None,
     };
+    if let Some(alias) = listed.alias_target() {
+        let Routing::Weighted { .. } = routing else {
+            return None;
+        };
+        let mut target = alias.dns_name().to_ascii_lowercase();
+        if !target.ends_with('.') {
+            target.push('.');
+        }
+        return Some(RecordSet {
+            name: listed.name().to_ascii_lowercase(),
+            record_type,
+            routing,
+            ttl: 0,
+            values: Vec::new(),
+            alias: Some(target),
+        });
+    }
     let mut values: Vec<String> = listed
         .resource_records()
         .iter()
@@ -319,6 +350,7 @@ pub fn owned_candidate(listed: &sdk::ResourceRecordSet) -> Option<RecordSet> {
         routing,
         ttl: u32::try_from(listed.ttl()?).ok()?,
         values,
+        alias: None,
     })
 }
 

@@ -111,6 +111,7 @@ pub fn swaps_for(
                 routing: Routing::Simple,
                 ttl: first.ttl,
                 values,
+                alias: None,
             });
         match (snapshot.whole_sets.get(&name), wanted) {
             (Some(held), Some(wanted)) if *held == wanted => {}
@@ -143,6 +144,7 @@ mod tests {
             routing,
             ttl: 10,
             values: values.iter().map(|v| v.to_string()).collect(),
+            alias: None,
         }
     }
 

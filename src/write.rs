@@ -173,6 +173,8 @@ impl ZoneWriter<'_> {
         }
         let mut refused = Vec::new();
         for batch in packed.batches {
+            // The aliases of the trees the batch touches follow it, in the same request.
+            let batch = crate::tree::with_branches(self.naming, view, batch);
             let comment = format!("ecs-srv: {} task(s)", batch.task_ids.len());
             if let Err(err) = self
                 .send_batch(batch.clone(), &comment, view, outcome)
@@ -223,6 +225,7 @@ impl ZoneWriter<'_> {
             let mut conflict = None;
             for mut batch in packed.batches {
                 batch.task_ids.clear();
+                let batch = crate::tree::with_branches(self.naming, view, batch);
                 if let Err(err) = self
                     .send_batch(batch, "ecs-srv: whole SRV sets", view, outcome)
                     .await

@@ -16,6 +16,8 @@ pub enum Ownership {
     Task(String),
     /// A whole SRV set (`_P._tcp._all.S.Z`) this deployment keeps.
     WholeSet,
+    /// A weighted alias at a shared name, aiming at one branch of its tree (`tree.rs`).
+    Branch,
     /// Somebody else's: never changed, but in the way of some names.
     Foreign,
 }
@@ -24,6 +26,17 @@ pub enum Ownership {
 /// deployment's owner tag and the hash of the set's own name and type; a simple SRV set
 /// is ours when it has the shape of a whole set.
 pub fn ownership(naming: &ZoneNaming, set: &RecordSet) -> Ownership {
+    if let Some(target) = &set.alias {
+        let ours = set.routing.set_identifier().is_some_and(|id| {
+            matches!(set.routing, Routing::Weighted { .. })
+                && naming.owns_branch_alias(&set.name, set.record_type, id, target)
+        });
+        return if ours {
+            Ownership::Branch
+        } else {
+            Ownership::Foreign
+        };
+    }
     if set.routing == Routing::Simple {
         let whole =
             set.record_type == RecordType::Srv && naming.is_whole_set(&set.name, &set.values);
@@ -43,7 +56,8 @@ pub fn ownership(naming: &ZoneNaming, set: &RecordSet) -> Ownership {
 /// shapes ecs-srv writes, and the rest described just enough to stay out of their way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ZoneListing {
-    /// A, AAAA and SRV sets with plain values and simple, weighted or multivalue routing.
+    /// A, AAAA and SRV sets with plain values and simple, weighted or multivalue routing,
+    /// and weighted aliases to names in the zone itself.
     pub sets: Vec<RecordSet>,
     /// Everything else (other types, aliases, other routing policies).
     pub others: Vec<ForeignRecord>,
@@ -56,6 +70,8 @@ pub struct ZoneSnapshot {
     pub owned: BTreeMap<String, Vec<RecordSet>>,
     /// Whole SRV sets ecs-srv keeps, by name.
     pub whole_sets: BTreeMap<String, RecordSet>,
+    /// The aliases of this deployment's trees, by root name and type, sorted.
+    pub branches: BTreeMap<(String, RecordType), Vec<RecordSet>>,
     /// Everything else in the zone.
     pub foreign: Vec<ForeignRecord>,
 }
@@ -120,6 +136,15 @@ impl ZoneSnapshot {
             Ownership::WholeSet => {
                 self.whole_sets.insert(set.name.clone(), set);
             }
+            Ownership::Branch => {
+                let aliases = self
+                    .branches
+                    .entry((set.name.clone(), set.record_type))
+                    .or_default();
+                aliases.push(set);
+                aliases.sort();
+                aliases.dedup();
+            }
             Ownership::Foreign => self.foreign.push(ForeignRecord::of(&set)),
         }
     }
@@ -161,10 +186,26 @@ impl ZoneSnapshot {
                 (Ownership::WholeSet, Change::Create(new)) => {
                     self.whole_sets.insert(new.name.clone(), new.clone());
                 }
+                (Ownership::Branch, Change::Delete(old)) => {
+                    if let Some(aliases) =
+                        self.branches.get_mut(&(old.name.clone(), old.record_type))
+                    {
+                        aliases.retain(|held| held != old);
+                    }
+                }
+                (Ownership::Branch, Change::Create(new)) => {
+                    let aliases = self
+                        .branches
+                        .entry((new.name.clone(), new.record_type))
+                        .or_default();
+                    aliases.push(new.clone());
+                    aliases.sort();
+                }
                 (Ownership::Foreign, _) => {}
             }
         }
         self.owned.retain(|_, sets| !sets.is_empty());
+        self.branches.retain(|_, aliases| !aliases.is_empty());
     }
 
     fn share_weighted_ttl(&mut self, written: &RecordSet) {
@@ -173,6 +214,7 @@ impl ZoneSnapshot {
             for held in sets.iter_mut() {
                 let same_group = held.name == written.name
                     && held.record_type == written.record_type
+                    && held.alias.is_none()
                     && matches!(held.routing, Routing::Weighted { .. });
                 if same_group && held.ttl != written.ttl {
                     held.ttl = written.ttl;
@@ -202,6 +244,7 @@ impl ZoneSnapshot {
     pub fn set_count(&self) -> usize {
         self.owned.values().map(Vec::len).sum::<usize>()
             + self.whole_sets.len()
+            + self.branches.values().map(Vec::len).sum::<usize>()
             + self.foreign.len()
     }
 }
@@ -210,8 +253,12 @@ impl ZoneSnapshot {
 /// whole sets follow them.
 pub fn routed_srv_names<'a>(sets: impl IntoIterator<Item = &'a RecordSet>) -> BTreeSet<String> {
     sets.into_iter()
-        .filter(|set| set.record_type == RecordType::Srv && set.routing != Routing::Simple)
-        .map(|set| set.name.clone())
+        .filter(|set| {
+            set.record_type == RecordType::Srv
+                && set.routing != Routing::Simple
+                && set.alias.is_none()
+        })
+        .map(|set| crate::naming::tree_root(&set.name).to_owned())
         .collect()
 }
 
@@ -241,7 +288,7 @@ impl ForeignRecord {
                 Routing::Weighted { .. } => ForeignPolicy::Weighted,
                 Routing::Multivalue { .. } => ForeignPolicy::Multivalue,
             },
-            ttl: Some(set.ttl),
+            ttl: set.alias.is_none().then_some(set.ttl),
         }
     }
 }

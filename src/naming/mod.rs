@@ -259,6 +259,108 @@ impl ZoneNaming {
     }
 }
 
+impl ZoneNaming {
+    /// The SetIdentifier of a tree's alias to branch `index` of `root`:
+    /// `OWNER:bINDEX:tree:HASH`, with the hash of the root's name and type, so that the
+    /// mark checks itself like a task's does (see [`crate::tree`]).
+    pub fn branch_set_identifier(
+        &self,
+        root: &str,
+        record_type: RecordType,
+        index: usize,
+    ) -> String {
+        format!(
+            "{}:b{index}:{BRANCH_TAG}:{:08x}",
+            self.owner,
+            mark_hash(root, record_type)
+        )
+    }
+
+    /// Whether an alias set at `name` aiming at `target` is one of this deployment's tree
+    /// aliases: its mark names this owner, the hash of its own name and type, and the very
+    /// branch it aims at.
+    pub fn owns_branch_alias(
+        &self,
+        name: &str,
+        record_type: RecordType,
+        set_identifier: &str,
+        target: &str,
+    ) -> bool {
+        let parts: Vec<&str> = set_identifier.split(':').collect();
+        let [owner, branch, tag, hash] = parts[..] else {
+            return false;
+        };
+        let aimed = branch_of(target).filter(|(root, _)| *root == name);
+        owner == self.owner
+            && tag == BRANCH_TAG
+            && hash == format!("{:08x}", mark_hash(name, record_type))
+            && aimed.is_some_and(|(_, index)| branch == format!("b{index}"))
+            && name.ends_with(&self.apex)
+    }
+
+    /// The same task set at another name of its tree (a root or one of its branches), its
+    /// mark's hash made for the new name.
+    pub fn moved(&self, set: &crate::records::RecordSet, name: &str) -> crate::records::RecordSet {
+        let mut moved = set.clone();
+        moved.name = name.to_owned();
+        let hash = format!("{:08x}", mark_hash(name, set.record_type));
+        let retag = |id: &str| match id.rsplit_once(':') {
+            Some((head, _)) => format!("{head}:{hash}"),
+            None => id.to_owned(),
+        };
+        moved.routing = match &set.routing {
+            crate::records::Routing::Weighted {
+                set_identifier,
+                weight,
+            } => crate::records::Routing::Weighted {
+                set_identifier: retag(set_identifier),
+                weight: *weight,
+            },
+            crate::records::Routing::Multivalue { set_identifier } => {
+                crate::records::Routing::Multivalue {
+                    set_identifier: retag(set_identifier),
+                }
+            }
+            crate::records::Routing::Simple => crate::records::Routing::Simple,
+        };
+        moved
+    }
+}
+
+/// The kind tag of a tree alias's mark.
+const BRANCH_TAG: &str = "tree";
+/// The first characters of a branch label: `_b0` … `_b99`.
+const BRANCH_PREFIX: &str = "_b";
+/// Branches one root may have: the root holds one weighted alias per branch, and Route 53
+/// allows 100 weighted sets per name and type.
+pub const MAX_BRANCHES: usize = 100;
+
+/// `N` → `_bINDEX.N`: a branch of the tree at a shared name. The `_` keeps it apart from
+/// every task, service and port label ([`dns_label`] never yields one), and the branch sits
+/// under `N`, so it is read with the service's subtree.
+pub fn branch_name(root: &str, index: usize) -> String {
+    format!("{BRANCH_PREFIX}{index}.{root}")
+}
+
+/// `_bINDEX.N` → `(N, INDEX)`, when the name is a branch of a shared name (a service name
+/// `S.Z` or an SRV owner `_P._tcp….`); `None` for every other name, such as the SRV owner
+/// of a port labelled `b3` (`_b3._tcp.S.Z`).
+pub fn branch_of(name: &str) -> Option<(&str, usize)> {
+    let (label, root) = name.split_once('.')?;
+    let digits = label.strip_prefix(BRANCH_PREFIX)?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    let index: usize = digits.parse().ok().filter(|_| canonical)?;
+    let shared_root = !root.starts_with('_') || srv_owner_parts(root).is_some();
+    (index < MAX_BRANCHES && shared_root && root.contains('.')).then_some((root, index))
+}
+
+/// The shared name a set stands for: the root of a branch, or the name itself.
+pub fn tree_root(name: &str) -> &str {
+    branch_of(name).map_or(name, |(root, _)| root)
+}
+
 /// What a SetIdentifier written by any ecs-srv deployment says, whatever its owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SetMark<'a> {

@@ -399,7 +399,7 @@ fn apply(
         let sdk: Vec<_> = batch
             .changes
             .iter()
-            .map(|c| ecs_srv::route53::to_sdk_change(c).expect("an SDK change"))
+            .map(|c| ecs_srv::route53::to_sdk_change(c, "ZFUZZ").expect("an SDK change"))
             .collect();
         if let Err(rejection) = zone.apply(&sdk) {
             return Err(TestCaseError::fail(format!(

@@ -72,8 +72,9 @@ fn aaaa_sets_carry_their_own_ownership_mark() {
         },
         ttl: 10,
         values: vec![ONLY.to_owned()],
+        alias: None,
     };
-    let sdk = ecs_srv::route53::to_sdk_change(&Change::Create(set.clone())).unwrap();
+    let sdk = ecs_srv::route53::to_sdk_change(&Change::Create(set.clone()), "ZIPV6").unwrap();
     let sdk_set = sdk.resource_record_set().unwrap();
     assert_eq!(*sdk_set.r#type(), aws_sdk_route53::types::RrType::Aaaa);
     assert_eq!(ecs_srv::route53::owned_candidate(sdk_set), Some(set));

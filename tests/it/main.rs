@@ -32,3 +32,4 @@ mod srv_sets;
 mod strict_zone;
 mod template;
 mod template_env;
+mod trees;

@@ -378,6 +378,8 @@ impl Simulation {
                     // A whole set mirrors the task sets the zone holds (a stopping task's
                     // stay until its events arrive); its targets are checked below.
                     Ownership::WholeSet => Vec::new(),
+                    // A tree's alias follows the members its branch holds.
+                    Ownership::Branch => Vec::new(),
                     Ownership::Foreign => {
                         return Err(TestCaseError::fail(format!(
                             "a CREATE of a set ecs-srv does not own: {set:?}"

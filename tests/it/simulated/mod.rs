@@ -157,29 +157,27 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
 }
 
 /// The zone split the way the publisher sees it: the task sets it owns (as the crate's
-/// `RecordSet`, sorted) and the foreign sets (exactly as stored); whole SRV sets are in
-/// neither (the documented-layout oracle checks them).
+/// `RecordSet`, sorted, each at the shared name it stands for: a set in a tree's branch is
+/// shown at the tree's root) and the foreign sets (exactly as stored); whole SRV sets and
+/// tree aliases are in neither (the documented-layout oracle checks them).
 pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
     publisher: &Publisher,
 ) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
+    use ecs_srv::zone::{ownership, Ownership};
     let naming = publisher.naming();
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
-        let ours = ecs_srv::route53::owned_candidate(&set).filter(|candidate| {
-            matches!(
-                ecs_srv::zone::ownership(naming, candidate),
-                ecs_srv::zone::Ownership::Task(_)
-            )
-        });
-        let whole_set = ecs_srv::route53::owned_candidate(&set).is_some_and(|candidate| {
-            ecs_srv::zone::ownership(naming, &candidate) == ecs_srv::zone::Ownership::WholeSet
-        });
-        match ours {
-            Some(candidate) => owned.push(candidate),
-            None if whole_set => {}
-            None => foreign.push(set),
+        let candidate = ecs_srv::route53::owned_candidate(&set);
+        match candidate.as_ref().map(|c| ownership(naming, c)) {
+            Some(Ownership::Task(_)) => {
+                let candidate = candidate.expect("a candidate");
+                let root = ecs_srv::naming::tree_root(&candidate.name).to_owned();
+                owned.push(naming.moved(&candidate, &root));
+            }
+            Some(Ownership::WholeSet | Ownership::Branch) => {}
+            Some(Ownership::Foreign) | None => foreign.push(set),
         }
     }
     owned.sort();

@@ -3,6 +3,7 @@
 //! events retargeted at it, and canned-response clients and a strict Route 53 model for
 //! where moto is too lax.
 
+pub mod answers;
 pub mod config;
 pub mod events;
 pub mod mock_aws;

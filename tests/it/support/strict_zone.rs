@@ -152,6 +152,28 @@ impl StrictZone {
         self.sets.values().cloned().collect()
     }
 
+    /// The zone after each batch accepted since call `since` (an index into `calls`),
+    /// starting from `start`: every moment a client could have queried it.
+    pub fn states_since(
+        &self,
+        start: &[ResourceRecordSet],
+        since: usize,
+    ) -> Vec<Vec<ResourceRecordSet>> {
+        let mut state: rules::ZoneSets = start
+            .iter()
+            .map(|set| (ListKey::of(set), set.clone()))
+            .collect();
+        let mut states = Vec::new();
+        for call in &self.calls[since..] {
+            if call.operation == "ChangeResourceRecordSets" && call.outcome == Outcome::Ok {
+                state = rules::apply_batch(&self.apex, &state, &call.changes)
+                    .expect("an accepted batch applies again");
+                states.push(state.values().cloned().collect());
+            }
+        }
+        states
+    }
+
     /// One page from `start`, as ListResourceRecordSets would return it, and the first
     /// set after the page when the listing is truncated.
     pub fn page(

@@ -8,6 +8,8 @@
 //! - [POLICY] <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy.html>
 //! - [WEIGHTED] <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-weighted.html>
 //! - [VALUES] <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html>
+//! - [ALIAS] <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html>
+//!   and [OVER100] <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/TutorialManagingOver100WRR.html>
 //!
 //! Messages copy the shape of Route 53's own (`Tried to delete resource record set
 //! [name='…', type='…'] but it was not found`), so that tests read like production logs.
@@ -220,6 +222,7 @@ pub fn apply_batch(apex: &str, sets: &ZoneSets, changes: &[Change]) -> Result<Zo
     for (name, record_type) in touched {
         check_weighted_count(&zone, &name, &record_type)?;
     }
+    check_alias_targets(&zone)?;
     Ok(zone)
 }
 
@@ -271,12 +274,14 @@ fn share_weighted_ttl(
     zone: &mut BTreeMap<ListKey, ResourceRecordSet>,
     written: &ResourceRecordSet,
 ) {
-    if written.weight().is_none() {
+    // An alias has no TTL: it answers with its target's.
+    if written.weight().is_none() || written.alias_target().is_some() {
         return;
     }
     for held in zone.values_mut() {
         let same_group = held.name() == written.name()
             && held.r#type() == written.r#type()
+            && held.alias_target().is_none()
             && held.weight().is_some();
         if same_group && held.ttl() != written.ttl() {
             held.ttl = written.ttl();
@@ -341,7 +346,22 @@ fn check_shape(apex: &str, set: &ResourceRecordSet) -> Result<(), Rejection> {
             )));
         }
     }
-    if set.alias_target().is_some() {
+    if let Some(alias) = set.alias_target() {
+        // [ALIAS]: an alias has no TTL and no values of its own; one aimed at a record of
+        // the same zone names a name inside it.
+        if set.ttl().is_some() || !set.resource_records().is_empty() {
+            return Err(invalid_batch(format!(
+                "{} is an alias and may carry neither a TTL nor ResourceRecords",
+                describe(set)
+            )));
+        }
+        let target = normalise_name(alias.dns_name());
+        if target != apex && !target.ends_with(&format!(".{apex}")) {
+            return Err(invalid_batch(format!(
+                "Tried to create an alias that targets {target}, type {} in zone {apex}, but the alias target name does not lie within the target zone",
+                set.r#type().as_str()
+            )));
+        }
         return Ok(());
     }
     // [RRSET] "TTL": required for non-alias sets, 0 to 2147483647.
@@ -456,6 +476,31 @@ fn check_weighted_count(zone: &ZoneSets, name: &str, record_type: &str) -> Resul
         return Err(invalid_batch(format!(
             "RRSet with DNS name {name}, type {record_type} would have {count} weighted record sets; the limit is {MAX_WEIGHTED_PER_NAME} per name and type"
         )));
+    }
+    Ok(())
+}
+
+/// [ALIAS] and [OVER100]: an alias to a record of the same zone must aim at a name and type
+/// the zone holds ("Tried to create an alias that targets …, but that target was not
+/// found"). The model also refuses a batch that leaves an alias aimed at nothing (Route 53
+/// would answer it empty), so that a tree never has a branch without members.
+fn check_alias_targets(zone: &ZoneSets) -> Result<(), Rejection> {
+    let held: BTreeSet<(String, String)> = zone
+        .values()
+        .map(|set| (set.name().to_owned(), set.r#type().as_str().to_owned()))
+        .collect();
+    for set in zone.values() {
+        let Some(alias) = set.alias_target() else {
+            continue;
+        };
+        let target = normalise_name(alias.dns_name());
+        if !held.contains(&(target.clone(), set.r#type().as_str().to_owned())) {
+            return Err(invalid_batch(format!(
+                "Tried to create an alias that targets {target}, type {} in zone, but that target was not found ({} aims at it)",
+                set.r#type().as_str(),
+                describe(set)
+            )));
+        }
     }
     Ok(())
 }

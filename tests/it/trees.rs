@@ -1,0 +1,178 @@
+//! Services past Route 53's 100 sets per name, through the publisher and the strict model:
+//! every task is answered through a tree of weighted aliases, with the weight it would
+//! have on one flat name, a rolling deploy never leaves fewer tasks in the name than ran
+//! before it, and a service that drains leaves nothing behind.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_route53::types::ResourceRecordSet;
+
+use crate::simulated::account::Account;
+use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
+use crate::simulated::{inputs, running_events, stopped_events, world, zone_contents, APEX};
+use crate::support::answers::answer_shares;
+use crate::support::strict_zone::StrictZone;
+use ecs_srv::publish::process;
+use ecs_srv::publisher::Publisher;
+
+/// The SQS path's default batch (template.yaml, SqsBatchSize).
+const SQS_BATCH: usize = 10;
+
+fn service(range: std::ops::Range<usize>) -> Vec<TaskSpec> {
+    range
+        .map(|index| simple_task(index, Mode::Awsvpc, "web", 0))
+        .collect()
+}
+
+/// Delivers events in SQS-sized invocations; every event must succeed.
+async fn deliver(publisher: &Publisher, events: Vec<serde_json::Value>) {
+    for chunk in events.chunks(SQS_BATCH) {
+        let report = process(publisher, inputs(chunk.to_vec())).await;
+        let failed: Vec<_> = report
+            .events
+            .iter()
+            .filter_map(|e| e.error.clone())
+            .collect();
+        assert!(failed.is_empty(), "every event goes through: {failed:?}");
+    }
+}
+
+/// The task ids a query for the service's A name and its SRV name can be answered with.
+fn answered_tasks(sets: &[ResourceRecordSet]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let addresses: BTreeSet<String> = answer_shares(sets, &format!("web.{APEX}"), "A")
+        .into_keys()
+        .collect();
+    let targets: BTreeSet<String> = answer_shares(sets, &format!("_app._tcp.web.{APEX}"), "SRV")
+        .into_keys()
+        .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
+        .collect();
+    (addresses, targets)
+}
+
+fn task_target(task: &TaskSpec) -> String {
+    format!("{}.web.{APEX}", task.task_id)
+}
+
+fn check_quotas(zone: &Arc<Mutex<StrictZone>>) {
+    let zone = zone.lock().unwrap();
+    assert!(
+        zone.rejections().is_empty(),
+        "the strict model refused a batch: {:?}",
+        zone.rejections().first()
+    );
+}
+
+fn running(account: &Arc<Mutex<Account>>, tasks: &[TaskSpec]) -> Vec<serde_json::Value> {
+    running_events(account, &tasks.iter().collect::<Vec<_>>())
+}
+
+#[tokio::test]
+async fn a_service_of_250_tasks_is_answered_whole_with_flat_weights() {
+    let (zone, account, publisher) = world(1, &["--srv-sets", "off"]).await;
+    let tasks = service(0..250);
+    deliver(&publisher, running(&account, &tasks)).await;
+    check_quotas(&zone);
+
+    let sets = zone.lock().unwrap().record_sets();
+    let shares = answer_shares(&sets, &format!("_app._tcp.web.{APEX}"), "SRV");
+    assert_eq!(shares.len(), 250, "every task is an answer of the SRV name");
+    let (lowest, highest) = shares
+        .values()
+        .fold((f64::MAX, 0.0f64), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+    assert!(
+        (lowest - 1.0 / 250.0).abs() < 1e-9 && (highest - 1.0 / 250.0).abs() < 1e-9,
+        "equal tasks are drawn equally through the tree: {lowest}..{highest}"
+    );
+    let (addresses, _) = answered_tasks(&sets);
+    assert_eq!(addresses.len(), 250, "and every address from the A name");
+    let aliases = sets.iter().filter(|s| s.alias_target().is_some()).count();
+    assert_eq!(aliases, 6, "three branches for each of the A and SRV names");
+
+    let (owned, _) = zone_contents(&zone, &publisher);
+    assert_eq!(
+        owned,
+        crate::simulated::expected_records(&publisher, &tasks.iter().collect::<Vec<_>>()),
+        "the task sets are the documented ones, wherever their branch"
+    );
+}
+
+#[tokio::test]
+async fn a_rolling_deploy_of_150_tasks_never_answers_with_fewer() {
+    let (zone, account, publisher) = world(1, &["--srv-sets", "off"]).await;
+    let old = service(0..150);
+    let new = service(1000..1150);
+    deliver(&publisher, running(&account, &old)).await;
+    let (start, since) = {
+        let zone = zone.lock().unwrap();
+        (zone.record_sets(), zone.calls.len())
+    };
+
+    deliver(&publisher, running(&account, &new)).await;
+    let draining: Vec<serde_json::Value> = old
+        .iter()
+        .map(|task| {
+            crate::simulated::set_task(&account, task, "RUNNING", "STOPPED", 3);
+            task.event("RUNNING", "STOPPED", 3)
+        })
+        .collect();
+    deliver(&publisher, draining).await;
+    deliver(
+        &publisher,
+        stopped_events(&account, &old.iter().collect::<Vec<_>>()),
+    )
+    .await;
+    check_quotas(&zone);
+
+    let states = zone.lock().unwrap().states_since(&start, since);
+    assert!(
+        states.len() > 20,
+        "the deploy took many batches: {}",
+        states.len()
+    );
+    let smallest = states
+        .iter()
+        .map(|state| {
+            let (addresses, targets) = answered_tasks(state);
+            addresses.len().min(targets.len())
+        })
+        .min()
+        .unwrap();
+    assert!(
+        smallest >= 150,
+        "at every moment the names answered with at least the 150 tasks that ran before: {smallest}"
+    );
+    let (_, targets) = answered_tasks(&zone.lock().unwrap().record_sets());
+    let wanted: BTreeSet<String> = new.iter().map(task_target).collect();
+    assert_eq!(
+        targets, wanted,
+        "the new tasks, and only they, are answered"
+    );
+}
+
+#[tokio::test]
+async fn a_drained_tree_leaves_nothing_behind_and_the_name_starts_flat_again() {
+    let (zone, account, publisher) = world(1, &["--srv-sets", "on"]).await;
+    let tasks = service(0..130);
+    deliver(&publisher, running(&account, &tasks)).await;
+    deliver(
+        &publisher,
+        stopped_events(&account, &tasks.iter().collect::<Vec<_>>()),
+    )
+    .await;
+    check_quotas(&zone);
+    assert!(
+        zone.lock().unwrap().record_sets().is_empty(),
+        "no alias, branch or whole set is left: {:?}",
+        zone.lock().unwrap().record_sets()
+    );
+
+    let again = service(500..503);
+    deliver(&publisher, running(&account, &again)).await;
+    let sets = zone.lock().unwrap().record_sets();
+    assert!(
+        sets.iter()
+            .all(|s| s.alias_target().is_none() && !s.name().starts_with("_b")),
+        "a small service is flat: {sets:?}"
+    );
+}
