@@ -124,7 +124,13 @@ impl Route53Zone {
                 .send()
                 .await
                 .map_err(|error| self.api_error("ListResourceRecordSets", error))?;
-            record_sets.extend(page.resource_record_sets().iter().cloned());
+            let repeated = match &marker {
+                Some((name, record_type, None)) => {
+                    already_listed(&record_sets, name, record_type.as_str())
+                }
+                _ => 0,
+            };
+            record_sets.extend(page.resource_record_sets().iter().skip(repeated).cloned());
             if !page.is_truncated() {
                 return Ok(record_sets);
             }
@@ -160,6 +166,20 @@ impl Route53Zone {
             message: DisplayErrorContext(&error).to_string(),
         }
     }
+}
+
+/// How many record sets of `name` and `record_type` end the sets listed so far. moto gives
+/// no NextRecordIdentifier, so a page that ends inside a group of weighted sets is followed
+/// by one that starts that group again; without skipping those, the repeated sets would be
+/// served twice and drawn twice as often. Route 53 gives the identifier, and never repeats.
+fn already_listed(listed: &[ResourceRecordSet], name: &str, record_type: &str) -> usize {
+    let same_name =
+        |listed_name: &str| listed_name.trim_end_matches('.') == name.trim_end_matches('.');
+    listed
+        .iter()
+        .rev()
+        .take_while(|set| same_name(set.name()) && set.r#type().as_str() == record_type)
+        .count()
 }
 
 impl ZoneSource for Route53Zone {
@@ -199,5 +219,43 @@ impl Route53Zone {
             tracing::warn!(zone_id = %self.zone_id, "{problem}");
             reported.insert(problem);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_route53::types::ResourceRecord;
+
+    use super::*;
+
+    fn weighted(name: &str, identifier: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .set_identifier(identifier)
+            .weight(1)
+            .ttl(10)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("10.0.0.1")
+                    .build()
+                    .expect("value is set"),
+            )
+            .build()
+            .expect("complete record set")
+    }
+
+    #[test]
+    fn a_group_cut_by_a_page_end_is_counted_once() {
+        // The page ended after p0 and p1 of p.zone. A; moto's next page starts at p0 again.
+        let listed = vec![
+            weighted("a.zone.", "a"),
+            weighted("p.zone.", "p0"),
+            weighted("p.zone.", "p1"),
+        ];
+        assert_eq!(already_listed(&listed, "p.zone.", "A"), 2);
+        assert_eq!(already_listed(&listed, "p.zone", "A"), 2, "dot or not");
+        assert_eq!(already_listed(&listed, "p.zone.", "AAAA"), 0);
+        assert_eq!(already_listed(&listed, "q.zone.", "A"), 0);
     }
 }
