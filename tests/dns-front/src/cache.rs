@@ -98,7 +98,7 @@ mod tests {
     use rand::{rngs::StdRng, SeedableRng};
 
     use super::*;
-    use crate::zone::{RecordSetEntry, Routing, ZoneAnswer};
+    use crate::zone::{RecordSetEntry, Routing, SetData, ZoneAnswer};
 
     /// A zone whose single A record counts the reads: the n-th read answers `10.0.0.n`.
     struct CountingSource {
@@ -119,9 +119,11 @@ mod tests {
             let entry = RecordSetEntry {
                 name,
                 record_type: RecordType::A,
-                ttl: 10,
                 routing: Routing::Simple,
-                values: vec![value],
+                data: SetData::Values {
+                    ttl: 10,
+                    values: vec![value],
+                },
             };
             Ok(ZoneSnapshot {
                 apex,

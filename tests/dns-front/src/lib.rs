@@ -6,7 +6,8 @@
 //! side. This crate reads the zone through the Route 53 API and answers A, AAAA and SRV
 //! queries (any type whose values parse, in fact) over UDP and TCP on loopback, with the
 //! same rules: one weighted record set per query, up to eight multivalue sets, every simple
-//! value, NXDOMAIN or NODATA with the zone's SOA.
+//! value, aliases to names of the zone followed (so trees of weighted aliases answer as
+//! they do in a VPC), NXDOMAIN or NODATA with the zone's SOA.
 //!
 //! ```no_run
 //! # async fn demo(client: aws_sdk_route53::Client) -> Result<(), dns_front::FrontError> {
@@ -22,6 +23,7 @@
 
 mod cache;
 mod handler;
+mod record_set;
 mod route53;
 mod zone;
 
@@ -38,7 +40,9 @@ use tokio::task::JoinHandle;
 
 pub use cache::ZoneSource;
 pub use route53::{Route53Zone, ZoneReadError};
-pub use zone::{RecordSetEntry, Routing, ZoneSnapshot, MULTIVALUE_ANSWER_LIMIT};
+pub use zone::{
+    RecordSetEntry, Routing, SetData, ZoneSnapshot, MAX_ALIAS_DEPTH, MULTIVALUE_ANSWER_LIMIT,
+};
 
 use cache::ZoneCache;
 use handler::FrontHandler;

@@ -1,18 +1,17 @@
-//! Reads a hosted zone through the Route 53 API (moto server in tests and the demo) and turns
-//! its text values into DNS data with hickory's parsers.
+//! Reads a hosted zone through the Route 53 API (moto server in tests and the demo), page
+//! by page, and hands each record set to [`crate::record_set`] to become DNS data.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 
 use aws_sdk_route53::error::DisplayErrorContext;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
-use hickory_proto::rr::{Name, RData, RecordType};
-use hickory_proto::serialize::txt::ParseError;
+use hickory_proto::rr::Name;
 use tokio::sync::OnceCell;
 
 use crate::cache::ZoneSource;
-use crate::zone::{RecordSetEntry, Routing, ZoneSnapshot};
+use crate::record_set::{self, parse_owner_name};
+use crate::zone::{RecordSetEntry, ZoneSnapshot};
 
 /// A zone larger than this many pages (300 record sets each) is surely a pagination loop
 /// rather than a real zone, so reading stops with an error instead of spinning.
@@ -125,7 +124,13 @@ impl Route53Zone {
                 .send()
                 .await
                 .map_err(|error| self.api_error("ListResourceRecordSets", error))?;
-            record_sets.extend(page.resource_record_sets().iter().cloned());
+            let repeated = match &marker {
+                Some((name, record_type, None)) => {
+                    already_listed(&record_sets, name, record_type.as_str())
+                }
+                _ => 0,
+            };
+            record_sets.extend(page.resource_record_sets().iter().skip(repeated).cloned());
             if !page.is_truncated() {
                 return Ok(record_sets);
             }
@@ -163,6 +168,20 @@ impl Route53Zone {
     }
 }
 
+/// How many record sets of `name` and `record_type` end the sets listed so far. moto gives
+/// no NextRecordIdentifier, so a page that ends inside a group of weighted sets is followed
+/// by one that starts that group again; without skipping those, the repeated sets would be
+/// served twice and drawn twice as often. Route 53 gives the identifier, and never repeats.
+fn already_listed(listed: &[ResourceRecordSet], name: &str, record_type: &str) -> usize {
+    let same_name =
+        |listed_name: &str| listed_name.trim_end_matches('.') == name.trim_end_matches('.');
+    listed
+        .iter()
+        .rev()
+        .take_while(|set| same_name(set.name()) && set.r#type().as_str() == record_type)
+        .count()
+}
+
 impl ZoneSource for Route53Zone {
     type Error = ZoneReadError;
 
@@ -179,49 +198,14 @@ impl ZoneSource for Route53Zone {
 }
 
 impl Route53Zone {
-    /// Converts one API record set. Alias record sets (no TTL, no values) and types hickory
-    /// does not know are skipped; a value that does not parse is dropped with a warning, the
-    /// rest of its set is kept.
+    /// Converts one API record set, logging what had to be skipped.
     fn to_entry(&self, record_set: &ResourceRecordSet) -> Option<RecordSetEntry> {
-        let Some(name) = parse_owner_name(record_set.name()) else {
-            self.warn_once(format!(
-                "record set name {:?} does not parse, skipped",
-                record_set.name()
-            ));
-            return None;
-        };
-        let Ok(record_type) = RecordType::from_str(record_set.r#type().as_str()) else {
-            let record_type = record_set.r#type().as_str();
-            self.warn_once(format!(
-                "{name} {record_type}: unknown record type, skipped"
-            ));
-            return None;
-        };
-        let Some(ttl) = record_set.ttl() else {
-            tracing::debug!(%name, %record_type, "record set without TTL (an alias), skipped");
-            return None;
-        };
-        let values = record_set
-            .resource_records()
-            .iter()
-            .filter_map(|record| match parse_value(record_type, record.value()) {
-                Ok(value) => Some(value),
-                Err(error) => {
-                    let value = record.value();
-                    self.warn_once(format!(
-                        "{name} {record_type}: value {value:?} does not parse ({error}), skipped"
-                    ));
-                    None
-                }
-            })
-            .collect();
-        Some(RecordSetEntry {
-            name,
-            record_type,
-            ttl: u32::try_from(ttl.max(0)).unwrap_or(u32::MAX),
-            routing: routing_of(record_set),
-            values,
-        })
+        let mut problems = Vec::new();
+        let entry = record_set::to_entry(record_set, &self.zone_id, &mut problems);
+        for problem in problems {
+            self.warn_once(problem);
+        }
+        entry
     }
 
     /// The zone is re-read several times a second, so each problem is logged the first
@@ -238,138 +222,40 @@ impl Route53Zone {
     }
 }
 
-/// Parses one value with hickory's zone-file parser for its type.
-fn parse_value(record_type: RecordType, text: &str) -> Result<RData, ParseError> {
-    let text = if record_type == RecordType::SOA {
-        unwrap_moto_soa(text)
-    } else {
-        text
-    };
-    RData::try_from_str(record_type, text)
-}
-
-/// moto 5.2 stores the SOA it creates with a zone as the text of a Python dict,
-/// `{'Value': '<the SOA>'}`. Unwrapping it lets negative answers carry the zone's own SOA.
-fn unwrap_moto_soa(text: &str) -> &str {
-    text.strip_prefix("{'Value': '")
-        .and_then(|rest| rest.strip_suffix("'}"))
-        .unwrap_or(text)
-}
-
-fn routing_of(record_set: &ResourceRecordSet) -> Routing {
-    match (
-        record_set.set_identifier(),
-        record_set.weight(),
-        record_set.multi_value_answer(),
-    ) {
-        (Some(_), Some(weight), _) => {
-            Routing::Weighted(u8::try_from(weight.clamp(0, 255)).unwrap_or(u8::MAX))
-        }
-        (Some(_), None, Some(true)) => Routing::MultiValue,
-        (Some(_), None, _) => Routing::OtherIdentified,
-        (None, _, _) => Routing::Simple,
-    }
-}
-
-/// Route 53 writes names with a trailing dot and octal escapes (`\052` for `*`); hickory's
-/// parser reads both. A name without the dot is still absolute in Route 53.
-fn parse_owner_name(text: &str) -> Option<Name> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut name = Name::from_ascii(text).ok()?;
-    name.set_fqdn(true);
-    Some(name)
-}
-
 #[cfg(test)]
 mod tests {
     use aws_sdk_route53::types::ResourceRecord;
 
     use super::*;
 
-    fn record_set(
-        name: &str,
-        record_type: RrType,
-        values: &[&str],
-    ) -> aws_sdk_route53::types::builders::ResourceRecordSetBuilder {
-        let mut builder = ResourceRecordSet::builder()
+    fn weighted(name: &str, identifier: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
             .name(name)
-            .r#type(record_type)
-            .ttl(10);
-        for value in values {
-            builder = builder.resource_records(
+            .r#type(RrType::A)
+            .set_identifier(identifier)
+            .weight(1)
+            .ttl(10)
+            .resource_records(
                 ResourceRecord::builder()
-                    .value(*value)
+                    .value("10.0.0.1")
                     .build()
                     .expect("value is set"),
-            );
-        }
-        builder
-    }
-
-    /// A zone reader whose client is never used: conversion needs no network.
-    fn offline_zone() -> Route53Zone {
-        let config = aws_sdk_route53::Config::builder()
-            .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-            .region(aws_sdk_route53::config::Region::new("us-east-1"))
-            .build();
-        Route53Zone::new(
-            aws_sdk_route53::Client::from_conf(config),
-            "/hostedzone/ZTEST",
-        )
-    }
-
-    #[test]
-    fn the_soa_moto_wraps_in_a_dict_is_read() {
-        let moto_soa =
-            "{'Value': 'ns-2048.awsdns-64.com. hostmaster.example.com. 1 7200 900 1209600 86400'}";
-        match parse_value(RecordType::SOA, moto_soa) {
-            Ok(RData::SOA(soa)) => assert_eq!(soa.minimum, 86_400),
-            other => panic!("expected an SOA, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn bad_values_are_dropped_and_good_ones_kept() {
-        let set = record_set(
-            "_http._tcp.web.zone.",
-            RrType::Srv,
-            &["1 5 8080 t1.web.zone.", "not an srv", "1 1 80 t2.web.zone."],
-        )
-        .build()
-        .expect("complete record set");
-        let entry = offline_zone().to_entry(&set).expect("entry");
-        assert_eq!(entry.values.len(), 2);
-        assert_eq!(entry.routing, Routing::Simple);
-    }
-
-    #[test]
-    fn routing_follows_identifier_weight_and_multivalue() {
-        let weighted = record_set("web.zone.", RrType::A, &["10.0.0.1"])
-            .set_identifier("a")
-            .weight(7)
+            )
             .build()
-            .expect("set");
-        let multivalue = record_set("web.zone.", RrType::A, &["10.0.0.1"])
-            .set_identifier("b")
-            .multi_value_answer(true)
-            .build()
-            .expect("set");
-        assert_eq!(routing_of(&weighted), Routing::Weighted(7));
-        assert_eq!(routing_of(&multivalue), Routing::MultiValue);
+            .expect("complete record set")
     }
 
     #[test]
-    fn names_become_absolute_and_escapes_are_read() {
-        assert_eq!(
-            parse_owner_name("web.zone").map(|name| name.to_ascii()),
-            Some("web.zone.".to_owned())
-        );
-        assert_eq!(
-            parse_owner_name("\\052.zone.").map(|name| name.to_ascii()),
-            Some("*.zone.".to_owned())
-        );
-        assert_eq!(parse_owner_name(""), None);
+    fn a_group_cut_by_a_page_end_is_counted_once() {
+        // The page ended after p0 and p1 of p.zone. A; moto's next page starts at p0 again.
+        let listed = vec![
+            weighted("a.zone.", "a"),
+            weighted("p.zone.", "p0"),
+            weighted("p.zone.", "p1"),
+        ];
+        assert_eq!(already_listed(&listed, "p.zone.", "A"), 2);
+        assert_eq!(already_listed(&listed, "p.zone", "A"), 2, "dot or not");
+        assert_eq!(already_listed(&listed, "p.zone.", "AAAA"), 0);
+        assert_eq!(already_listed(&listed, "q.zone.", "A"), 0);
     }
 }

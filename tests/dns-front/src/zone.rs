@@ -1,5 +1,6 @@
 //! The zone as Route 53 would answer it: record sets grouped by name and type, and the
-//! answer rules (one weighted pick, up to eight multivalue sets, every simple value).
+//! answer rules (one weighted pick, up to eight multivalue sets, every simple value, and
+//! aliases followed to the records they stand for).
 //!
 //! Everything here is pure: the random source is passed in, so tests can seed it and the
 //! server can share one behind a lock.
@@ -12,6 +13,15 @@ use rand::Rng;
 
 /// Route 53 returns at most this many record sets for one multivalue query.
 pub const MULTIVALUE_ANSWER_LIMIT: usize = 8;
+
+/// Aliases followed for one answer, at most. Route 53's weighted trees are two or three
+/// levels deep; the bound only keeps an alias loop in a test zone from hanging a query.
+pub const MAX_ALIAS_DEPTH: usize = 8;
+
+/// Aliases followed for one answer in all. Depth alone does not bound the work: moto accepts
+/// multivalue aliases, which Route 53 refuses, and eight of them looping back would be
+/// followed eight to the eighth times.
+const MAX_ALIAS_FOLLOWS: usize = 64;
 
 /// How Route 53 chooses among the record sets of one name and type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,14 +42,32 @@ pub enum Routing {
 pub struct RecordSetEntry {
     /// The owner name, fully qualified.
     pub name: Name,
-    /// The record type of every value.
+    /// The record type of every value, and of the alias target's records.
     pub record_type: RecordType,
-    /// TTL in seconds, as set on the record set.
-    pub ttl: u32,
     /// The routing policy that decides whether this set is in an answer.
     pub routing: Routing,
-    /// The values that parsed; values that did not were dropped with a warning.
-    pub values: Vec<RData>,
+    /// What the set answers with when it is chosen.
+    pub data: SetData,
+}
+
+/// What a chosen record set puts in the answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetData {
+    /// Its own values, with its own TTL.
+    Values {
+        /// TTL in seconds, as set on the record set.
+        ttl: u32,
+        /// The values that parsed; values that did not were dropped with a warning.
+        values: Vec<RData>,
+    },
+    /// A Route 53 alias to another name of this zone. It has no TTL or values of its own:
+    /// the target name is answered for the same type, by its own routing, and its records
+    /// are returned under the alias's name with the target's TTLs. Trees of weighted
+    /// aliases are how Route 53 spreads more than 100 weighted record sets over one name.
+    Alias {
+        /// The alias target, fully qualified.
+        target: Name,
+    },
 }
 
 /// Everything read from the zone at one moment.
@@ -131,7 +159,13 @@ impl IndexedZone {
             return ZoneAnswer::NameError(self.negative_soa.clone());
         }
         let records = match self.record_sets.get(&(name.clone(), record_type)) {
-            Some(sets) => pick_records(sets, rng),
+            Some(sets) => {
+                let mut walk = AliasWalk {
+                    depth: 0,
+                    follows_left: MAX_ALIAS_FOLLOWS,
+                };
+                self.expand(&sets[0].name, sets, rng, &mut walk)
+            }
             None => Vec::new(),
         };
         if records.is_empty() {
@@ -140,12 +174,60 @@ impl IndexedZone {
             ZoneAnswer::Records(records)
         }
     }
+
+    /// The records of the sets that Route 53's rules choose from `sets`, all under `owner`
+    /// (the queried name). A chosen alias is replaced by what its target answers for the
+    /// same type, so an alias whose target has no such set adds nothing, and a pick that
+    /// adds nothing is NODATA, as in Route 53.
+    fn expand(
+        &self,
+        owner: &Name,
+        sets: &[RecordSetEntry],
+        rng: &mut impl Rng,
+        walk: &mut AliasWalk,
+    ) -> Vec<Record> {
+        let mut records = Vec::new();
+        for set in choose_sets(sets, rng) {
+            match &set.data {
+                SetData::Values { ttl, values } => records.extend(
+                    values
+                        .iter()
+                        .map(|value| Record::from_rdata(owner.clone(), *ttl, value.clone())),
+                ),
+                SetData::Alias { target }
+                    if walk.depth >= MAX_ALIAS_DEPTH || walk.follows_left == 0 =>
+                {
+                    tracing::warn!(
+                        %owner, alias = %set.name, %target, record_type = %set.record_type,
+                        "alias not followed: more than {MAX_ALIAS_DEPTH} deep or \
+                         {MAX_ALIAS_FOLLOWS} in one answer (an alias loop?)"
+                    );
+                }
+                SetData::Alias { target } => {
+                    let key = (LowerName::new(target), set.record_type);
+                    if let Some(target_sets) = self.record_sets.get(&key) {
+                        walk.follows_left -= 1;
+                        walk.depth += 1;
+                        records.extend(self.expand(owner, target_sets, rng, walk));
+                        walk.depth -= 1;
+                    }
+                }
+            }
+        }
+        records
+    }
+}
+
+/// Where an answer is in following aliases: how deep, and how many follows it may still make.
+struct AliasWalk {
+    depth: usize,
+    follows_left: usize,
 }
 
 /// Applies the routing rules to the record sets of one name and type. Route 53 refuses to
 /// mix policies on one name and type, but the emulator accepts it; mixed sets are answered
 /// with the union of each policy's choice so the mistake shows instead of hiding.
-fn pick_records(sets: &[RecordSetEntry], rng: &mut impl Rng) -> Vec<Record> {
+fn choose_sets<'a>(sets: &'a [RecordSetEntry], rng: &mut impl Rng) -> Vec<&'a RecordSetEntry> {
     let mut chosen: Vec<&RecordSetEntry> = sets
         .iter()
         .filter(|set| set.routing == Routing::Simple)
@@ -167,15 +249,7 @@ fn pick_records(sets: &[RecordSetEntry], rng: &mut impl Rng) -> Vec<Record> {
         .collect();
     sample.shuffle(rng);
     chosen.extend(sample);
-
     chosen
-        .into_iter()
-        .flat_map(|set| {
-            set.values
-                .iter()
-                .map(|value| Record::from_rdata(set.name.clone(), set.ttl, value.clone()))
-        })
-        .collect()
 }
 
 /// Draws one record set with probability weight / total. When every weight is zero Route 53
@@ -206,12 +280,16 @@ fn pick_weighted<'a>(
 /// The SOA record for the authority section of negative answers. A zone read from Route 53
 /// always has one; a hand-built snapshot may not, so a plausible one is made up then.
 fn negative_soa(apex: &Name, soa_sets: Option<&Vec<RecordSetEntry>>) -> Record {
-    let found = soa_sets.into_iter().flatten().find_map(|set| {
-        set.values.iter().find_map(|value| match value {
-            RData::SOA(soa) => Some((set.ttl, soa.clone())),
-            _ => None,
-        })
-    });
+    let found = soa_sets
+        .into_iter()
+        .flatten()
+        .find_map(|set| match &set.data {
+            SetData::Values { ttl, values } => values.iter().find_map(|value| match value {
+                RData::SOA(soa) => Some((*ttl, soa.clone())),
+                _ => None,
+            }),
+            SetData::Alias { .. } => None,
+        });
     let (ttl, soa) = found.unwrap_or_else(|| {
         let admin = Name::from_ascii("hostmaster")
             .ok()

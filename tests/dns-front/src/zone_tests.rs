@@ -14,12 +14,14 @@ fn a_set(owner: &str, routing: Routing, last_octets: &[u8]) -> RecordSetEntry {
     RecordSetEntry {
         name: name(owner),
         record_type: RecordType::A,
-        ttl: 10,
         routing,
-        values: last_octets
-            .iter()
-            .map(|octet| RData::A(A::new(10, 0, 0, *octet)))
-            .collect(),
+        data: SetData::Values {
+            ttl: 10,
+            values: last_octets
+                .iter()
+                .map(|octet| RData::A(A::new(10, 0, 0, *octet)))
+                .collect(),
+        },
     }
 }
 
@@ -27,9 +29,22 @@ fn srv_set(owner: &str, routing: Routing, target: &str) -> RecordSetEntry {
     RecordSetEntry {
         name: name(owner),
         record_type: RecordType::SRV,
-        ttl: 5,
         routing,
-        values: vec![RData::SRV(SRV::new(1, 1, 8080, name(target)))],
+        data: SetData::Values {
+            ttl: 5,
+            values: vec![RData::SRV(SRV::new(1, 1, 8080, name(target)))],
+        },
+    }
+}
+
+fn alias(owner: &str, record_type: RecordType, routing: Routing, target: &str) -> RecordSetEntry {
+    RecordSetEntry {
+        name: name(owner),
+        record_type,
+        routing,
+        data: SetData::Alias {
+            target: name(target),
+        },
     }
 }
 
@@ -194,9 +209,11 @@ fn the_negative_ttl_is_the_smaller_of_the_soa_ttl_and_minimum() {
     let soa_set = RecordSetEntry {
         name: name("zone."),
         record_type: RecordType::SOA,
-        ttl: 900,
         routing: Routing::Simple,
-        values: vec![RData::SOA(soa)],
+        data: SetData::Values {
+            ttl: 900,
+            values: vec![RData::SOA(soa)],
+        },
     };
     let zone = zone(vec![soa_set]);
     match ask(
@@ -208,4 +225,126 @@ fn the_negative_ttl_is_the_smaller_of_the_soa_ttl_and_minimum() {
         ZoneAnswer::NameError(record) => assert_eq!(record.ttl, 60),
         other => panic!("expected NXDOMAIN, got {other:?}"),
     }
+}
+
+#[test]
+fn an_alias_answers_its_targets_records_under_the_queried_name_with_their_ttl() {
+    let zone = zone(vec![
+        alias(
+            "web.zone.",
+            RecordType::A,
+            Routing::Weighted(1),
+            "_b0.web.zone.",
+        ),
+        a_set("_b0.web.zone.", Routing::MultiValue, &[1]),
+        a_set("_b0.web.zone.", Routing::MultiValue, &[2]),
+    ]);
+    let answer = records(ask(
+        &zone,
+        "web.zone.",
+        RecordType::A,
+        &mut StdRng::seed_from_u64(5),
+    ));
+    let mut octets = last_octets(&answer);
+    octets.sort_unstable();
+    assert_eq!(
+        octets,
+        vec![1, 2],
+        "the target's multivalue routing applies"
+    );
+    assert!(answer
+        .iter()
+        .all(|record| record.name == name("web.zone.") && record.ttl == 10));
+}
+
+#[test]
+fn an_alias_to_a_name_without_the_type_is_nodata() {
+    let zone = zone(vec![
+        alias("web.zone.", RecordType::A, Routing::Simple, "nothing.zone."),
+        alias(
+            "web.zone.",
+            RecordType::AAAA,
+            Routing::Simple,
+            "_b0.web.zone.",
+        ),
+        a_set("_b0.web.zone.", Routing::Simple, &[1]),
+    ]);
+    let mut rng = StdRng::seed_from_u64(0);
+    for record_type in [RecordType::A, RecordType::AAAA] {
+        assert!(
+            matches!(
+                ask(&zone, "web.zone.", record_type, &mut rng),
+                ZoneAnswer::NoData(_)
+            ),
+            "{record_type}"
+        );
+    }
+}
+
+#[test]
+fn alias_loops_end_after_the_depth_bound_with_nodata() {
+    let zone = zone(vec![
+        alias("loop.zone.", RecordType::A, Routing::Simple, "loop.zone."),
+        alias(
+            "ping.zone.",
+            RecordType::A,
+            Routing::Weighted(1),
+            "pong.zone.",
+        ),
+        alias(
+            "pong.zone.",
+            RecordType::A,
+            Routing::Weighted(1),
+            "ping.zone.",
+        ),
+    ]);
+    let mut rng = StdRng::seed_from_u64(0);
+    for owner in ["loop.zone.", "ping.zone."] {
+        assert!(matches!(
+            ask(&zone, owner, RecordType::A, &mut rng),
+            ZoneAnswer::NoData(_)
+        ));
+    }
+}
+
+#[test]
+fn multivalue_aliases_looping_back_end_quickly() {
+    let sets = (0..MULTIVALUE_ANSWER_LIMIT)
+        .map(|_| alias("fan.zone.", RecordType::A, Routing::MultiValue, "fan.zone."))
+        .collect();
+    assert!(matches!(
+        ask(
+            &zone(sets),
+            "fan.zone.",
+            RecordType::A,
+            &mut StdRng::seed_from_u64(0)
+        ),
+        ZoneAnswer::NoData(_)
+    ));
+}
+
+#[test]
+fn a_chain_as_deep_as_the_bound_is_still_followed() {
+    let mut sets: Vec<RecordSetEntry> = (0..MAX_ALIAS_DEPTH)
+        .map(|level| {
+            alias(
+                &format!("l{level}.zone."),
+                RecordType::A,
+                Routing::Simple,
+                &format!("l{}.zone.", level + 1),
+            )
+        })
+        .collect();
+    sets.push(a_set(
+        &format!("l{MAX_ALIAS_DEPTH}.zone."),
+        Routing::Simple,
+        &[9],
+    ));
+    let answer = records(ask(
+        &zone(sets),
+        "l0.zone.",
+        RecordType::A,
+        &mut StdRng::seed_from_u64(0),
+    ));
+    assert_eq!(last_octets(&answer), vec![9]);
 }

@@ -1,10 +1,12 @@
-//! Writes record sets into a moto hosted zone the way ecs-srv would.
+//! Writes record sets, and the alias sets of weighted trees, into a moto hosted zone the way
+//! ecs-srv would.
 //!
 //! moto deletes every record with a SetIdentifier when one is deleted, whatever the name,
 //! so each record set here gets an identifier of its own.
 
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord, ResourceRecordSet, RrType,
+    AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord,
+    ResourceRecordSet, RrType,
 };
 
 /// How a record set is routed.
@@ -72,6 +74,33 @@ impl TestZone {
             .await;
     }
 
+    /// Creates an alias record set (no TTL, no values) pointing at `target` in this zone,
+    /// as a weighted alias tree holds them.
+    pub async fn create_alias(
+        &self,
+        name: &str,
+        record_type: RrType,
+        policy: Policy<'_>,
+        target: &str,
+    ) {
+        let alias = AliasTarget::builder()
+            .hosted_zone_id(self.id.trim_start_matches("/hostedzone/"))
+            .dns_name(target)
+            .evaluate_target_health(false)
+            .build()
+            .expect("complete alias target");
+        let record_set = with_policy(
+            ResourceRecordSet::builder()
+                .name(name)
+                .r#type(record_type)
+                .alias_target(alias),
+            policy,
+        )
+        .build()
+        .expect("name and type are set");
+        self.send(ChangeAction::Create, record_set).await;
+    }
+
     async fn change(
         &self,
         action: ChangeAction,
@@ -81,19 +110,13 @@ impl TestZone {
         policy: Policy<'_>,
         values: &[&str],
     ) {
-        let mut record_set = ResourceRecordSet::builder()
-            .name(name)
-            .r#type(record_type.clone())
-            .ttl(ttl);
-        record_set = match policy {
-            Policy::Simple => record_set,
-            Policy::Weighted(identifier, weight) => {
-                record_set.set_identifier(identifier).weight(weight)
-            }
-            Policy::MultiValue(identifier) => record_set
-                .set_identifier(identifier)
-                .multi_value_answer(true),
-        };
+        let mut record_set = with_policy(
+            ResourceRecordSet::builder()
+                .name(name)
+                .r#type(record_type)
+                .ttl(ttl),
+            policy,
+        );
         for value in values {
             let record = ResourceRecord::builder()
                 .value(*value)
@@ -102,6 +125,12 @@ impl TestZone {
             record_set = record_set.resource_records(record);
         }
         let record_set = record_set.build().expect("name and type are set");
+        self.send(action, record_set).await;
+    }
+
+    /// Sends one change, failing the test with what was refused.
+    async fn send(&self, action: ChangeAction, record_set: ResourceRecordSet) {
+        let (name, record_type) = (record_set.name().to_owned(), record_set.r#type().clone());
         let change = Change::builder()
             .action(action.clone())
             .resource_record_set(record_set)
@@ -118,5 +147,21 @@ impl TestZone {
             .send()
             .await
             .unwrap_or_else(|error| panic!("{action:?} {name} {record_type:?} in moto: {error:?}"));
+    }
+}
+
+/// Adds the routing fields of `policy` to a record set being built.
+fn with_policy(
+    record_set: aws_sdk_route53::types::builders::ResourceRecordSetBuilder,
+    policy: Policy<'_>,
+) -> aws_sdk_route53::types::builders::ResourceRecordSetBuilder {
+    match policy {
+        Policy::Simple => record_set,
+        Policy::Weighted(identifier, weight) => {
+            record_set.set_identifier(identifier).weight(weight)
+        }
+        Policy::MultiValue(identifier) => record_set
+            .set_identifier(identifier)
+            .multi_value_answer(true),
     }
 }
