@@ -161,6 +161,7 @@ pub fn lambda_response(
     for problem in &report.whole_set_errors {
         error!(error = %problem, "whole SRV set not brought in line");
     }
+    sharded_metric(&report.sharded_whole_sets);
     match delivery {
         Delivery::Sqs => {
             let mut response = SqsBatchResponse::default();
@@ -209,9 +210,39 @@ pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<
     Ok(lambda_response(invocation.delivery, &report)?)
 }
 
+/// One CloudWatch metric line (the embedded metric format, which Lambda's log turns into
+/// metrics without an API call) when whole SRV sets are served as shards: such a set answers
+/// one shard per query, which SRV clients that expect every target should know about. The
+/// log line of each set is written where the shards are planned (`write.rs`).
+fn sharded_metric(sharded: &[crate::srv_sets::ShardedSet]) {
+    if sharded.is_empty() {
+        return;
+    }
+    let line = serde_json::json!({
+        "_aws": {
+            "Timestamp": std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_millis() as u64),
+            "CloudWatchMetrics": [{
+                "Namespace": "ecs-srv",
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "ShardedWholeSets", "Unit": "Count"},
+                    {"Name": "ShardedTargets", "Unit": "Count"}
+                ]
+            }]
+        },
+        "ShardedWholeSets": sharded.len(),
+        "ShardedTargets": sharded.iter().map(|set| set.targets).sum::<usize>(),
+        "sets": sharded.iter().map(|set| set.name.as_str()).collect::<Vec<_>>(),
+    });
+    println!("{line}");
+}
+
 /// A scheduled reconcile that left anything out of line fails its invocation, so that the
 /// function's error alarm fires; the report is in the log either way.
 fn reconcile_response(report: ReconcileReport) -> Result<Value, Diagnostic> {
+    sharded_metric(&report.sharded_whole_sets);
     let value = serde_json::to_value(&report).unwrap_or(Value::Null);
     if report.failures.is_empty() && report.whole_set_errors.is_empty() {
         return Ok(value);

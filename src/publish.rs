@@ -54,6 +54,7 @@ pub async fn process(publisher: &Publisher, inputs: Vec<EventInput>) -> Invocati
         events,
         batches: written.batches,
         whole_set_errors: written.whole_set_errors,
+        sharded_whole_sets: written.sharded_whole_sets,
         api_calls: publisher.clients.calls.since(&calls_before),
     }
 }

@@ -50,6 +50,8 @@ pub struct ReconcileReport {
     pub awaiting_health: BTreeMap<String, String>,
     /// Why whole SRV sets could not be brought in line, one line per problem.
     pub whole_set_errors: Vec<String>,
+    /// Whole SRV sets served as shards, too many targets for one record set.
+    pub sharded_whole_sets: Vec<crate::srv_sets::ShardedSet>,
     /// AWS requests this reconcile made, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
 }
@@ -123,6 +125,7 @@ pub async fn reconcile(
         );
         report.batches = outcome.batches;
         report.whole_set_errors = outcome.whole_set_errors;
+        report.sharded_whole_sets = outcome.sharded_whole_sets;
     }
     report.clusters = listing.clusters;
     report.api_calls = publisher.clients.calls.since(&calls_before);
@@ -149,25 +152,29 @@ fn dry_run_changes(
             .iter()
             .map(|(task, conflict)| (task.clone(), conflict.to_string())),
     );
-    let packed = crate::batch::pack_batches(&plan.tasks, crate::batch::BatchLimits::ROUTE53);
-    report.changes = crate::tree::planned_batches(publisher.naming(), snapshot, packed.batches)
-        .into_iter()
-        .flat_map(|batch| batch.changes)
-        .collect();
+    let mut units = plan.tasks.clone();
     if publisher.config.srv_sets {
-        let after = snapshot.with_changes(publisher.naming(), &report.changes);
+        let planned = plan.changes();
+        let after = snapshot.with_changes(publisher.naming(), &planned);
         let whole = plan_whole_sets(
             publisher.naming(),
             WholeSetScope::All,
             snapshot,
-            &report.changes,
+            &planned,
             &after,
         );
-        report.changes.extend(whole.changes);
+        units.extend(whole.units);
         report
             .whole_set_errors
             .extend(whole.too_large.iter().map(ToString::to_string));
+        report.sharded_whole_sets = whole.sharded;
     }
+    // Packed and given their tree aliases exactly as the writer sends them.
+    let packed = crate::batch::pack_batches(&units, crate::batch::BatchLimits::ROUTE53);
+    report.changes = crate::tree::planned_batches(publisher.naming(), snapshot, packed.batches)
+        .into_iter()
+        .flat_map(|batch| batch.changes)
+        .collect();
 }
 
 /// Lists every task ECS wants running in the configured clusters, and decides each.

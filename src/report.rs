@@ -74,6 +74,8 @@ pub struct InvocationReport {
     pub batches: Vec<AppliedBatch>,
     /// Why whole SRV sets (`SRV_SETS=on`) were not brought in line, one line per problem.
     pub whole_set_errors: Vec<String>,
+    /// Whole SRV sets left served as shards: more targets than one record set holds.
+    pub sharded_whole_sets: Vec<crate::srv_sets::ShardedSet>,
     /// AWS requests this invocation made, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
 }

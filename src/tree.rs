@@ -69,6 +69,11 @@ pub fn wanted_aliases(
     root: &str,
     record_type: RecordType,
 ) -> Vec<RecordSet> {
+    // A whole set still held as one simple set at the root keeps it until its shards stand
+    // (Route 53 cannot hold a simple set and aliases at one name and type).
+    if zone.whole_sets.contains_key(root) {
+        return Vec::new();
+    }
     let mut totals: BTreeMap<usize, u64> = BTreeMap::new();
     let members = zone.owned_sets().chain(zone.whole_sets.values());
     for set in members.filter(|set| set.record_type == record_type) {

@@ -50,6 +50,8 @@ pub struct WriteOutcome {
     /// Why whole SRV sets were not brought in line, one line per problem. The task
     /// records are written all the same.
     pub whole_set_errors: Vec<String>,
+    /// Whole SRV sets the write left served as shards (too many targets for one set).
+    pub sharded_whole_sets: Vec<crate::srv_sets::ShardedSet>,
 }
 
 impl WriteOutcome {
@@ -99,7 +101,7 @@ impl ZoneWriter<'_> {
         if let Some(scope) = self.whole_sets {
             let after = view.with_changes(self.naming, &planned);
             let whole = plan_whole_sets(self.naming, scope, &initial, &planned, &after);
-            units.extend(swap_units(whole.changes));
+            units.extend(whole.units);
         }
         let refused = self.send_tasks(&units, &mut view, &mut outcome).await;
         let view = if refused.is_empty() {
@@ -210,8 +212,12 @@ impl ZoneWriter<'_> {
                     warn!(set = %too_large.name, values = too_large.count, "whole SRV set not written: {too_large}");
                     outcome.whole_set_errors.push(too_large.to_string());
                 }
+                for sharded in &plan.sharded {
+                    warn!(set = %sharded.name, targets = sharded.targets, shards = sharded.shards, "{sharded}");
+                }
+                outcome.sharded_whole_sets = plan.sharded.clone();
             }
-            let swaps = swap_units(plan.changes);
+            let swaps = plan.units;
             if swaps.is_empty() {
                 return;
             }
@@ -279,23 +285,6 @@ impl ZoneWriter<'_> {
         });
         Ok(())
     }
-}
-
-/// Groups whole-set changes into swap units (a DELETE with the CREATE that replaces it)
-/// so that packing never splits a swap, named after the set for messages.
-fn swap_units(changes: Vec<Change>) -> Vec<TaskChanges> {
-    let mut units: Vec<TaskChanges> = Vec::new();
-    for change in changes {
-        let name = change.record_set().name.clone();
-        match units.last_mut() {
-            Some(unit) if unit.task_id == name => unit.changes.push(change),
-            _ => units.push(TaskChanges {
-                task_id: name,
-                changes: vec![change],
-            }),
-        }
-    }
-    units
 }
 
 /// One log line per task decision.

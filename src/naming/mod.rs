@@ -170,9 +170,10 @@ impl ZoneNaming {
             .then(|| format!("{port}.{transport}.{WHOLE_SET_LABEL}.{rest}"))
     }
 
-    /// `_P._tcp._all.S.Z` → `_P._tcp.S.Z`: the routed name a whole set follows.
+    /// `_P._tcp._all.S.Z` (or one of its shards) → `_P._tcp.S.Z`: the routed name a whole
+    /// set follows.
     pub fn routed_srv_name(&self, whole_set_name: &str) -> Option<String> {
-        let (port, transport, rest) = srv_owner_parts(whole_set_name)?;
+        let (port, transport, rest) = srv_owner_parts(tree_root(whole_set_name))?;
         let service_and_zone = rest.strip_prefix(WHOLE_SET_LABEL)?.strip_prefix('.')?;
         service_and_zone
             .ends_with(self.apex.as_str())
@@ -181,8 +182,11 @@ impl ZoneNaming {
 
     /// Whether a simple SRV set at `name` with these values has the shape of a whole set
     /// ecs-srv keeps: the name is `_P._tcp._all.S.Z` in this zone and every value aims at a
-    /// task name `T.S.Z.` of the same service. Anything else there is somebody else's.
+    /// task name `T.S.Z.` of the same service. A shard of a whole set too large for one
+    /// set (`_bK._P._tcp._all.S.Z`, see `srv_sets.rs`) has the same shape below its branch
+    /// label. Anything else there is somebody else's.
     pub fn is_whole_set(&self, name: &str, values: &[String]) -> bool {
+        let name = tree_root(name);
         let Some((_, _, rest)) = srv_owner_parts(name) else {
             return false;
         };

@@ -176,3 +176,57 @@ async fn a_drained_tree_leaves_nothing_behind_and_the_name_starts_flat_again() {
         "a small service is flat: {sets:?}"
     );
 }
+
+#[tokio::test]
+async fn a_whole_set_past_one_record_set_is_sharded_and_every_target_stays_in_it() {
+    let (zone, account, publisher) = world(1, &["--srv-sets", "on"]).await;
+    let tasks = service(0..350);
+    let events = running(&account, &tasks);
+    let (last, first) = events.split_last().unwrap();
+    deliver(&publisher, first.to_vec()).await;
+    let report = process(&publisher, inputs([last.clone()])).await;
+    check_quotas(&zone);
+    assert_eq!(report.sharded_whole_sets.len(), 1, "{report:?}");
+    assert!(
+        report.whole_set_errors.is_empty(),
+        "{:?}",
+        report.whole_set_errors
+    );
+
+    let all = format!("_app._tcp._all.web.{APEX}");
+    let sets = zone.lock().unwrap().record_sets();
+    let shards: Vec<&ResourceRecordSet> = sets
+        .iter()
+        .filter(|s| s.name().ends_with(&format!("._app._tcp._all.web.{APEX}")))
+        .collect();
+    assert!(
+        shards.len() >= 2,
+        "350 targets need shards: {}",
+        shards.len()
+    );
+    let answered: BTreeSet<String> = answer_shares(&sets, &all, "SRV")
+        .into_keys()
+        .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
+        .collect();
+    let wanted: BTreeSet<String> = tasks.iter().map(task_target).collect();
+    assert_eq!(
+        answered, wanted,
+        "every target is in one of the shards _all answers from"
+    );
+
+    // Down to 100 tasks, the shards fold back into one set.
+    deliver(
+        &publisher,
+        stopped_events(&account, &tasks[100..].iter().collect::<Vec<_>>()),
+    )
+    .await;
+    check_quotas(&zone);
+    let sets = zone.lock().unwrap().record_sets();
+    let whole: Vec<&ResourceRecordSet> = sets.iter().filter(|s| s.name() == all).collect();
+    assert!(
+        whole.len() == 1
+            && whole[0].alias_target().is_none()
+            && whole[0].resource_records().len() == 100,
+        "one simple whole set again: {whole:?}"
+    );
+}
