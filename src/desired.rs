@@ -36,6 +36,12 @@ impl RecordSettings {
         }
     }
 
+    /// `S.Z` (or `S.C.Z`) of a service label: the subtree its records stand in.
+    pub fn service_name(&self, service_label: &str, cluster: &str) -> Result<String, NameTooLong> {
+        self.naming
+            .service_name(&self.service_path(service_label, cluster))
+    }
+
     /// The label path of a service in names: `S`, or `S.C` with the cluster in names.
     fn service_path(&self, service_label: &str, cluster: &str) -> String {
         if self.cluster_in_names {

@@ -8,10 +8,10 @@
 //! belongs to: its events fail and nothing of it is written, while the other tasks go
 //! through.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::ecs::tasks::task_states;
 use crate::ecs::TaskState;
@@ -20,9 +20,12 @@ use crate::event::{EventError, TaskEvent, TaskStateChange};
 use crate::plan::TaskIntent;
 use crate::publisher::Publisher;
 use crate::recheck::{withdraw_stopped_meanwhile, PublishedTasks};
+use crate::records::RecordSet;
 use crate::report::{Decision, EventOutcome, InvocationReport};
+use crate::route53::Route53Error;
 use crate::srv_sets::WholeSetScope;
-use crate::write::WriteOutcome;
+use crate::write::{WriteOutcome, ZoneWriter};
+use crate::zone::{Coverage, ZoneSnapshot};
 
 /// One input event, parsed or not, with where it came from.
 #[derive(Debug)]
@@ -211,20 +214,20 @@ async fn write(
     if intents.is_empty() {
         return WriteOutcome::default();
     }
-    let writer = publisher.writer(WholeSetScope::Touched);
-    let (read_at, snapshot) = match publisher.zone_cache.fresh() {
-        Some(cached) => cached,
-        None => match writer.read().await {
-            Ok(snapshot) => (Instant::now(), snapshot),
-            Err(err) => {
-                for (task_id, _) in &intents {
-                    if let Some(plan) = plans.get_mut(task_id) {
-                        plan.result = Err(TaskError::ZoneUnreadable(err.clone()));
-                    }
+    let coverage = coverage(publisher, latest, &intents).await;
+    let writer = publisher
+        .writer(WholeSetScope::Touched)
+        .covering(coverage.clone());
+    let (read_at, coverage, snapshot) = match view(publisher, &writer, coverage).await {
+        Ok(view) => view,
+        Err(err) => {
+            for (task_id, _) in &intents {
+                if let Some(plan) = plans.get_mut(task_id) {
+                    plan.result = Err(TaskError::ZoneUnreadable(err.clone()));
                 }
-                return WriteOutcome::default();
             }
-        },
+            return WriteOutcome::default();
+        }
     };
     let mut outcome = writer.apply(&intents, snapshot).await;
     let published = PublishedTasks::from_outcome(publisher.naming(), &outcome, |task_id| {
@@ -235,7 +238,7 @@ async fn write(
     withdraw_stopped_meanwhile(&publisher.clients.ecs, &writer, published, &mut outcome).await;
     publisher
         .zone_cache
-        .keep(read_at, outcome.zone_after.clone());
+        .keep(read_at, coverage, outcome.zone_after.clone());
     for (task_id, err) in std::mem::take(&mut outcome.failed) {
         if let Some(plan) = plans.get_mut(&task_id) {
             plan.result = Err(err.clone());
@@ -243,6 +246,103 @@ async fn write(
         outcome.failed.insert(task_id, err);
     }
     outcome
+}
+
+/// The part of the zone the intents can touch: the subtree of every service name their
+/// tasks' records stand under (a published task's from its records, a withdrawn one's from
+/// its task definition). Should a withdrawn task's definition not be known, the whole zone.
+async fn coverage(
+    publisher: &Publisher,
+    latest: &BTreeMap<String, &TaskStateChange>,
+    intents: &[(String, TaskIntent)],
+) -> Coverage {
+    let mut roots = BTreeSet::new();
+    for (task_id, intent) in intents {
+        match intent {
+            TaskIntent::Publish(sets) => roots.extend(service_names_of(sets)),
+            TaskIntent::Withdraw => {
+                let Some(detail) = latest.get(task_id) else {
+                    return Coverage::Zone;
+                };
+                match publisher
+                    .resolver
+                    .service_names(&publisher.clients, detail)
+                    .await
+                {
+                    Ok(names) => roots.extend(names),
+                    Err(err) => {
+                        warn!(task = %task_id, error = %err, "the task's service names are not known; reading the whole zone to withdraw it");
+                        return Coverage::Zone;
+                    }
+                }
+            }
+        }
+    }
+    Coverage::Subtrees(outermost(roots))
+}
+
+/// The service names `S.Z` of some task sets: the parent of each task name `T.S.Z`.
+fn service_names_of(sets: &[RecordSet]) -> impl Iterator<Item = String> + '_ {
+    sets.iter()
+        .filter(|set| {
+            set.routing
+                .set_identifier()
+                .and_then(crate::naming::parse_mark)
+                .is_some_and(|mark| !mark.role.is_shared_name())
+        })
+        .filter_map(|set| {
+            set.name
+                .split_once('.')
+                .map(|(_, service)| service.to_owned())
+        })
+}
+
+/// Names without those under another of them: a subtree read reads what lies below.
+fn outermost(roots: BTreeSet<String>) -> BTreeSet<String> {
+    roots
+        .iter()
+        .filter(|root| {
+            !roots
+                .iter()
+                .any(|other| other != *root && root.ends_with(&format!(".{other}")))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The view to plan on: the warm one where it covers the intents, completed by reading the
+/// subtrees it lacks, or read afresh; with the time of its oldest read and its coverage.
+async fn view(
+    publisher: &Publisher,
+    writer: &ZoneWriter<'_>,
+    needed: Coverage,
+) -> Result<(Instant, Coverage, ZoneSnapshot), Route53Error> {
+    match publisher.zone_cache.fresh() {
+        Some(cached) if cached.coverage.covers(&needed) => {
+            Ok((cached.read_at, cached.coverage, cached.snapshot))
+        }
+        Some(mut cached) => {
+            let missing = cached.coverage.missing(&needed);
+            if missing == Coverage::Zone {
+                return Ok((
+                    Instant::now(),
+                    Coverage::Zone,
+                    writer.read_part(&missing).await?,
+                ));
+            }
+            cached.snapshot.merge(writer.read_part(&missing).await?);
+            Ok((
+                cached.read_at,
+                cached.coverage.union(&needed),
+                cached.snapshot,
+            ))
+        }
+        None => Ok((
+            Instant::now(),
+            needed.clone(),
+            writer.read_part(&needed).await?,
+        )),
+    }
 }
 
 /// Whether `candidate` is newer news of a task than `current`: a higher version, or at the

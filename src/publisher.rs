@@ -66,6 +66,7 @@ impl Publisher {
             naming: self.naming(),
             pacer: &self.pacer,
             whole_sets: self.config.srv_sets.then_some(scope),
+            coverage: crate::zone::Coverage::Zone,
         }
     }
 }

@@ -113,9 +113,11 @@ pub async fn reconcile(
         });
         withdraw_stopped_meanwhile(&publisher.clients.ecs, &writer, published, &mut outcome).await;
         // The reconcile read the zone afresh: its view is the truest a cache can hold.
-        publisher
-            .zone_cache
-            .keep(std::time::Instant::now(), outcome.zone_after.clone());
+        publisher.zone_cache.keep(
+            std::time::Instant::now(),
+            crate::zone::Coverage::Zone,
+            outcome.zone_after.clone(),
+        );
         report.changes = outcome.applied_changes();
         report.failures.extend(
             outcome

@@ -65,6 +65,26 @@ impl TaskResolver {
         intents
     }
 
+    /// The service names (`S.Z`) a task's records stand under, from its task definition:
+    /// the subtrees of the zone a withdrawal of it reads.
+    pub async fn service_names(
+        &self,
+        clients: &AwsClients,
+        detail: &TaskStateChange,
+    ) -> Result<Vec<String>, TaskError> {
+        let definition = self
+            .lookups
+            .task_definition(&clients.ecs, &detail.task_definition_arn)
+            .await
+            .map_err(TaskError::Lookup)?;
+        let cluster = crate::resolve::cluster_name(&detail.cluster_arn);
+        crate::resolve::service_labels(detail, &definition)
+            .iter()
+            .map(|label| self.settings.service_name(label, cluster))
+            .collect::<Result<_, _>>()
+            .map_err(TaskError::Name)
+    }
+
     /// Addresses of the EC2 hosts of bridge and host mode tasks (awsvpc tasks carry
     /// their own address; asking for theirs would only cost calls).
     async fn host_addresses(

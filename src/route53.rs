@@ -9,6 +9,7 @@ use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError
 use aws_sdk_route53::types::{self as sdk, ChangeAction, RrType};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use crate::naming::{subtree_order, SubtreeOrder};
 use crate::pacing::WritePacer;
 use crate::records::{Change, ForeignPolicy, ForeignRecord, RecordSet, RecordType, Routing};
 use crate::zone::ZoneListing;
@@ -63,6 +64,18 @@ pub enum Route53Error {
     },
 }
 
+/// Route 53's words for a compare-and-swap that lost: the set is there already, gone, or
+/// holds other values than the DELETE named.
+fn is_concurrent_change(message: &str) -> bool {
+    [
+        "but it already exists",
+        "but it was not found",
+        "do not match the current values",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
+}
+
 impl Route53Error {
     /// Whether the request itself was refused, as opposed to not getting through.
     pub fn is_rejection(&self) -> bool {
@@ -70,12 +83,18 @@ impl Route53Error {
     }
 
     /// Whether sending again later may succeed: throttling and outages pass, and so does a
-    /// listing that looped; a refused request or a malformed answer will not change.
+    /// listing that looped or a batch refused because the zone changed under it (a CREATE
+    /// of a set that now exists, a DELETE of one that is gone or changed: another writer,
+    /// such as a reconcile, got there first, and the next attempt plans from a fresh read).
+    /// Any other refused request or a malformed answer will not change.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Route53Error::Unavailable { .. } | Route53Error::PagingLoop { .. }
-        )
+        match self {
+            Route53Error::Unavailable { .. } | Route53Error::PagingLoop { .. } => true,
+            Route53Error::Rejected { code, message, .. } => {
+                code == "InvalidChangeBatch" && is_concurrent_change(message)
+            }
+            Route53Error::Malformed { .. } => false,
+        }
     }
 
     fn from_sdk<E>(operation: &'static str, zone_id: &str, err: SdkError<E, HttpResponse>) -> Self
@@ -133,11 +152,35 @@ pub async fn read_zone(
     zone_id: &str,
     pacer: &WritePacer,
 ) -> Result<ZoneListing, Route53Error> {
+    read_from(client, zone_id, pacer, None).await
+}
+
+/// Reads the subtree of `root` (`S.Z` and every name under it: a service's names, its
+/// tasks' names, its whole sets and its trees' branches), starting the listing at `root`
+/// and stopping where the subtree ends, so the cost follows the service, not the zone.
+pub async fn read_subtree(
+    client: &aws_sdk_route53::Client,
+    zone_id: &str,
+    pacer: &WritePacer,
+    root: &str,
+) -> Result<ZoneListing, Route53Error> {
+    read_from(client, zone_id, pacer, Some(root)).await
+}
+
+async fn read_from(
+    client: &aws_sdk_route53::Client,
+    zone_id: &str,
+    pacer: &WritePacer,
+    root: Option<&str>,
+) -> Result<ZoneListing, Route53Error> {
     let mut listing = ZoneListing::default();
     let mut next: Option<(String, RrType, Option<String>)> = None;
     let mut seen_starts = BTreeSet::new();
     for _ in 0..MAX_PAGES {
         let mut request = client.list_resource_record_sets().hosted_zone_id(zone_id);
+        if let (Some(root), None) = (root, &next) {
+            request = request.start_record_name(root);
+        }
         if let Some((name, kind, identifier)) = &next {
             let start = format!(
                 "{name} {} {}",
@@ -160,13 +203,25 @@ pub async fn read_zone(
             .send()
             .await
             .map_err(|e| Route53Error::from_sdk("ListResourceRecordSets", zone_id, e))?;
+        let mut past = false;
         for listed in page.resource_record_sets() {
+            let order = root.map_or(SubtreeOrder::Inside, |root| {
+                subtree_order(listed.name(), root)
+            });
+            match order {
+                SubtreeOrder::Past => {
+                    past = true;
+                    break;
+                }
+                SubtreeOrder::Beside => continue,
+                SubtreeOrder::Inside => {}
+            }
             match owned_candidate(listed) {
                 Some(set) => listing.sets.push(set),
                 None => listing.others.push(foreign_record(listed)),
             }
         }
-        if !page.is_truncated() {
+        if past || !page.is_truncated() {
             return Ok(listing);
         }
         next = match (page.next_record_name(), page.next_record_type()) {

@@ -20,7 +20,7 @@ use crate::records::Change;
 use crate::report::AppliedBatch;
 use crate::route53::{self, Route53Error};
 use crate::srv_sets::{plan_whole_sets, WholeSetScope, MAX_SWAP_ATTEMPTS};
-use crate::zone::ZoneSnapshot;
+use crate::zone::{Coverage, ZoneListing, ZoneSnapshot};
 
 /// Where and how to write.
 #[derive(Debug)]
@@ -35,6 +35,8 @@ pub struct ZoneWriter<'a> {
     pub pacer: &'a WritePacer,
     /// Which whole SRV sets follow the task changes; `None` with `SRV_SETS=off`.
     pub whole_sets: Option<WholeSetScope>,
+    /// What a read reads: the whole zone, or the subtrees of the services at hand.
+    pub coverage: Coverage,
 }
 
 /// What a write did.
@@ -70,11 +72,33 @@ pub fn applied_changes(batches: &[AppliedBatch]) -> Vec<Change> {
 }
 
 impl ZoneWriter<'_> {
-    /// Reads the whole zone: one request per 300 record sets, each paced like a write,
-    /// since reads and writes spend the same account-wide budget.
+    /// Reads what the writer covers: one request per 300 record sets, each paced like a
+    /// write, since reads and writes spend the same account-wide budget.
     pub async fn read(&self) -> Result<ZoneSnapshot, Route53Error> {
-        let listing = route53::read_zone(self.route53, self.zone_id, self.pacer).await?;
+        self.read_part(&self.coverage).await
+    }
+
+    /// Reads part of the zone: all of it, or each subtree from its first name to its last.
+    pub async fn read_part(&self, coverage: &Coverage) -> Result<ZoneSnapshot, Route53Error> {
+        let listing = match coverage {
+            Coverage::Zone => route53::read_zone(self.route53, self.zone_id, self.pacer).await?,
+            Coverage::Subtrees(roots) => {
+                let mut listing = ZoneListing::default();
+                for root in roots {
+                    let part =
+                        route53::read_subtree(self.route53, self.zone_id, self.pacer, root).await?;
+                    listing.sets.extend(part.sets);
+                    listing.others.extend(part.others);
+                }
+                listing
+            }
+        };
         Ok(ZoneSnapshot::from_listing(self.naming, listing))
+    }
+
+    /// The same writer, reading `coverage`.
+    pub fn covering(self, coverage: Coverage) -> Self {
+        ZoneWriter { coverage, ..self }
     }
 
     /// Brings every task to its intent, starting from `snapshot`, then the whole SRV sets.

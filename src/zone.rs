@@ -63,6 +63,47 @@ pub struct ZoneListing {
     pub others: Vec<ForeignRecord>,
 }
 
+/// How much of the zone a view holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every record set (a reconcile reads the whole zone).
+    Zone,
+    /// The subtrees of these service names (`S.Z` and every name under it): all an
+    /// invocation's tasks can touch, so its cost follows its tasks, not the zone.
+    Subtrees(BTreeSet<String>),
+}
+
+impl Coverage {
+    /// Whether a view of `self` holds everything a view of `needed` would.
+    pub fn covers(&self, needed: &Coverage) -> bool {
+        match (self, needed) {
+            (Coverage::Zone, _) => true,
+            (Coverage::Subtrees(_), Coverage::Zone) => false,
+            (Coverage::Subtrees(held), Coverage::Subtrees(wanted)) => wanted.is_subset(held),
+        }
+    }
+
+    /// What `needed` asks for beyond `self`.
+    pub fn missing(&self, needed: &Coverage) -> Coverage {
+        match (self, needed) {
+            (Coverage::Subtrees(held), Coverage::Subtrees(wanted)) => {
+                Coverage::Subtrees(wanted.difference(held).cloned().collect())
+            }
+            (_, needed) => needed.clone(),
+        }
+    }
+
+    /// Both together.
+    pub fn union(&self, other: &Coverage) -> Coverage {
+        match (self, other) {
+            (Coverage::Subtrees(a), Coverage::Subtrees(b)) => {
+                Coverage::Subtrees(a.union(b).cloned().collect())
+            }
+            _ => Coverage::Zone,
+        }
+    }
+}
+
 /// The zone, split into the sets ecs-srv owns (by task), its whole SRV sets, and the rest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ZoneSnapshot {
@@ -92,6 +133,11 @@ impl ZoneSnapshot {
             sets.sort();
             sets.dedup();
         }
+        // Nor may subtrees read one inside the other.
+        let mut seen = BTreeSet::new();
+        snapshot
+            .foreign
+            .retain(|record| seen.insert(record.clone()));
         snapshot.leave_other_deployments_whole_sets(naming);
         snapshot
     }
@@ -147,6 +193,19 @@ impl ZoneSnapshot {
             }
             Ownership::Foreign => self.foreign.push(ForeignRecord::of(&set)),
         }
+    }
+
+    /// Adds the view of other, disjoint parts of the zone (other subtrees).
+    pub fn merge(&mut self, other: ZoneSnapshot) {
+        for (task, sets) in other.owned {
+            let held = self.owned.entry(task).or_default();
+            held.extend(sets);
+            held.sort();
+            held.dedup();
+        }
+        self.whole_sets.extend(other.whole_sets);
+        self.branches.extend(other.branches);
+        self.foreign.extend(other.foreign);
     }
 
     /// The zone as it is once `changes` are applied.

@@ -365,6 +365,42 @@ pub fn tree_root(name: &str) -> &str {
     branch_of(name).map_or(name, |(root, _)| root)
 }
 
+/// Where a listed name stands against the subtree of `root` (`S.Z` and every name under
+/// it) in Route 53's listing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubtreeOrder {
+    /// In the subtree.
+    Inside,
+    /// Outside it, but not yet past it: keep reading.
+    Beside,
+    /// Past the subtree: no name of it can follow.
+    Past,
+}
+
+/// Route 53 lists names in the order of their labels reversed and joined with dots, the
+/// trailing dot included (`www.example.com.` is `com.example.www.`), compared as text:
+/// so `S.Z` and everything under it come as one run from `S.Z` on, and the first name whose
+/// reversed form sorts after `S.Z`'s without lying under it ends the run. A name that
+/// sorts before (a neighbour holding a character below `.`, such as `web-x` beside `web`,
+/// which an emulator may list inside the run) is only skipped.
+pub fn subtree_order(name: &str, root: &str) -> SubtreeOrder {
+    let name = name.to_ascii_lowercase();
+    let inside = name == root || name.ends_with(&format!(".{root}"));
+    if inside {
+        return SubtreeOrder::Inside;
+    }
+    let reversed = |name: &str| {
+        let mut labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+        labels.reverse();
+        format!("{}.", labels.join("."))
+    };
+    if reversed(&name) > reversed(root) {
+        SubtreeOrder::Past
+    } else {
+        SubtreeOrder::Beside
+    }
+}
+
 /// What a SetIdentifier written by any ecs-srv deployment says, whatever its owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SetMark<'a> {

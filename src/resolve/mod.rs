@@ -265,6 +265,26 @@ pub fn resolve_running_task(
     })
 }
 
+/// Every service label a task's records can stand under, from its definition alone (no
+/// address needed): what a withdrawal reads of the zone. Containers that opt out count
+/// too, so a label is never missed.
+pub fn service_labels(detail: &TaskStateChange, definition: &TaskDefinitionFacts) -> Vec<String> {
+    let default_service = service_name_from_group(detail.group.as_deref())
+        .unwrap_or(&definition.family)
+        .to_owned();
+    let mut labels: Vec<String> = definition
+        .containers
+        .iter()
+        .map(|container| match container.labels.get(LABEL_SERVICE) {
+            Some(raw) if !raw.trim().is_empty() => dns_label(raw),
+            _ => dns_label(&default_service),
+        })
+        .collect();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
 /// `service:NAME` and `family:NAME` both give NAME; a custom group (`run-task --group`)
 /// is its own name.
 /// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME` → `NAME`.

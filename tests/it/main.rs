@@ -30,6 +30,7 @@ mod safe_defaults;
 mod sqs_burst;
 mod srv_sets;
 mod strict_zone;
+mod subtrees;
 mod template;
 mod template_env;
 mod trees;

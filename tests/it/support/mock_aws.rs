@@ -42,7 +42,35 @@ pub fn retries() -> RetryConfig {
         .with_max_backoff(Duration::from_millis(5))
 }
 
-/// The three clients, each answering from its own rules.
+/// DescribeTaskDefinition of the samples' family `web`: a withdrawal asks for it to know
+/// which service subtree of the zone to read.
+pub fn task_definition_rule() -> Rule {
+    use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
+    use aws_sdk_ecs::types::{ContainerDefinition, NetworkMode, PortMapping, TaskDefinition};
+    mock!(aws_sdk_ecs::Client::describe_task_definition)
+        .sequence()
+        .output(|| {
+            DescribeTaskDefinitionOutput::builder()
+                .task_definition(
+                    TaskDefinition::builder()
+                        .family("web")
+                        .network_mode(NetworkMode::Bridge)
+                        .container_definitions(
+                            ContainerDefinition::builder()
+                                .name("web")
+                                .port_mappings(PortMapping::builder().container_port(80).build())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .repeatedly()
+        .build()
+}
+
+/// The three clients, each answering from its own rules (ECS also from
+/// [`task_definition_rule`]).
 pub fn mocked_clients(
     ecs_rules: &[&Rule],
     ec2_rules: &[&Rule],
@@ -55,7 +83,9 @@ pub fn mocked_clients(
             .credentials_provider(credentials())
             .http_client(create_mock_http_client())
             .retry_config(retries())
-            .interceptor(interceptor(ecs_rules))
+            .interceptor(interceptor(
+                &[ecs_rules, &[&task_definition_rule()]].concat(),
+            ))
             .build(),
     );
     let ec2 = aws_sdk_ec2::Client::from_conf(
@@ -105,10 +135,22 @@ pub fn hosted_zone_rule() -> Rule {
     })
 }
 
-/// One complete (untruncated) listing page holding `sets`.
+/// One complete (untruncated) listing page holding `sets`, in Route 53's order (names
+/// with their labels reversed, then type, then SetIdentifier), so that a reader of one
+/// subtree sees where it ends.
 pub fn listing_page(sets: &[ResourceRecordSet]) -> ListResourceRecordSetsOutput {
+    let mut sets = sets.to_vec();
+    sets.sort_by_key(|set| {
+        let mut labels: Vec<&str> = set.name().trim_end_matches('.').split('.').collect();
+        labels.reverse();
+        (
+            format!("{}.", labels.join(".")),
+            set.r#type().as_str().to_owned(),
+            set.set_identifier().map(str::to_owned),
+        )
+    });
     ListResourceRecordSetsOutput::builder()
-        .set_resource_record_sets(Some(sets.to_vec()))
+        .set_resource_record_sets(Some(sets))
         .is_truncated(false)
         .max_items(300)
         .build()

@@ -128,14 +128,17 @@ impl StrictZone {
         self.fault_counter = 0;
     }
 
-    /// Seeds sets that somebody else wrote, through the same rules as any CREATE.
+    /// Seeds sets that somebody else wrote, through the same rules as any CREATE, in
+    /// batches of a few hundred (a request's limits hold for seeding too).
     pub fn seed(&mut self, sets: Vec<ResourceRecordSet>) {
         let changes: Vec<Change> = sets
             .into_iter()
             .map(|s| change(ChangeAction::Create, s))
             .collect();
-        if let Err(rejection) = self.apply(&changes) {
-            panic!("seeding the strict zone failed: {rejection:?}");
+        for batch in changes.chunks(200) {
+            if let Err(rejection) = self.apply(batch) {
+                panic!("seeding the strict zone failed: {rejection:?}");
+            }
         }
     }
 

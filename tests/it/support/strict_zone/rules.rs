@@ -35,12 +35,15 @@ pub const MAX_SET_IDENTIFIER: usize = 128;
 
 /// The position of a set in Route 53's listing order, which is also its identity.
 /// [LIST] <https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html>:
-/// "sorts results first by DNS name with the labels reversed… then by type"; sets with one
+/// "sorts results first by DNS name with the labels reversed, for example: com.example.www.
+/// Note the trailing dot, which can change the sort order when the record name contains
+/// characters that appear before . (decimal 46) in the ASCII table… then by type": the
+/// reversed name is compared as text, so `web-x.Z` sorts before `web.Z`. Sets with one
 /// name and type are told apart (and paged) by SetIdentifier.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ListKey {
-    /// `www.example.com.` becomes `["com", "example", "www"]`.
-    pub reversed_labels: Vec<String>,
+    /// `www.example.com.` becomes `com.example.www.`.
+    pub reversed_name: String,
     /// The type as Route 53 spells it.
     pub record_type: String,
     /// `None` for simple routing, which sorts first.
@@ -57,12 +60,14 @@ impl ListKey {
     pub fn new(name: &str, record_type: &str, set_identifier: Option<&str>) -> Self {
         let name = normalise_name(name);
         ListKey {
-            reversed_labels: name
-                .trim_end_matches('.')
-                .split('.')
-                .rev()
-                .map(str::to_owned)
-                .collect(),
+            reversed_name: format!(
+                "{}.",
+                name.trim_end_matches('.')
+                    .split('.')
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ),
             record_type: record_type.to_owned(),
             set_identifier: set_identifier.map(str::to_owned),
         }
@@ -435,9 +440,7 @@ fn check_policy_mix(
     let clash = zone
         .iter()
         .filter(|(k, _)| {
-            k.reversed_labels == key.reversed_labels
-                && k.record_type == key.record_type
-                && *k != key
+            k.reversed_name == key.reversed_name && k.record_type == key.record_type && *k != key
         })
         .find(|(_, other)| policy_of(other) != mine);
     match clash {
@@ -467,7 +470,7 @@ fn check_weighted_count(zone: &ZoneSets, name: &str, record_type: &str) -> Resul
     let count = zone
         .iter()
         .filter(|(k, s)| {
-            k.reversed_labels == key.reversed_labels
+            k.reversed_name == key.reversed_name
                 && k.record_type == record_type
                 && policy_of(s) == Policy::Weighted
         })
