@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from the JSON the two bench scripts wrote in this run.
+"""Writes BENCHMARKS.md from the JSON the bench scripts and the bench tests wrote in this run.
 
-Usage: report.py --proxy proxy.json --publisher publisher.json --binary-bytes N --out BENCHMARKS.md
+Usage: report.py --proxy proxy.json --publisher publisher.json --burst burst.json --scale scale.json
+       --binary-bytes N --out BENCHMARKS.md
+       report.py --scale scale.json --scale-only   (prints the Scale section alone)
 """
 
 import argparse
@@ -196,15 +198,171 @@ def burst_section(burst):
     return "\n".join(rows)
 
 
+def count(value):
+    return "—" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def calls_text(calls):
+    return ", ".join(f"`{op}` {n:,}" for op, n in sorted(calls.items())) or "none"
+
+
+def rolling_section(deploy):
+    phases = ["| phase | events | invocations | failed deliveries | tasks refused at its end | "
+              "ListResourceRecordSets | ChangeResourceRecordSets | fewest tasks answered during it "
+              "| tasks answered at its end |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for phase in deploy["phases"]:
+        d = phase["delivery"]
+        phases.append(f"| {phase['label']} | {phase['events']:,} | {d['invocations']:,} | "
+                      f"{d['failed_deliveries']:,} | {d['refused_tasks']:,} | {phase['list_calls']:,} | "
+                      f"{phase['change_calls']:,} | {count(phase['min_tasks_answered'])} | "
+                      f"{phase['tasks_answered_after']:,} |")
+    fewest = deploy["min_tasks_answered_during_deploy"]
+    rows = ["| figure | value |", "|---|---|",
+            f"| fewest tasks the names answer with, from the first {deploy['tasks']:,} published to the end "
+            f"(goal: never below {deploy['tasks']:,}) | {fewest:,} ({verdict(fewest >= deploy['tasks'])}) |",
+            f"| tasks answered at the end, of those running | {deploy['tasks_answered_at_end']:,} of "
+            f"{deploy['tasks_running_at_end']:,} (SRV targets {deploy['srv_targets_at_end']:,}, "
+            f"A sets {deploy['a_sets_at_end']:,}) |",
+            f"| running tasks with their own name `T.S.Z` at the end | {deploy['task_names_at_end']:,} |",
+            f"| Route 53 `ListResourceRecordSets` calls | {deploy['list_calls']:,} "
+            f"({deploy['list_per_event']:.4f} per event) |",
+            f"| Route 53 `ChangeResourceRecordSets` calls | {deploy['change_calls']:,} "
+            f"({deploy['change_per_event']:.4f} per event) |",
+            f"| requests Route 53 refused (strict model) | {deploy['rejections']:,} |",
+            f"| ECS and EC2 calls | {calls_text(deploy['ecs_ec2_calls'])} |",
+            f"| Route 53 time at the default {deploy['default_request_rate']:g} requests/s "
+            f"({deploy['route53_requests']:,} requests) | {deploy['route53_seconds_at_default_rate']:,.1f} s |",
+            f"| wall time, all phases (pacer at 100 requests/s) | {deploy['seconds']:.1f} s |"]
+    errors = {p["delivery"]["first_error"] for p in deploy["phases"]} - {None}
+    refusal = "".join(f"\n\nThe publisher's refusal, as worded: `{e}`." for e in sorted(errors)[:1])
+    return "\n".join(phases) + "\n\n" + "\n".join(rows) + refusal
+
+
+def zone_size_section(sizes):
+    rows = ["| zone (record sets before the events) | cold publish: List / Change | cold withdraw: List / Change "
+            "| warm publish: List / Change | warm withdraw: List / Change | cold publish time (dev build) | warm publish time (dev build) |",
+            "|---|---|---|---|---|---|---|"]
+    for size in sizes["sizes"]:
+        cells = [f"{size['zone_sets']:,}"]
+        for mode in ("cold", "warm"):
+            for kind in ("publish", "withdraw"):
+                m = size[mode][kind]
+                cells.append(f"{m['list_calls']:g} / {m['change_calls']:g}")
+        cells.append(f"{size['cold']['publish']['milliseconds']:.0f} ms")
+        cells.append(f"{size['warm']['publish']['milliseconds']:.0f} ms")
+        rows.append("| " + " | ".join(cells) + " |")
+    cold_lists = [size["cold"][kind]["list_calls"] for size in sizes["sizes"] for kind in ("publish", "withdraw")]
+    flat = max(cold_lists) == min(cold_lists)
+    smallest, largest = sizes["sizes"][0], sizes["sizes"][-1]
+    goal = (f"Goal: a flat cost per event. Cold, the List calls per event go from "
+            f"{smallest['cold']['publish']['list_calls']:g} at {smallest['zone_sets']:,} sets to "
+            f"{largest['cold']['publish']['list_calls']:g} at {largest['zone_sets']:,}: {verdict(flat)}.")
+    return "\n".join(rows) + "\n\n" + goal
+
+
+def large_service_section(big):
+    fit = big["fit"] or {}
+    sets_per = big["sets_per_answered_task"]
+    rows = ["| figure | value |", "|---|---|",
+            f"| converged within Route 53's quotas (nothing refused, every task answered) | "
+            f"{'yes' if big['converged'] and big['rejections'] == 0 else '**no**'} |",
+            f"| tasks answered (SRV targets / A sets) | {big['tasks_answered']:,} of {big['tasks']:,} "
+            f"({big['srv_targets']:,} / {big['a_sets']:,}) |",
+            f"| tasks refused (still queued when delivery stalled) | {big['refused_tasks']:,} |",
+            f"| requests Route 53 refused (strict model) | {big['rejections']:,} |",
+            f"| record sets in the zone (default quota 10,000) | {big['zone_sets']:,} "
+            f"({'within' if big['within_zone_quota'] else '**over**'}) |",
+            f"| record sets of the service (its subtree), of them the tasks' own | {big['service_sets']:,}, "
+            f"{big['task_sets']:,} |",
+            f"| record sets per answered task | {'—' if sets_per is None else f'{sets_per:.2f}'} |"]
+    if fit:
+        rows += [f"| sets per task, per-service overhead ({fit['method']}) | {fit['sets_per_task']:.2f}, "
+                 f"{fit['service_overhead_sets']:,.0f} |",
+                 f"| largest service a zone at the 10,000-set quota holds (beside SOA and NS), by its record sets | "
+                 f"{fit['largest_service_in_quota']:,.0f} tasks"
+                 + ("" if big["converged"] else
+                    f" (by sets alone: this core answered {big['tasks_answered']:,} tasks of one service)")
+                 + " |"]
+    rows += [f"| invocations (SQS batches of {big['batch_size']}, redeliveries included) | {big['invocations']:,} |",
+             f"| Route 53 `ListResourceRecordSets` / `ChangeResourceRecordSets` calls | {big['list_calls']:,} / "
+             f"{big['change_calls']:,} |",
+             f"| ECS and EC2 calls | {calls_text(big['ecs_ec2_calls'])} |",
+             f"| Route 53 time at the default {big['default_request_rate']:g} requests/s "
+             f"({big['route53_requests']:,} requests) | {big['route53_seconds_at_default_rate']:,.1f} s |",
+             f"| wall time (pacer at 100 requests/s) | {big['seconds']:.1f} s |"]
+    refusal = f"\n\nThe publisher's refusal, as worded: `{big['first_error']}`." if big["first_error"] else ""
+    return "\n".join(rows) + refusal
+
+
+def scale_section(scale):
+    deploy, sizes, big = scale["rolling_deploy"], scale["zone_size"], scale["large_service"]
+    return f"""## Scale: large services and large zones
+
+`tests/it/scale.rs`, run by `cargo test --workspace --test it -- scale:: --ignored --test-threads=1`,
+on the simulated account (ECS and EC2 answered through the real SDK clients) and the strict Route 53
+model, which refuses what Route 53 refuses and pages {sizes['page_size']} sets per
+`ListResourceRecordSets` like Route 53. Production defaults: whole SRV sets on, and on the SQS path the
+zone cache the template deploys (`ZONE_CACHE_SECONDS=60`) and its batches of {deploy['batch_size']}
+(`SqsBatchSize`), one `publish::process` per batch. An event the invocation reports as retryable is
+delivered again after the messages already waiting, as the visibility timeout would; delivery stops
+once every waiting message has failed since the last one went through, and the tasks still queued are
+counted as refused (they stay queued for the next phase). The request pacer runs at 100 requests/s so
+that the runs take seconds; the time Route 53 requests take at the default `ROUTE53_WRITE_RATE` is
+computed from the counts (requests ÷ {deploy['default_request_rate']:g}/s). "Tasks answered" resolves
+`_app._tcp.S.Z` SRV and `S.Z` A after every accepted ChangeBatch, following weighted sets (weight 0
+only when all are 0) and weighted alias sets to their leaves: the distinct SRV targets, the A leaf
+sets, and the smaller of the two. The wall time of these runs stays under a minute, so the 60 s zone
+cache never expires in them; a deployment at the default rate re-reads the zone once a minute.
+
+### Rolling deploy of a {deploy['tasks']:,}-task service
+
+{deploy['tasks']:,} bridge tasks on {deploy['hosts']} hosts run and are published; {deploy['tasks']:,} new
+tasks (a new task definition) start while the old run; then the old ones drain (`desiredStatus`
+STOPPED) and stop. {deploy['events']:,} events in all.
+
+{rolling_section(deploy)}
+
+### One event against the zone's size
+
+Zones filled to {", ".join(f"{s['zone_sets']:,}" for s in sizes['sizes'])} record sets (SOA and NS,
+services of 50 tasks published through the publisher, padding TXT sets; the largest stays within the
+10,000-set quota with the task the events add: at most {max(s['most_sets_held'] for s in sizes['sizes']):,} sets
+at once), then one new task published and one task withdrawn,
+each in its own invocation, {sizes['rounds']} times; medians. Cold: a fresh publisher per event without
+a zone cache (the direct path). Warm: one publisher with the SQS path's zone cache, warmed by one write.
+
+{zone_size_section(sizes)}
+
+### A {big['tasks']:,}-task service
+
+{big['tasks']:,} tasks of one service (ECS's most per service) published through the SQS path in two
+halves; the sets per task and the per-service overhead come from the two halves.
+
+{large_service_section(big)}
+"""
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--proxy", required=True)
-    parser.add_argument("--publisher", required=True)
-    parser.add_argument("--burst", required=True)
-    parser.add_argument("--binary-bytes", type=int, required=True)
+    parser.add_argument("--proxy")
+    parser.add_argument("--publisher")
+    parser.add_argument("--burst")
+    parser.add_argument("--scale", required=True, help="the scale tests' SCALE_FIGURES file")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="print the Scale section alone, from --scale, and write nothing")
+    parser.add_argument("--binary-bytes", type=int)
     parser.add_argument("--seconds-total", type=int, default=0)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out")
     args = parser.parse_args()
+    with open(args.scale) as f:
+        scale = scale_section(json.load(f))
+    if args.scale_only:
+        print(scale, end="")
+        return
+    missing = [name for name in ("proxy", "publisher", "burst", "binary_bytes", "out") if getattr(args, name) is None]
+    if missing:
+        parser.error("the full report needs " + ", ".join("--" + m.replace("_", "-") for m in missing))
     with open(args.proxy) as f:
         proxy = json.load(f)
     with open(args.publisher) as f:
@@ -327,7 +485,8 @@ holds exactly 3,000 owned record sets (asserted). The same test runs with 100 ta
 Route 53 itself allows about 5 change requests per second per account, which at 10 events per
 batch bounds any single writer at about 50 events/s; larger SQS batches (up to 33 single-port
 tasks per ChangeBatch) raise that bound.
-"""
+
+{scale}"""
     with open(args.out, "w") as out:
         out.write(text)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: srv-proxy beside its peers, and ecs-srv against moto, in one run on 127.0.0.1.
+# make bench: srv-proxy beside its peers, ecs-srv against moto, and ecs-srv at scale on the strict
+# Route 53 model, in one run on 127.0.0.1.
 # Writes BENCHMARKS.md at the repository root. Every tool runs under `timeout`; every process the
 # scripts start is stopped when they exit (see tests/bench/procs.py), and this script stops its
 # own process group on any exit.
@@ -48,9 +49,17 @@ echo "bench: 1,000-task SQS burst against moto" >&2
 BURST_TASKS=1000 BURST_WRITE_RATE=5 BURST_FIGURES="$work/burst.json" timeout 900 \
   cargo test --quiet --workspace --test it -- --exact sqs_burst::a_burst_converges_with_one_change_request_per_batch >&2
 test -s "$work/burst.json" || { echo "bench: the burst wrote no figures" >&2; exit 1; }
+# The scale benchmarks (tests/it/scale.rs): a rolling deploy of a 1,000-task service, the cost
+# of one event against the zone's size, a 5,000-task service, on the strict Route 53 model. One
+# at a time: each merges its figures into the one file under its own key.
+echo "bench: scale benchmarks on the strict Route 53 model" >&2
+SCALE_FIGURES="$work/scale.json" timeout 1200 \
+  cargo test --quiet --workspace --test it -- scale:: --ignored --test-threads=1 >&2
+python3 -c 'import json, sys; keys = set(json.load(open(sys.argv[1]))); sys.exit(keys != {"rolling_deploy", "zone_size", "large_service"})' \
+  "$work/scale.json" || { echo "bench: the scale tests wrote no complete figures" >&2; exit 1; }
 
 timeout 60 python3 tests/bench/report.py --proxy "$work/proxy.json" --publisher "$work/publisher.json" \
-  --burst "$work/burst.json" \
+  --burst "$work/burst.json" --scale "$work/scale.json" \
   --binary-bytes "$(stat -c %s "$proxy_bin")" --seconds-total "$(( $(date +%s) - started ))" \
   --out BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md in $(( $(date +%s) - started )) s" >&2

@@ -27,6 +27,7 @@ mod reconcile;
 mod reconcile_race;
 mod replay;
 mod safe_defaults;
+mod scale;
 mod sqs_burst;
 mod srv_sets;
 mod strict_zone;
