@@ -26,6 +26,7 @@ mod properties;
 mod reconcile;
 mod reconcile_race;
 mod replay;
+mod replay_large;
 mod safe_defaults;
 mod scale;
 mod sqs_burst;

@@ -283,6 +283,68 @@ pub async fn run_task(
     )
 }
 
+/// Starts `count` Fargate tasks of `task_definition_arn` (ten per RunTask, ECS's most)
+/// and returns their ARNs.
+pub async fn run_fargate_tasks(
+    clients: &AwsClients,
+    world: &World,
+    task_definition_arn: &str,
+    group: &str,
+    count: usize,
+) -> Vec<String> {
+    use aws_sdk_ecs::types::{AwsVpcConfiguration, LaunchType, NetworkConfiguration};
+    let group_id = clients
+        .ec2
+        .create_security_group()
+        .group_name(format!("sg-many-{}", world.cluster_name))
+        .description("tasks")
+        .vpc_id(&world.vpc_id)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .unwrap_or_default()
+        .to_owned();
+    let mut arns = Vec::with_capacity(count);
+    while arns.len() < count {
+        let batch = (count - arns.len()).min(10) as i32;
+        let output = clients
+            .ecs
+            .run_task()
+            .cluster(&world.cluster_name)
+            .task_definition(task_definition_arn)
+            .group(group)
+            .count(batch)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder()
+                            .subnets(&world.subnet_id)
+                            .security_groups(&group_id)
+                            .build()
+                            .expect("awsvpc configuration"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("RunTask");
+        assert!(
+            !output.tasks().is_empty(),
+            "RunTask started nothing: {:?}",
+            output.failures()
+        );
+        arns.extend(
+            output
+                .tasks()
+                .iter()
+                .filter_map(|t| t.task_arn().map(str::to_owned)),
+        );
+    }
+    arns
+}
+
 /// Creates one record set directly through Route 53, as somebody else (or an older
 /// version) would have.
 pub async fn put_record(
