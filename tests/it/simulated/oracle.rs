@@ -14,6 +14,14 @@
 //! `<hash>` is the documented mark: FNV-1a (64-bit) of `"<name> <type>"`, folded to 32
 //! bits, in eight hex digits. A set whose mark does not check out is a look-alike, not
 //! ours.
+//!
+//! Past 100 sets a shared name `N` is a tree: `N` holds only weighted aliases
+//! `OWNER:bK:tree:<hash of N>` to branches `_bK.N`, whose sets are the members' own, as
+//! above but for the name; an alias weighs its branch's total weight (multivalue sets and
+//! whole-set values count 1 each), divided by the smallest power of two that brings the
+//! largest branch of `N` to 255, rounded, and at least 1 where the total is not 0. A whole
+//! set past one record set is such a tree of simple shards. [`listed_zone`] folds every
+//! tree back into its name, after checking each alias's weight.
 
 use std::collections::BTreeMap;
 
@@ -150,8 +158,10 @@ fn srv_weight_field(label: i64) -> i64 {
 /// The zone's sets that carry `layout.owner`'s mark (or sit at a whole-set name), in the
 /// documented form.
 pub fn listed_zone(layout: &Layout, listed: &[ResourceRecordSet]) -> Vec<DocumentedSet> {
+    check_trees(layout, listed);
     let mut sets: Vec<DocumentedSet> = listed
         .iter()
+        .filter(|set| set.alias_target().is_none())
         .filter_map(|set| {
             let name = set.name().to_ascii_lowercase();
             let whole_set = set.set_identifier().is_none() && name.contains("._all.");
@@ -173,7 +183,7 @@ pub fn listed_zone(layout: &Layout, listed: &[ResourceRecordSet]) -> Vec<Documen
                 .and_then(|id| id.rsplit_once(':'))
                 .map(|(head, _)| head.to_owned());
             Some(DocumentedSet {
-                name,
+                name: branch_root(&name).unwrap_or(&name).to_owned(),
                 record_type: set.r#type().as_str().to_owned(),
                 policy,
                 weight: set.weight(),
@@ -183,8 +193,139 @@ pub fn listed_zone(layout: &Layout, listed: &[ResourceRecordSet]) -> Vec<Documen
             })
         })
         .collect();
+    // The shards of a whole set are one whole set.
+    let mut merged: BTreeMap<String, DocumentedSet> = BTreeMap::new();
+    sets.retain(|set| {
+        if set.policy != "simple" {
+            return true;
+        }
+        let whole = merged
+            .entry(set.name.clone())
+            .or_insert_with(|| DocumentedSet {
+                values: Vec::new(),
+                ..set.clone()
+            });
+        whole.values.extend(set.values.iter().cloned());
+        whole.values.sort();
+        false
+    });
+    sets.extend(merged.into_values());
     sets.sort();
     sets
+}
+
+/// `_bK.N` → `N` for a branch of a tree at a shared name (a service name or an SRV owner,
+/// never a port labelled `bK`, whose name goes on with `_tcp`).
+fn branch_root(name: &str) -> Option<&str> {
+    let (first, rest) = name.split_once('.')?;
+    let digits = first.strip_prefix("_b")?;
+    let numbered = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    let mut labels = rest.split('.');
+    let (next, after) = (labels.next()?, labels.next()?);
+    let shared = !next.starts_with('_') || matches!(after, "_tcp" | "_udp");
+    (numbered && shared).then_some(rest)
+}
+
+/// The documented alias weights of one root: each branch's total over the root's scale.
+fn alias_weights(totals: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    let largest = totals.values().copied().max().unwrap_or(0);
+    let mut scale = 1;
+    while (largest + scale - 1) / scale > 255 {
+        scale *= 2;
+    }
+    totals
+        .iter()
+        .map(|(branch, total)| {
+            let weight = if *total == 0 {
+                0
+            } else {
+                ((total + scale / 2) / scale).clamp(1, 255)
+            };
+            (branch.clone(), weight)
+        })
+        .collect()
+}
+
+/// Checks every alias of `owner` in `listed` against the documented weights, and that no
+/// root mixes aliases with sets of its own.
+fn check_trees(layout: &Layout, listed: &[ResourceRecordSet]) {
+    // (root, type) → branch → total weight of its members.
+    let mut totals: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    for set in listed.iter().filter(|set| set.alias_target().is_none()) {
+        let name = set.name().to_ascii_lowercase();
+        let Some(root) = branch_root(&name) else {
+            continue;
+        };
+        let weight = match (set.weight(), set.multi_value_answer(), set.set_identifier()) {
+            (Some(weight), _, _) => weight,
+            (None, _, Some(_)) => 1,
+            (None, _, None) => set.resource_records().len() as i64,
+        };
+        *totals
+            .entry((root.to_owned(), set.r#type().as_str().to_owned()))
+            .or_default()
+            .entry(name.clone())
+            .or_default() += weight;
+    }
+    let mut aliases: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
+    for set in listed {
+        let Some(alias) = set.alias_target() else {
+            continue;
+        };
+        let name = set.name().to_ascii_lowercase();
+        let record_type = set.r#type().as_str();
+        let mark = format!("{}:", layout.owner);
+        let id = set.set_identifier().unwrap_or_default();
+        let branch = alias.dns_name().to_ascii_lowercase();
+        let index = branch
+            .split_once('.')
+            .map(|(first, _)| first.trim_start_matches('_'))
+            .unwrap_or_default();
+        assert_eq!(
+            id,
+            format!("{mark}{index}:tree:{:08x}", mark_hash(&name, record_type)),
+            "the alias to {branch} carries the documented mark"
+        );
+        assert_eq!(
+            branch_root(&branch),
+            Some(name.as_str()),
+            "an alias aims at its own branch"
+        );
+        aliases
+            .entry((name, record_type.to_owned()))
+            .or_default()
+            .insert(branch, set.weight().expect("a weighted alias"));
+    }
+    for (root, weights) in &aliases {
+        let expected = alias_weights(totals.get(root).unwrap_or(&BTreeMap::new()));
+        assert_eq!(
+            weights, &expected,
+            "the aliases of {root:?} weigh their branches"
+        );
+        let own_sets = listed.iter().any(|set| {
+            set.alias_target().is_none()
+                && set.name().eq_ignore_ascii_case(&root.0)
+                && set.r#type().as_str() == root.1
+        });
+        assert!(!own_sets, "the root {root:?} holds aliases only");
+    }
+    for (root, branches) in &totals {
+        let aliased = aliases.get(root).map_or(0, BTreeMap::len);
+        assert_eq!(
+            aliased,
+            branches.len(),
+            "every branch of {root:?} has its alias"
+        );
+        for branch in branches.keys() {
+            let members = listed
+                .iter()
+                .filter(|set| {
+                    set.name().eq_ignore_ascii_case(branch) && set.r#type().as_str() == root.1
+                })
+                .count();
+            assert!(members <= 100, "{branch} holds {members} sets");
+        }
+    }
 }
 
 /// The documented hash of a mark: FNV-1a over the bytes, folded to 32 bits.
