@@ -28,7 +28,7 @@ pub enum ConflictError {
         ours: &'static str,
     },
     /// The name would pass Route 53's cap on weighted sets.
-    #[error("{name} {record_type} would hold {count} weighted record sets; Route 53 allows {MAX_WEIGHTED_SETS_PER_NAME} per name and type. Split the service (docker label ecs-srv.service) or switch ROUTING_POLICY to multivalue")]
+    #[error("{name} {record_type} would hold {count} weighted record sets; Route 53 allows {MAX_WEIGHTED_SETS_PER_NAME} per name and type, and the name cannot become a tree of aliases while record sets that ecs-srv does not own share it (or past 100 branches). Move the service (docker label ecs-srv.service) or remove the foreign sets")]
     TooManyWeightedSets {
         /// The full name.
         name: String,

@@ -482,9 +482,11 @@ holds exactly 3,000 owned record sets (asserted). The same test runs with 100 ta
 
 {burst}
 
-Route 53 itself allows about 5 change requests per second per account, which at 10 events per
-batch bounds any single writer at about 50 events/s; larger SQS batches (up to 33 single-port
-tasks per ChangeBatch) raise that bound.
+Route 53 allows about 10 requests per second per account for every caller together, reads
+included, and ecs-srv takes 5 of them by default (`ROUTE53_WRITE_RATE`): at one ChangeBatch per
+SQS batch of 10 events that bounds one writer at about 50 events/s. A ChangeBatch holds 1,000
+values, about 330 single-port tasks, so larger SQS batches (`SqsBatchSize` up to 1,000 with a
+batching window) raise that bound.
 
 {scale}"""
     with open(args.out, "w") as out:
