@@ -161,7 +161,14 @@ pub fn swaps_for(
             .collect();
         let chars: usize = values.iter().map(String::len).sum();
         let fits_one = values.len() <= MAX_SET_VALUES && chars <= MAX_SET_CHARS;
-        let folds = values.len() <= MAX_SET_VALUES / 2 && chars <= MAX_SET_CHARS / 2;
+        // Folding deletes every shard and creates the one set in one request, so it waits
+        // until both fit one (a reconcile may find far fewer targets than the shards hold).
+        let shard_values: usize = held_shards.values().map(|set| set.values.len()).sum();
+        let shard_chars: usize = held_shards.values().map(|set| set.value_chars()).sum();
+        let folds = values.len() <= MAX_SET_VALUES / 2
+            && chars <= MAX_SET_CHARS / 2
+            && shard_values + values.len() <= crate::batch::BatchLimits::ROUTE53.values
+            && shard_chars + chars <= crate::batch::BatchLimits::ROUTE53.value_chars;
         let set_of = |name: String, values: Vec<String>| RecordSet {
             name,
             record_type: RecordType::Srv,
@@ -442,5 +449,64 @@ mod tests {
             "one new target changes one shard: {:?}",
             next.changes()
         );
+    }
+
+    #[test]
+    fn shards_fold_back_only_when_the_fold_fits_one_request() {
+        let naming = naming();
+        let member = |task: usize| {
+            let value = format!("1 256 80 {task:032x}.web.ecs.internal.");
+            srv(
+                "_web._tcp.web.ecs.internal.",
+                Routing::Weighted {
+                    set_identifier: format!("x:{task}"),
+                    weight: 1,
+                },
+                &[&value],
+            )
+        };
+        let names = BTreeSet::from(["_web._tcp.web.ecs.internal.".to_owned()]);
+        let mut snapshot = ZoneSnapshot::default();
+        for task in 0..1_000 {
+            snapshot
+                .owned
+                .insert(format!("t{task}"), vec![member(task)]);
+        }
+        for set in swaps_for(&naming, &names, &snapshot)
+            .changes()
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Create(set) => Some(set),
+                Change::Delete(_) => None,
+            })
+        {
+            snapshot.whole_sets.insert(set.name.clone(), set);
+        }
+        // A reconcile finds 10 of the 1,000: folding would delete 58,000 characters of
+        // shards and create the set in one request, which no request holds.
+        snapshot.owned.retain(|task, _| task.len() == 2);
+        let plan = swaps_for(&naming, &names, &snapshot);
+        for unit in &plan.units {
+            let chars: usize = unit
+                .changes
+                .iter()
+                .map(|c| c.record_set().value_chars())
+                .sum();
+            assert!(
+                chars <= 32_000,
+                "every unit fits a request: {chars} in {}",
+                unit.task_id
+            );
+        }
+        assert!(!plan.sharded.is_empty(), "the shards shrink first");
+        for change in plan.changes() {
+            if let Change::Create(set) = change {
+                snapshot.whole_sets.insert(set.name.clone(), set);
+            } else if let Change::Delete(set) = change {
+                snapshot.whole_sets.remove(&set.name);
+            }
+        }
+        let next = swaps_for(&naming, &names, &snapshot);
+        assert!(next.sharded.is_empty(), "then they fold: {next:?}");
     }
 }
