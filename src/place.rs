@@ -88,8 +88,8 @@ impl NameState {
         !self.branches.is_empty()
     }
 
-    /// The branch a new member joins: the fullest-but-one rule keeps branches even (the
-    /// one with the fewest members that has room), or the lowest free index.
+    /// The branch a new member joins: the one with the fewest members that has room, which
+    /// keeps branches even, or else a new one at the lowest free index.
     fn branch_for_newcomer(&mut self) -> Option<usize> {
         let roomy = self
             .branches

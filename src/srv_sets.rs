@@ -299,6 +299,19 @@ mod tests {
         }
     }
 
+    /// Task `task`'s weighted SRV set of the service `web`.
+    fn member(task: usize) -> RecordSet {
+        let value = format!("1 256 80 {task:032x}.web.ecs.internal.");
+        srv(
+            "_web._tcp.web.ecs.internal.",
+            Routing::Weighted {
+                set_identifier: format!("x:{task}"),
+                weight: 1,
+            },
+            &[&value],
+        )
+    }
+
     #[test]
     fn set_names_sit_beside_the_weighted_name() {
         let naming = naming();
@@ -393,17 +406,6 @@ mod tests {
     #[test]
     fn a_set_past_one_record_set_is_sharded_and_targets_keep_their_shard() {
         let naming = naming();
-        let member = |task: usize| {
-            let value = format!("1 256 80 {task:032x}.web.ecs.internal.");
-            srv(
-                "_web._tcp.web.ecs.internal.",
-                Routing::Weighted {
-                    set_identifier: format!("x:{task}"),
-                    weight: 1,
-                },
-                &[&value],
-            )
-        };
         let mut snapshot = ZoneSnapshot::default();
         for task in 0..MAX_SET_VALUES {
             snapshot
@@ -454,17 +456,6 @@ mod tests {
     #[test]
     fn shards_fold_back_only_when_the_fold_fits_one_request() {
         let naming = naming();
-        let member = |task: usize| {
-            let value = format!("1 256 80 {task:032x}.web.ecs.internal.");
-            srv(
-                "_web._tcp.web.ecs.internal.",
-                Routing::Weighted {
-                    set_identifier: format!("x:{task}"),
-                    weight: 1,
-                },
-                &[&value],
-            )
-        };
         let names = BTreeSet::from(["_web._tcp.web.ecs.internal.".to_owned()]);
         let mut snapshot = ZoneSnapshot::default();
         for task in 0..1_000 {

@@ -50,6 +50,18 @@ fn answered_tasks(sets: &[ResourceRecordSet]) -> (BTreeSet<String>, BTreeSet<Str
     (addresses, targets)
 }
 
+/// The fewest tasks both service names answered with at any of these moments.
+fn fewest_answered(states: &[Vec<ResourceRecordSet>]) -> usize {
+    states
+        .iter()
+        .map(|state| {
+            let (addresses, targets) = answered_tasks(state);
+            addresses.len().min(targets.len())
+        })
+        .min()
+        .unwrap_or(0)
+}
+
 fn task_target(task: &TaskSpec) -> String {
     format!("{}.web.{APEX}", task.task_id)
 }
@@ -130,14 +142,7 @@ async fn a_rolling_deploy_of_150_tasks_never_answers_with_fewer() {
         "the deploy took many batches: {}",
         states.len()
     );
-    let smallest = states
-        .iter()
-        .map(|state| {
-            let (addresses, targets) = answered_tasks(state);
-            addresses.len().min(targets.len())
-        })
-        .min()
-        .unwrap();
+    let smallest = fewest_answered(&states);
     assert!(
         smallest >= 150,
         "at every moment the names answered with at least the 150 tasks that ran before: {smallest}"
@@ -349,14 +354,7 @@ async fn run_deploy(case: Deploy) -> Result<(), proptest::test_runner::TestCaseE
     );
     let states = zone_now.states_since(&start, since);
     drop(zone_now);
-    let smallest = states
-        .iter()
-        .map(|state| {
-            let (addresses, targets) = answered_tasks(state);
-            addresses.len().min(targets.len())
-        })
-        .min()
-        .unwrap_or(0);
+    let smallest = fewest_answered(&states);
     prop_assert!(
         smallest >= case.old,
         "{case:?}: the names answered {smallest} tasks at one moment"

@@ -14,7 +14,7 @@ use dns_front::{FrontConfig, Route53Zone, RunningFront};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
-use support::dns::{DnsClient, Transport};
+use support::dns::{srv_targets, DnsClient, Transport};
 use support::moto::Moto;
 use support::zone::{Policy, TestZone};
 
@@ -167,17 +167,6 @@ async fn start_front(zone: &TestZone) -> RunningFront {
     dns_front::start(config, Route53Zone::new(zone.client.clone(), &zone.id))
         .await
         .expect("dns-front starts on the moto zone")
-}
-
-fn srv_targets(response: &Message) -> Vec<String> {
-    response
-        .answers
-        .iter()
-        .filter_map(|record| match &record.data {
-            RData::SRV(srv) => Some(srv.target.to_ascii()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Every answer record is owned by the queried name: Route 53 answers an alias under the

@@ -12,7 +12,7 @@ use dns_front::{FrontConfig, Route53Zone, RunningFront};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
-use support::dns::{DnsClient, Transport};
+use support::dns::{srv_targets, DnsClient, Transport};
 use support::moto::Moto;
 use support::zone::{Policy, TestZone};
 
@@ -87,17 +87,6 @@ async fn start_front(zone: &TestZone, config: FrontConfig) -> RunningFront {
     dns_front::start(config, source)
         .await
         .expect("dns-front starts on the moto zone")
-}
-
-fn srv_targets(response: &Message) -> Vec<String> {
-    response
-        .answers
-        .iter()
-        .filter_map(|record| match &record.data {
-            RData::SRV(srv) => Some(srv.target.to_ascii()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn ipv4_answers(response: &Message) -> Vec<Ipv4Addr> {

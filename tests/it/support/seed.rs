@@ -239,7 +239,7 @@ pub async fn run_task(
     group: &str,
     fargate: bool,
 ) -> (String, Option<String>) {
-    use aws_sdk_ecs::types::{AwsVpcConfiguration, LaunchType, NetworkConfiguration};
+    use aws_sdk_ecs::types::LaunchType;
     let mut request = clients
         .ecs
         .run_task()
@@ -248,29 +248,10 @@ pub async fn run_task(
         .group(group)
         .count(1);
     if fargate {
-        let group_id = clients
-            .ec2
-            .create_security_group()
-            .group_name(format!("sg-{}", world.cluster_name))
-            .description("tasks")
-            .vpc_id(&world.vpc_id)
-            .send()
-            .await
-            .map(|g| g.group_id().unwrap_or_default().to_owned())
-            .unwrap_or_default();
+        let group_id = security_group(clients, world, "sg").await;
         request = request
             .launch_type(LaunchType::Fargate)
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .awsvpc_configuration(
-                        AwsVpcConfiguration::builder()
-                            .subnets(&world.subnet_id)
-                            .security_groups(group_id)
-                            .build()
-                            .expect("awsvpc configuration"),
-                    )
-                    .build(),
-            );
+            .network_configuration(awsvpc(world, &group_id));
     }
     let output = request.send().await.expect("RunTask");
     let task = output
@@ -283,6 +264,35 @@ pub async fn run_task(
     )
 }
 
+/// A security group in the world's VPC (moto's awsvpc tasks need one named); empty when
+/// it exists already.
+async fn security_group(clients: &AwsClients, world: &World, prefix: &str) -> String {
+    clients
+        .ec2
+        .create_security_group()
+        .group_name(format!("{prefix}-{}", world.cluster_name))
+        .description("tasks")
+        .vpc_id(&world.vpc_id)
+        .send()
+        .await
+        .map(|g| g.group_id().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+/// The awsvpc network of a Fargate task in the world's subnet.
+fn awsvpc(world: &World, group_id: &str) -> aws_sdk_ecs::types::NetworkConfiguration {
+    use aws_sdk_ecs::types::{AwsVpcConfiguration, NetworkConfiguration};
+    NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .subnets(&world.subnet_id)
+                .security_groups(group_id)
+                .build()
+                .expect("awsvpc configuration"),
+        )
+        .build()
+}
+
 /// Starts `count` Fargate tasks of `task_definition_arn` (ten per RunTask, ECS's most)
 /// and returns their ARNs.
 pub async fn run_fargate_tasks(
@@ -292,19 +302,8 @@ pub async fn run_fargate_tasks(
     group: &str,
     count: usize,
 ) -> Vec<String> {
-    use aws_sdk_ecs::types::{AwsVpcConfiguration, LaunchType, NetworkConfiguration};
-    let group_id = clients
-        .ec2
-        .create_security_group()
-        .group_name(format!("sg-many-{}", world.cluster_name))
-        .description("tasks")
-        .vpc_id(&world.vpc_id)
-        .send()
-        .await
-        .expect("CreateSecurityGroup")
-        .group_id()
-        .unwrap_or_default()
-        .to_owned();
+    use aws_sdk_ecs::types::LaunchType;
+    let group_id = security_group(clients, world, "sg-many").await;
     let mut arns = Vec::with_capacity(count);
     while arns.len() < count {
         let batch = (count - arns.len()).min(10) as i32;
@@ -316,17 +315,7 @@ pub async fn run_fargate_tasks(
             .group(group)
             .count(batch)
             .launch_type(LaunchType::Fargate)
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .awsvpc_configuration(
-                        AwsVpcConfiguration::builder()
-                            .subnets(&world.subnet_id)
-                            .security_groups(&group_id)
-                            .build()
-                            .expect("awsvpc configuration"),
-                    )
-                    .build(),
-            )
+            .network_configuration(awsvpc(world, &group_id))
             .send()
             .await
             .expect("RunTask");

@@ -73,3 +73,15 @@ impl DnsClient {
         response.into_message()
     }
 }
+
+/// The SRV targets of an answer, in answer order.
+pub fn srv_targets(response: &Message) -> Vec<String> {
+    response
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            hickory_proto::rr::RData::SRV(srv) => Some(srv.target.to_ascii()),
+            _ => None,
+        })
+        .collect()
+}
