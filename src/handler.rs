@@ -215,12 +215,22 @@ pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<
 /// one shard per query, which SRV clients that expect every target should know about. The
 /// log line of each set is written where the shards are planned (`write.rs`).
 fn sharded_metric(sharded: &[crate::srv_sets::ShardedSet]) {
-    if sharded.is_empty() {
-        return;
+    if let Some(line) = sharded_metric_line(sharded, std::time::SystemTime::now()) {
+        println!("{line}");
     }
-    let line = serde_json::json!({
+}
+
+/// The metric line of [`sharded_metric`], `None` when no set is sharded.
+fn sharded_metric_line(
+    sharded: &[crate::srv_sets::ShardedSet],
+    now: std::time::SystemTime,
+) -> Option<Value> {
+    if sharded.is_empty() {
+        return None;
+    }
+    Some(serde_json::json!({
         "_aws": {
-            "Timestamp": std::time::SystemTime::now()
+            "Timestamp": now
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_millis() as u64),
             "CloudWatchMetrics": [{
@@ -235,8 +245,7 @@ fn sharded_metric(sharded: &[crate::srv_sets::ShardedSet]) {
         "ShardedWholeSets": sharded.len(),
         "ShardedTargets": sharded.iter().map(|set| set.targets).sum::<usize>(),
         "sets": sharded.iter().map(|set| set.name.as_str()).collect::<Vec<_>>(),
-    });
-    println!("{line}");
+    }))
 }
 
 /// A scheduled reconcile that left anything out of line fails its invocation, so that the
@@ -268,4 +277,46 @@ fn reconcile_response(report: ReconcileReport) -> Result<Value, Diagnostic> {
                 .unwrap_or_default()
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::srv_sets::ShardedSet;
+
+    #[test]
+    fn sharded_whole_sets_make_one_embedded_metric_line() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        assert_eq!(
+            sharded_metric_line(&[], now),
+            None,
+            "no line when nothing is sharded"
+        );
+        let sets = [
+            ShardedSet {
+                name: "_web._tcp._all.web.ecs.internal.".into(),
+                targets: 400,
+                shards: 2,
+            },
+            ShardedSet {
+                name: "_api._tcp._all.api.ecs.internal.".into(),
+                targets: 300,
+                shards: 2,
+            },
+        ];
+        let line = sharded_metric_line(&sets, now).expect("a line");
+        // CloudWatch reads the embedded metric format from exactly these fields.
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000u64);
+        assert_eq!(directive["Namespace"], "ecs-srv");
+        let names: Vec<&str> = directive["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["ShardedWholeSets", "ShardedTargets"]);
+        assert_eq!(line["ShardedWholeSets"], 2);
+        assert_eq!(line["ShardedTargets"], 700);
+    }
 }
