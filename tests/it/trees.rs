@@ -406,3 +406,39 @@ fn deploys_that_replace_every_task_keep_every_quota_and_every_task_answered() {
         panic!("{failure}");
     }
 }
+
+#[tokio::test]
+async fn a_tree_moves_to_another_routing_policy_branch_by_branch_without_a_refusal() {
+    let (zone, account, weighted) = world(1, &["--srv-sets", "on"]).await;
+    let tasks = service(0..150);
+    deliver(&weighted, running(&account, &tasks)).await;
+    let multivalue = crate::simulated::publisher_with(
+        crate::simulated::config_with(&["--srv-sets", "on", "--routing-policy", "multivalue"]),
+        &zone,
+        &account,
+    )
+    .await;
+    // A new task first (its branch moves with it), then the reconcile moves the rest.
+    deliver(&multivalue, running(&account, &service(150..151))).await;
+    let report = ecs_srv::reconcile::reconcile(&multivalue, false)
+        .await
+        .expect("the reconcile runs");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    check_quotas(&zone);
+    let sets = zone.lock().unwrap().record_sets();
+    let routed_members = sets
+        .iter()
+        .filter(|s| s.alias_target().is_none() && s.set_identifier().is_some());
+    assert!(
+        routed_members
+            .clone()
+            .all(|s| s.weight().is_none() && s.multi_value_answer() == Some(true)),
+        "every member is multivalue"
+    );
+    let (addresses, targets) = answered_tasks(&sets);
+    assert_eq!(
+        (addresses.len(), targets.len()),
+        (151, 151),
+        "and every task answers"
+    );
+}
