@@ -215,7 +215,10 @@ pub async fn handle(event: LambdaEvent<Value>, publisher: &Publisher) -> Result<
 /// one shard per query, which SRV clients that expect every target should know about. The
 /// log line of each set is written where the shards are planned (`write.rs`).
 fn sharded_metric(sharded: &[crate::srv_sets::ShardedSet]) {
-    if let Some(line) = sharded_metric_line(sharded, std::time::SystemTime::now()) {
+    // Lambda names the function in its environment; the metric carries it, so that each
+    // stack's alarm watches its own function.
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "ecs-srv".into());
+    if let Some(line) = sharded_metric_line(sharded, &function, std::time::SystemTime::now()) {
         println!("{line}");
     }
 }
@@ -223,6 +226,7 @@ fn sharded_metric(sharded: &[crate::srv_sets::ShardedSet]) {
 /// The metric line of [`sharded_metric`], `None` when no set is sharded.
 fn sharded_metric_line(
     sharded: &[crate::srv_sets::ShardedSet],
+    function: &str,
     now: std::time::SystemTime,
 ) -> Option<Value> {
     if sharded.is_empty() {
@@ -235,13 +239,14 @@ fn sharded_metric_line(
                 .map_or(0, |elapsed| elapsed.as_millis() as u64),
             "CloudWatchMetrics": [{
                 "Namespace": "ecs-srv",
-                "Dimensions": [[]],
+                "Dimensions": [["FunctionName"]],
                 "Metrics": [
                     {"Name": "ShardedWholeSets", "Unit": "Count"},
                     {"Name": "ShardedTargets", "Unit": "Count"}
                 ]
             }]
         },
+        "FunctionName": function,
         "ShardedWholeSets": sharded.len(),
         "ShardedTargets": sharded.iter().map(|set| set.targets).sum::<usize>(),
         "sets": sharded.iter().map(|set| set.name.as_str()).collect::<Vec<_>>(),
@@ -288,7 +293,7 @@ mod tests {
     fn sharded_whole_sets_make_one_embedded_metric_line() {
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
         assert_eq!(
-            sharded_metric_line(&[], now),
+            sharded_metric_line(&[], "f", now),
             None,
             "no line when nothing is sharded"
         );
@@ -304,7 +309,7 @@ mod tests {
                 shards: 2,
             },
         ];
-        let line = sharded_metric_line(&sets, now).expect("a line");
+        let line = sharded_metric_line(&sets, "ecs-srv-PublisherFunction-1", now).expect("a line");
         // CloudWatch reads the embedded metric format from exactly these fields.
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000u64);
@@ -316,6 +321,11 @@ mod tests {
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["ShardedWholeSets", "ShardedTargets"]);
+        assert_eq!(
+            directive["Dimensions"],
+            serde_json::json!([["FunctionName"]])
+        );
+        assert_eq!(line["FunctionName"], "ecs-srv-PublisherFunction-1");
         assert_eq!(line["ShardedWholeSets"], 2);
         assert_eq!(line["ShardedTargets"], 700);
     }

@@ -495,6 +495,19 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
             "no alarm watches {resource}: {watched:?}"
         );
     }
+    // The function's own metric (`handler::sharded_metric`): its namespace, name and
+    // dimension, watched for this stack's function.
+    let sharded = alarms
+        .iter()
+        .find(|(_, alarm)| alarm["Properties"]["MetricName"] == "ShardedWholeSets")
+        .map(|(_, alarm)| &alarm["Properties"])
+        .expect("an alarm on ShardedWholeSets");
+    assert_eq!(sharded["Namespace"], "ecs-srv");
+    assert_eq!(sharded["Dimensions"][0]["Name"], "FunctionName");
+    assert_eq!(
+        sharded["Dimensions"][0]["Value"],
+        json!({ "Ref": "PublisherFunction" })
+    );
     for (name, alarm) in &alarms {
         assert_eq!(
             alarm["Properties"]["AlarmActions"],
