@@ -474,8 +474,8 @@ and the start-up `GetHostedZone` against moto.
 
 ### The 1,000-task SQS burst
 
-1,000 RUNNING events for 1,000 bridge tasks on 4 instances (20 services, so that no name passes
-Route 53's 100 weighted sets), delivered through the Lambda handler's SQS path in batches of
+1,000 RUNNING events for 1,000 bridge tasks on 4 instances (20 services of 50 tasks, each read
+as its own subtree of the zone), delivered through the Lambda handler's SQS path in batches of
 10, with the zone cache the SQS path deploys with (`ZONE_CACHE_SECONDS=60`). The zone then
 holds exactly 3,000 owned record sets (asserted). The same test runs with 100 tasks in
 `make test`, asserting the call counts, never the time.
