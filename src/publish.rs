@@ -258,23 +258,28 @@ async fn coverage(
 ) -> Coverage {
     let mut roots = BTreeSet::new();
     for (task_id, intent) in intents {
-        match intent {
-            TaskIntent::Publish(sets) => roots.extend(service_names_of(sets)),
-            TaskIntent::Withdraw => {
-                let Some(detail) = latest.get(task_id) else {
-                    return Coverage::Zone;
-                };
-                match publisher
-                    .resolver
-                    .service_names(&publisher.clients, detail)
-                    .await
-                {
-                    Ok(names) => roots.extend(names),
-                    Err(err) => {
-                        warn!(task = %task_id, error = %err, "the task's service names are not known; reading the whole zone to withdraw it");
-                        return Coverage::Zone;
-                    }
-                }
+        let published: Vec<String> = match intent {
+            TaskIntent::Publish(sets) => service_names_of(sets).collect(),
+            TaskIntent::Withdraw => Vec::new(),
+        };
+        if !published.is_empty() {
+            roots.extend(published);
+            continue;
+        }
+        // A withdrawal, or a task that publishes nothing now (every container opted out):
+        // what it may still hold stands under its definition's service names.
+        let Some(detail) = latest.get(task_id) else {
+            return Coverage::Zone;
+        };
+        match publisher
+            .resolver
+            .service_names(&publisher.clients, detail)
+            .await
+        {
+            Ok(names) => roots.extend(names),
+            Err(err) => {
+                warn!(task = %task_id, error = %err, "the task's service names are not known; reading the whole zone to withdraw it");
+                return Coverage::Zone;
             }
         }
     }
