@@ -7,13 +7,13 @@
 //! path the invocation fails only for retryable failures, so Lambda's retries are spent on
 //! what retries can fix.
 
-use crate::batch::OversizedChange;
-use crate::ecs::LookupError;
-use crate::health::HealthStatus;
-use crate::ledger::ConflictError;
-use crate::naming::NameTooLong;
-use crate::resolve::ResolveError;
-use crate::route53::Route53Error;
+use crate::aws::ecs::LookupError;
+use crate::aws::route53::Route53Error;
+use crate::plan::batch::OversizedChange;
+use crate::plan::ledger::ConflictError;
+use crate::plan::naming::NameTooLong;
+use crate::plan::task::health::HealthStatus;
+use crate::plan::task::ResolveError;
 
 /// Why one task's records were not brought to what they should be. Nothing of the task
 /// was half-written.

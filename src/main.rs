@@ -8,9 +8,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ecs_srv::aws::AwsClients;
 use ecs_srv::config::PublisherConfig;
-use ecs_srv::handler::{handle, read_payload};
-use ecs_srv::publisher::Publisher;
-use ecs_srv::replay::{payload_from_text, ReplaySummary};
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::handler::{handle, read_payload};
+use ecs_srv::run::replay::{payload_from_text, ReplaySummary};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -120,7 +120,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Replay { files } => replay(&publisher, &files).await,
         Command::Reconcile { dry_run } => {
-            let report = ecs_srv::reconcile::reconcile(&publisher, dry_run).await?;
+            let report = ecs_srv::run::reconcile::reconcile(&publisher, dry_run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(
                 if report.failures.is_empty() && report.whole_set_errors.is_empty() {
@@ -148,7 +148,7 @@ async fn replay(publisher: &Publisher, files: &[PathBuf]) -> Result<ExitCode> {
         };
         let invocation = read_payload(payload_from_text(&text), &name)
             .with_context(|| format!("reading events from {name}"))?;
-        let report = ecs_srv::publish::process(publisher, invocation.inputs).await;
+        let report = ecs_srv::run::events::process(publisher, invocation.inputs).await;
         summary.add(name, report);
     }
     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -4,7 +4,7 @@
 
 use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
 use crate::simulated::{account_with_hosts, empty_zone, inputs, publisher, running_events};
-use ecs_srv::publish::process;
+use ecs_srv::run::events::process;
 
 #[tokio::test]
 async fn fifty_new_tasks_take_one_change_request() {

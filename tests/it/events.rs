@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ecs_srv::event::{parse_task_event, MAX_EVENT_BYTES};
+use ecs_srv::input::event::{parse_task_event, MAX_EVENT_BYTES};
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("events")

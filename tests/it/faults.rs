@@ -57,7 +57,7 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
         let publisher = crate::simulated::publisher(&zone, &account).await;
         for chunk in tasks.chunks(5) {
             let refs: Vec<&TaskSpec> = chunk.iter().collect();
-            let report = ecs_srv::publish::process(
+            let report = ecs_srv::run::events::process(
                 &publisher,
                 crate::simulated::inputs(crate::simulated::running_events(&account, &refs)),
             )
@@ -69,7 +69,7 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
             );
         }
         let leaving: Vec<&TaskSpec> = tasks.iter().step_by(3).collect();
-        let report = ecs_srv::publish::process(
+        let report = ecs_srv::run::events::process(
             &publisher,
             crate::simulated::inputs(crate::simulated::stopped_events(&account, &leaving)),
         )
@@ -129,7 +129,7 @@ async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
         let elsewhere = simple_task(1, Mode::Bridge, "web", 1);
         let own_address = simple_task(2, Mode::Awsvpc, "web", 0);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        let report = ecs_srv::publish::process(
+        let report = ecs_srv::run::events::process(
             &publisher,
             crate::simulated::inputs(crate::simulated::running_events(
                 &account,
@@ -175,7 +175,8 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
             .insert("DescribeInstances", failing);
         let events = crate::simulated::running_events(&account, &[&bridge, &host, &awsvpc]);
         let report =
-            ecs_srv::publish::process(&publisher, crate::simulated::inputs(events.clone())).await;
+            ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events.clone()))
+                .await;
         for (index, host_index) in [(0, 0), (1, 1)] {
             let error = report.events[index]
                 .error
@@ -195,7 +196,8 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
         );
 
         account.lock().unwrap().failing.clear();
-        let retried = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
+        let retried =
+            ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events)).await;
         assert!(
             !retried.has_failures(),
             "{failing:?}: the redelivered events succeed: {retried:?}"
@@ -217,7 +219,7 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
         let leaving = simple_task(0, Mode::Bridge, "web", 0);
         let arriving = simple_task(1, Mode::Bridge, "web", 0);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        assert!(!ecs_srv::publish::process(
+        assert!(!ecs_srv::run::events::process(
             &publisher,
             crate::simulated::inputs(crate::simulated::running_events(&account, &[&leaving]))
         )
@@ -232,7 +234,8 @@ async fn ecs_errors_in_the_describe_tasks_guard_fail_the_event_and_publish_nothi
             .insert("DescribeTasks", failing);
         let mut events = crate::simulated::running_events(&account, &[&arriving]);
         events.extend(crate::simulated::stopped_events(&account, &[&leaving]));
-        let report = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
+        let report =
+            ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events)).await;
         let error = report.events[0]
             .error
             .as_deref()
@@ -283,7 +286,7 @@ async fn a_failing_task_definition_look_up_names_the_definition_and_spares_the_o
         .unwrap()
         .task_definitions
         .remove(&unknown.definition_arn());
-    let report = ecs_srv::publish::process(&publisher, crate::simulated::inputs(events)).await;
+    let report = ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events)).await;
     let error = report.events[0]
         .error
         .as_deref()

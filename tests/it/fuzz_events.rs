@@ -22,17 +22,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::simulated::mutate;
 use crate::support::strict_zone::StrictZone;
-use ecs_srv::batch::{pack_batches, BatchLimits, TaskChanges};
 use ecs_srv::config::RoutingPolicy;
-use ecs_srv::desired::{desired_records, RecordSettings};
-use ecs_srv::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
-use ecs_srv::naming::{Transport, ZoneNaming};
-use ecs_srv::plan::{task_changes, TaskIntent};
-use ecs_srv::records::Change;
-use ecs_srv::resolve::{
+use ecs_srv::input::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
+use ecs_srv::plan::batch::{pack_batches, BatchLimits, TaskChanges};
+use ecs_srv::plan::desired::{desired_records, RecordSettings};
+use ecs_srv::plan::naming::{Transport, ZoneNaming};
+use ecs_srv::plan::records::Change;
+use ecs_srv::plan::task::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,
     TaskDefinitionFacts,
 };
+use ecs_srv::plan::{task_changes, TaskIntent};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
@@ -399,7 +399,7 @@ fn apply(
         let sdk: Vec<_> = batch
             .changes
             .iter()
-            .map(|c| ecs_srv::route53::to_sdk_change(c, "ZFUZZ").expect("an SDK change"))
+            .map(|c| ecs_srv::aws::route53::to_sdk_change(c, "ZFUZZ").expect("an SDK change"))
             .collect();
         if let Err(rejection) = zone.apply(&sdk) {
             return Err(TestCaseError::fail(format!(
@@ -454,7 +454,7 @@ fn arbitrary_json_shapes_are_refused_cleanly() {
         if let Err(err) = parse_task_event(text.as_bytes()) {
             check_refusal(&err)?;
         }
-        if let Ok(invocation) = ecs_srv::handler::read_payload(payload, "fuzz") {
+        if let Ok(invocation) = ecs_srv::run::handler::read_payload(payload, "fuzz") {
             for input in invocation.inputs {
                 match &input.parsed {
                     Err(err) => check_refusal(err)?,

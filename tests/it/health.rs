@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_ecs::types::{HealthCheck, HealthStatus};
-use ecs_srv::publisher::Publisher;
-use ecs_srv::records::Routing;
-use ecs_srv::records::{RecordSet, RecordType};
-use ecs_srv::report::{Decision, InvocationReport};
+use ecs_srv::plan::records::Routing;
+use ecs_srv::plan::records::{RecordSet, RecordType};
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::report::{Decision, InvocationReport};
 use serde_json::Value;
 
 use crate::simulated::account::Account;
@@ -96,7 +96,7 @@ fn describe_calls(report: &InvocationReport) -> u64 {
 
 /// Delivers `event` and checks that it left exactly `task`'s records in the zone.
 async fn assert_publishes(zone: &Zone, publisher: &Publisher, task: &TaskSpec, event: Value) {
-    let report = ecs_srv::publish::process(publisher, inputs([event])).await;
+    let report = ecs_srv::run::events::process(publisher, inputs([event])).await;
     assert!(!report.has_failures(), "{report:?}");
     assert_eq!(owned(zone, publisher), expected_records(publisher, &[task]));
 }
@@ -107,7 +107,7 @@ async fn unknown_then_healthy_publishes_on_the_re_check() {
     let task = awsvpc_task(1);
     let event = running_with_health(&account, &task, HealthStatus::UnknownValue);
 
-    let first = ecs_srv::publish::process(&publisher, inputs([event.clone()])).await;
+    let first = ecs_srv::run::events::process(&publisher, inputs([event.clone()])).await;
     let error = first.events[0].error.as_deref().expect("held back");
     assert!(error.contains("health is UNKNOWN"), "{error}");
     assert!(
@@ -155,7 +155,7 @@ async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_repu
     let task = awsvpc_task(4);
     let event = running_with_health(&account, &task, HealthStatus::Healthy);
     assert!(
-        !ecs_srv::publish::process(&publisher, inputs([event.clone()]))
+        !ecs_srv::run::events::process(&publisher, inputs([event.clone()]))
             .await
             .has_failures()
     );
@@ -169,7 +169,7 @@ async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_repu
         HealthStatus::Unhealthy,
         Duration::from_secs(40),
     );
-    let recheck = ecs_srv::publish::process(&publisher, inputs([event])).await;
+    let recheck = ecs_srv::run::events::process(&publisher, inputs([event])).await;
     assert!(!recheck.has_failures(), "{recheck:?}");
     assert_eq!(recheck.events[0].decision, Decision::Withdraw);
     assert_eq!(owned(&zone, &publisher), Vec::new());
@@ -199,7 +199,7 @@ async fn reconcile_at(
     status: HealthStatus,
 ) -> Vec<RecordSet> {
     report_health(account, task, status, Duration::from_secs(60));
-    let report = ecs_srv::reconcile::reconcile(publisher, false)
+    let report = ecs_srv::run::reconcile::reconcile(publisher, false)
         .await
         .unwrap();
     assert!(
@@ -226,7 +226,7 @@ async fn a_standalone_task_is_gated_too() {
     let world = (&zone, &account, &publisher);
     let waiting = HealthStatus::UnknownValue;
     assert_eq!(reconcile_at(world, &task, waiting).await, [], "not yet");
-    let report = ecs_srv::reconcile::reconcile(&publisher, true)
+    let report = ecs_srv::run::reconcile::reconcile(&publisher, true)
         .await
         .unwrap();
     assert!(
@@ -271,14 +271,14 @@ async fn re_checks_batch_the_pending_tasks_and_stop_when_a_task_stops() {
 
     // Each delivery of the three pending events is one DescribeTasks for all of them.
     for _ in 0..3 {
-        let report = ecs_srv::publish::process(&publisher, inputs(events.clone())).await;
+        let report = ecs_srv::run::events::process(&publisher, inputs(events.clone())).await;
         assert_eq!(describe_calls(&report), 1, "{:?}", report.api_calls);
         assert_eq!(report.retryable_sources().len(), 3);
     }
 
     // Task 10 stops: its re-check withdraws and lets the event go; the others wait on.
     set_task(&account, &tasks[0], "STOPPED", "STOPPED", 4);
-    let report = ecs_srv::publish::process(&publisher, inputs(events.clone())).await;
+    let report = ecs_srv::run::events::process(&publisher, inputs(events.clone())).await;
     assert_eq!(describe_calls(&report), 1);
     assert_eq!(report.events[0].decision, Decision::Withdraw);
     assert_eq!(report.events[0].error, None);
@@ -293,7 +293,7 @@ async fn re_checks_batch_the_pending_tasks_and_stop_when_a_task_stops() {
             Duration::from_secs(30),
         );
     }
-    let report = ecs_srv::publish::process(&publisher, inputs(events[1..].to_vec())).await;
+    let report = ecs_srv::run::events::process(&publisher, inputs(events[1..].to_vec())).await;
     assert!(!report.has_failures(), "{report:?}");
     assert_eq!(
         describe_calls(&report),
@@ -320,7 +320,7 @@ async fn re_checks_stop_once_the_health_checks_should_have_settled() {
         Duration::from_secs(51),
     );
 
-    let report = ecs_srv::publish::process(&publisher, inputs([event])).await;
+    let report = ecs_srv::run::events::process(&publisher, inputs([event])).await;
     let error = report.events[0].error.as_deref().expect("not published");
     assert!(error.contains("re-checks stop"), "{error}");
     assert!(!report.events[0].retryable, "the event is let go");
@@ -333,9 +333,11 @@ async fn a_rolling_deploy_keeps_the_service_name_answering() {
     let old = simple_task(20, Mode::Bridge, "web", 0);
     let new = simple_task(21, Mode::Bridge, "web", 1);
     let old_event = running_with_health(&account, &old, HealthStatus::Healthy);
-    assert!(!ecs_srv::publish::process(&publisher, inputs([old_event]))
-        .await
-        .has_failures());
+    assert!(
+        !ecs_srv::run::events::process(&publisher, inputs([old_event]))
+            .await
+            .has_failures()
+    );
     let old_address = sim::tasks::host_address(0).to_string();
     let new_address = sim::tasks::host_address(1).to_string();
     assert_eq!(
@@ -345,7 +347,7 @@ async fn a_rolling_deploy_keeps_the_service_name_answering() {
 
     // The new task runs but is not healthy yet: the old one keeps the name.
     let new_event = running_with_health(&account, &new, HealthStatus::UnknownValue);
-    let report = ecs_srv::publish::process(&publisher, inputs([new_event.clone()])).await;
+    let report = ecs_srv::run::events::process(&publisher, inputs([new_event.clone()])).await;
     assert!(report.events[0].retryable);
     assert_eq!(
         service_addresses(&zone, &publisher),
@@ -359,9 +361,11 @@ async fn a_rolling_deploy_keeps_the_service_name_answering() {
         HealthStatus::Healthy,
         Duration::from_secs(30),
     );
-    assert!(!ecs_srv::publish::process(&publisher, inputs([new_event]))
-        .await
-        .has_failures());
+    assert!(
+        !ecs_srv::run::events::process(&publisher, inputs([new_event]))
+            .await
+            .has_failures()
+    );
     let mut both = service_addresses(&zone, &publisher);
     both.sort();
     assert_eq!(both, vec![old_address, new_address.clone()]);
@@ -369,7 +373,8 @@ async fn a_rolling_deploy_keeps_the_service_name_answering() {
     // ECS drains the old task only now (desired STOPPED): the new one answers alone.
     set_task(&account, &old, "RUNNING", "STOPPED", 3);
     let drain =
-        ecs_srv::publish::process(&publisher, inputs([old.event("RUNNING", "STOPPED", 3)])).await;
+        ecs_srv::run::events::process(&publisher, inputs([old.event("RUNNING", "STOPPED", 3)]))
+            .await;
     assert!(!drain.has_failures(), "{drain:?}");
     assert_eq!(service_addresses(&zone, &publisher), vec![new_address]);
     assert_eq!(

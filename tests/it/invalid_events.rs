@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::simulated::tasks::{simple_task, Mode};
-use ecs_srv::event::parse_task_event;
-use ecs_srv::handler::{read_payload, Delivery};
-use ecs_srv::publish::EventInput;
+use ecs_srv::input::event::parse_task_event;
+use ecs_srv::run::events::EventInput;
+use ecs_srv::run::handler::{read_payload, Delivery};
 use serde_json::{json, Value};
 
 fn invalid_dir() -> PathBuf {
@@ -86,7 +86,7 @@ async fn every_invalid_event_fails_alone_with_its_error_and_writes_nothing() {
         let zone = crate::simulated::empty_zone();
         let account = crate::simulated::account_with_hosts(1);
         let publisher = crate::simulated::publisher(&zone, &account).await;
-        let report = ecs_srv::publish::process(&publisher, direct(&raw)).await;
+        let report = ecs_srv::run::events::process(&publisher, direct(&raw)).await;
         assert_eq!(report.events.len(), 1, "{name}");
         let error = report.events[0]
             .error
@@ -122,7 +122,7 @@ async fn an_invalid_message_in_an_sqs_batch_fails_alone_and_its_neighbour_is_app
         let payload = json!({ "Records": [sqs_message("bad", body), sqs_message("good", good.event("RUNNING", "RUNNING", 2).to_string())] });
         let invocation = read_payload(payload, "sqs").expect("an SQS batch");
         assert_eq!(invocation.delivery, Delivery::Sqs);
-        let report = ecs_srv::publish::process(&publisher, invocation.inputs).await;
+        let report = ecs_srv::run::events::process(&publisher, invocation.inputs).await;
 
         assert_eq!(
             report

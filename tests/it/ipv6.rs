@@ -5,9 +5,9 @@
 
 use std::net::Ipv6Addr;
 
-use ecs_srv::naming::{RecordRole, ZoneNaming};
-use ecs_srv::records::{Change, RecordSet, RecordType, Routing};
-use ecs_srv::resolve::RunningTask;
+use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
+use ecs_srv::plan::records::{Change, RecordSet, RecordType, Routing};
+use ecs_srv::plan::task::RunningTask;
 use serde_json::{json, Value};
 
 use crate::plan_samples::{expect, plan};
@@ -74,10 +74,10 @@ fn aaaa_sets_carry_their_own_ownership_mark() {
         values: vec![ONLY.to_owned()],
         alias: None,
     };
-    let sdk = ecs_srv::route53::to_sdk_change(&Change::Create(set.clone()), "ZIPV6").unwrap();
+    let sdk = ecs_srv::aws::route53::to_sdk_change(&Change::Create(set.clone()), "ZIPV6").unwrap();
     let sdk_set = sdk.resource_record_set().unwrap();
     assert_eq!(*sdk_set.r#type(), aws_sdk_route53::types::RrType::Aaaa);
-    assert_eq!(ecs_srv::route53::owned_candidate(sdk_set), Some(set));
+    assert_eq!(ecs_srv::aws::route53::owned_candidate(sdk_set), Some(set));
 }
 
 /// Gives an awsvpc task's event the IPv6 address on its container interfaces, and takes
@@ -136,9 +136,9 @@ fn running_with_ipv6(
     event
 }
 
-fn expected(publisher: &ecs_srv::publisher::Publisher, task: &RunningTask) -> Vec<RecordSet> {
-    let mut sets =
-        ecs_srv::desired::desired_records(task, &publisher.resolver.settings).expect("names fit");
+fn expected(publisher: &ecs_srv::run::deployment::Publisher, task: &RunningTask) -> Vec<RecordSet> {
+    let mut sets = ecs_srv::plan::desired::desired_records(task, &publisher.resolver.settings)
+        .expect("names fit");
     sets.sort();
     sets
 }
@@ -159,7 +159,7 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
     let task = simple_task(30, Mode::Awsvpc, "web", 0);
     let event = running_with_ipv6(&account, &task, false);
 
-    let report = ecs_srv::publish::process(&publisher, inputs([event])).await;
+    let report = ecs_srv::run::events::process(&publisher, inputs([event])).await;
     assert!(!report.has_failures(), "no MissingEniAddress: {report:?}");
     let owned = zone_contents(&zone, &publisher).0;
     let six = RunningTask {
@@ -176,7 +176,7 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
     );
 
     // The reconcile reads the AAAA sets as ours and finds nothing to change.
-    let report = ecs_srv::reconcile::reconcile(&publisher, false)
+    let report = ecs_srv::run::reconcile::reconcile(&publisher, false)
         .await
         .unwrap();
     assert!(report.failures.is_empty(), "{report:?}");
@@ -184,14 +184,14 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
 
     // Stopped: every AAAA set goes.
     let stopped = sim::stopped_events(&account, &[&task]);
-    assert!(!ecs_srv::publish::process(&publisher, inputs(stopped))
+    assert!(!ecs_srv::run::events::process(&publisher, inputs(stopped))
         .await
         .has_failures());
     assert_eq!(zone_contents(&zone, &publisher).0, Vec::new());
 
     // Running again (DescribeTasks only): the reconcile rebuilds it from its view.
     running_with_ipv6(&account, &task, false);
-    ecs_srv::reconcile::reconcile(&publisher, false)
+    ecs_srv::run::reconcile::reconcile(&publisher, false)
         .await
         .unwrap();
     assert_eq!(
@@ -206,7 +206,7 @@ async fn a_dual_stack_task_answers_a_and_aaaa() {
     let task = simple_task(31, Mode::Awsvpc, "web", 0);
     let event = running_with_ipv6(&account, &task, true);
 
-    assert!(!ecs_srv::publish::process(&publisher, inputs([event]))
+    assert!(!ecs_srv::run::events::process(&publisher, inputs([event]))
         .await
         .has_failures());
     let owned = zone_contents(&zone, &publisher).0;
@@ -250,13 +250,13 @@ async fn a_bridge_task_on_a_host_with_an_ipv6_address_answers_aaaa_too() {
         route53: crate::support::strict_zone::route53_client(zone.clone()),
         calls: ecs_srv::aws::ApiCallLog::default(),
     };
-    let publisher = ecs_srv::publisher::Publisher::new(sim::config(), clients)
+    let publisher = ecs_srv::run::deployment::Publisher::new(sim::config(), clients)
         .await
         .unwrap();
     let task = simple_task(32, Mode::Bridge, "web", 0);
 
     let events = sim::running_events(&account, &[&task]);
-    assert!(!ecs_srv::publish::process(&publisher, inputs(events))
+    assert!(!ecs_srv::run::events::process(&publisher, inputs(events))
         .await
         .has_failures());
     let on_host = RunningTask {

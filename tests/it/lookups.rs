@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use crate::support::{moto_clients, seed_cluster, seed_one_host_cluster};
-use ecs_srv::ecs::Lookups;
+use ecs_srv::aws::ecs::Lookups;
 
 #[tokio::test]
 async fn container_instances_resolve_to_private_ips_and_stay_cached() {

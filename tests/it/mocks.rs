@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use crate::support::mock_aws::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
-use ecs_srv::event::parse_task_event_value;
-use ecs_srv::naming::{RecordRole, ZoneNaming};
-use ecs_srv::publish::EventInput;
-use ecs_srv::publisher::Publisher;
-use ecs_srv::report::Decision;
+use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::events::EventInput;
+use ecs_srv::run::report::Decision;
 use serde_json::Value;
 
 fn input(value: Value) -> EventInput {
@@ -72,7 +72,7 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
-    let report = ecs_srv::publish::process(&publisher, vec![input(event)]).await;
+    let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert_eq!(report.events[0].error, None, "{report:?}");
     assert_eq!(report.events[0].decision, Decision::Withdraw);
 
@@ -112,7 +112,7 @@ async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
-    let report = ecs_srv::publish::process(&publisher, vec![input(event)]).await;
+    let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert_eq!(report.events[0].error, None, "{report:?}");
     assert_eq!(
         change.num_calls(),
@@ -142,7 +142,7 @@ async fn an_unconfirmed_running_task_is_never_published() {
     let clients = mocked_clients(&[&describe], &[], &[&zone, &listing, &change]);
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
-    let report = ecs_srv::publish::process(
+    let report = ecs_srv::run::events::process(
         &publisher,
         vec![input(crate::support::fixture("bridge-running.json"))],
     )
@@ -201,7 +201,8 @@ async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &refuse_fargate, &accept]);
     let publisher = Publisher::new(config(), clients).await.unwrap();
 
-    let report = ecs_srv::publish::process(&publisher, vec![input(draining), input(stopped)]).await;
+    let report =
+        ecs_srv::run::events::process(&publisher, vec![input(draining), input(stopped)]).await;
     assert_eq!(
         report.events[0].error, None,
         "the bridge task is withdrawn: {report:?}"

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use ecs_srv::config::RoutingPolicy;
-use ecs_srv::desired::{desired_records, RecordSettings};
-use ecs_srv::event::parse_task_event;
-use ecs_srv::naming::{Transport, ZoneNaming};
-use ecs_srv::records::{RecordType, Routing};
-use ecs_srv::resolve::{
+use ecs_srv::input::event::parse_task_event;
+use ecs_srv::plan::desired::{desired_records, RecordSettings};
+use ecs_srv::plan::naming::{Transport, ZoneNaming};
+use ecs_srv::plan::records::{RecordType, Routing};
+use ecs_srv::plan::task::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,
     TaskDefinitionFacts,
 };
@@ -128,7 +128,7 @@ fn definition_for(sample: &str) -> TaskDefinitionFacts {
     }
 }
 
-fn parse(sample: &str) -> ecs_srv::event::TaskEvent {
+fn parse(sample: &str) -> ecs_srv::input::event::TaskEvent {
     let path = format!("{}/events/{sample}", env!("CARGO_MANIFEST_DIR"));
     parse_task_event(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{sample}: {e}"))
 }
@@ -265,7 +265,7 @@ fn every_running_sample_plans_to_the_documented_layout() {
 fn srv_weights_are_the_label_times_256_and_routing_weights_the_label() {
     for (label, srv_field) in [(0u8, 0u16), (1, 256), (3, 768), (255, 65_280)] {
         assert_eq!(
-            ecs_srv::desired::srv_weight(label),
+            ecs_srv::plan::desired::srv_weight(label),
             srv_field,
             "label {label}"
         );

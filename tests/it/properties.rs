@@ -28,8 +28,8 @@ use crate::simulated::account::Host;
 use crate::simulated::oracle::{documented_zone, listed_zone, Layout};
 use crate::simulated::tasks::{instance_id, ContainerSpec, Mode, TaskSpec};
 use crate::support::strict_zone::{Fault, FaultPlan, ListKey, Outcome};
-use ecs_srv::publisher::Publisher;
-use ecs_srv::zone::{ownership, Ownership};
+use ecs_srv::plan::zone::{ownership, Ownership};
+use ecs_srv::run::deployment::Publisher;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
@@ -333,7 +333,7 @@ impl Simulation {
         };
         let batches_before = self.zone.lock().unwrap().accepted_batches().len();
         let report =
-            ecs_srv::publish::process(publisher, crate::simulated::inputs(taken.clone())).await;
+            ecs_srv::run::events::process(publisher, crate::simulated::inputs(taken.clone())).await;
         INVOCATIONS.fetch_add(1, Ordering::Relaxed);
         EVENTS.fetch_add(taken.len(), Ordering::Relaxed);
         for (outcome, event) in report.events.iter().zip(taken) {
@@ -370,9 +370,10 @@ impl Simulation {
                 .iter()
                 .filter(|c| *c.action() == aws_sdk_route53::types::ChangeAction::Create)
             {
-                let set =
-                    ecs_srv::route53::owned_candidate(change.resource_record_set().expect("a set"))
-                        .expect("ecs-srv writes A and SRV sets");
+                let set = ecs_srv::aws::route53::owned_candidate(
+                    change.resource_record_set().expect("a set"),
+                )
+                .expect("ecs-srv writes A and SRV sets");
                 let tasks: Vec<String> = match ownership(&naming, &set) {
                     Ownership::Task(task) => vec![task],
                     // A whole set mirrors the task sets the zone holds (a stopping task's

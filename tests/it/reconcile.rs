@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::support::*;
 use aws_sdk_route53::types::RrType;
-use ecs_srv::naming::{RecordRole, ZoneNaming};
+use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
 use serde_json::Value;
 
 const ZONE: &str = "recon.internal.";

@@ -35,7 +35,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
         let stream = crate::simulated::publisher(&zone, &account).await;
         let reconciler = crate::simulated::publisher(&zone, &account).await;
         let first: Vec<&TaskSpec> = tasks[..6].iter().collect();
-        assert!(!ecs_srv::publish::process(
+        assert!(!ecs_srv::run::events::process(
             &stream,
             crate::simulated::inputs(crate::simulated::running_events(&account, &first))
         )
@@ -126,7 +126,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
                     if pending.is_empty() {
                         break;
                     }
-                    let report = ecs_srv::publish::process(
+                    let report = ecs_srv::run::events::process(
                         &stream,
                         crate::simulated::inputs(pending.clone()),
                     )
@@ -153,7 +153,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             for _ in 0..(seed * 3 % 17) {
                 tokio::task::yield_now().await;
             }
-            ecs_srv::reconcile::reconcile(&reconciler, false)
+            ecs_srv::run::reconcile::reconcile(&reconciler, false)
                 .await
                 .expect("the reconcile completes")
         };
@@ -182,7 +182,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             "seed {seed}: foreign records untouched"
         );
 
-        let quiet = ecs_srv::reconcile::reconcile(&reconciler, false)
+        let quiet = ecs_srv::run::reconcile::reconcile(&reconciler, false)
             .await
             .expect("a quiet reconcile completes");
         let (owned, _) = crate::simulated::zone_contents(&zone, &stream);
@@ -191,7 +191,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             crate::simulated::expected_records(&stream, &truth_running),
             "seed {seed}: converged after a quiet reconcile ({quiet:?})"
         );
-        let idle = ecs_srv::reconcile::reconcile(&reconciler, false)
+        let idle = ecs_srv::run::reconcile::reconcile(&reconciler, false)
             .await
             .expect("an idle reconcile completes");
         assert!(
@@ -241,7 +241,7 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
         calls: ecs_srv::aws::ApiCallLog::default(),
     };
     let reconciler = Arc::new(
-        ecs_srv::publisher::Publisher::new(crate::simulated::config(), clients)
+        ecs_srv::run::deployment::Publisher::new(crate::simulated::config(), clients)
             .await
             .unwrap(),
     );
@@ -249,7 +249,7 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
 
     let racing = tokio::spawn({
         let reconciler = Arc::clone(&reconciler);
-        async move { ecs_srv::reconcile::reconcile(&reconciler, false).await }
+        async move { ecs_srv::run::reconcile::reconcile(&reconciler, false).await }
     });
     let gate_reached =
         tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(10)))
@@ -263,7 +263,7 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
         short_lived.event("RUNNING", "RUNNING", 2),
         crate::simulated::stopped_events(&account, &[&short_lived]).remove(0),
     ];
-    let report = ecs_srv::publish::process(&stream, crate::simulated::inputs(events)).await;
+    let report = ecs_srv::run::events::process(&stream, crate::simulated::inputs(events)).await;
     assert!(!report.has_failures(), "{report:?}");
     release.send(()).unwrap();
     let raced = racing.await.unwrap().expect("the reconcile completes");

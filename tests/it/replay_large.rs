@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use crate::support::*;
-use ecs_srv::records::{RecordSet, RecordType};
+use ecs_srv::plan::records::{RecordSet, RecordType};
 use serde_json::{json, Value};
 
 const TASKS: usize = 120;
@@ -112,8 +112,8 @@ async fn a_service_of_120_tasks_goes_through_replay_and_moto_in_a_tree() {
         .collect();
     assert!(failed.is_empty(), "every task is published: {failed:?}");
 
-    let pacer = ecs_srv::pacing::WritePacer::per_second(100.0);
-    let listing = ecs_srv::route53::read_zone(&clients.route53, &zone_id, &pacer)
+    let pacer = ecs_srv::aws::route53::pacing::WritePacer::per_second(100.0);
+    let listing = ecs_srv::aws::route53::read_zone(&clients.route53, &zone_id, &pacer)
         .await
         .expect("the zone lists");
     let srv_name = "_api._tcp.api.large.internal.";

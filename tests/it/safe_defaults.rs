@@ -15,9 +15,9 @@ use crate::simulated::{
 };
 use crate::support::strict_zone::StrictZone;
 use aws_sdk_route53::types::RrType;
-use ecs_srv::publish::process;
-use ecs_srv::publisher::Publisher;
-use ecs_srv::report::InvocationReport;
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::events::process;
+use ecs_srv::run::report::InvocationReport;
 
 fn names(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> Vec<String> {
     let (owned, _) = zone_contents(zone, publisher);
@@ -160,8 +160,12 @@ async fn two_deployments_on_one_zone_keep_apart_and_never_publish_a_task_twice()
     let before = zone.lock().unwrap().record_sets();
 
     // Each reconciles: neither withdraws or rewrites what the other wrote.
-    ecs_srv::reconcile::reconcile(&blue, false).await.unwrap();
-    ecs_srv::reconcile::reconcile(&green, false).await.unwrap();
+    ecs_srv::run::reconcile::reconcile(&blue, false)
+        .await
+        .unwrap();
+    ecs_srv::run::reconcile::reconcile(&green, false)
+        .await
+        .unwrap();
 
     // Green also claims blue's task (an overlapping setup): refused, reported, not doubled.
     let report = process(&green, inputs(blue_events)).await;
@@ -273,7 +277,7 @@ async fn a_reconcile_keeps_the_single_writers_zone_view_true() {
     assert!(errors(&report).is_empty(), "{report:#?}");
     // The second task's RUNNING event was lost: the reconcile publishes it.
     running_events(&account, &[&missed]);
-    let repaired = ecs_srv::reconcile::reconcile(&publisher, false)
+    let repaired = ecs_srv::run::reconcile::reconcile(&publisher, false)
         .await
         .unwrap();
     assert!(!repaired.changes.is_empty(), "{repaired:#?}");
@@ -309,7 +313,9 @@ async fn a_new_record_ttl_converges_on_a_live_zone_without_a_refused_batch() {
     let stopped = crate::simulated::stopped_events(&account, &[&tasks[0]]);
     let report = process(&new, inputs(stopped)).await;
     assert!(errors(&report).is_empty(), "{report:#?}");
-    let repaired = ecs_srv::reconcile::reconcile(&new, false).await.unwrap();
+    let repaired = ecs_srv::run::reconcile::reconcile(&new, false)
+        .await
+        .unwrap();
     assert!(repaired.failures.is_empty(), "{repaired:#?}");
     let zone = zone.lock().unwrap();
     assert!(
@@ -363,7 +369,9 @@ async fn a_new_routing_policy_moves_each_name_in_one_batch_and_new_tasks_publish
                 assert_eq!(heavy, 2, "the weight label survives the move: {shared:?}");
             }
         }
-        let repaired = ecs_srv::reconcile::reconcile(&new, false).await.unwrap();
+        let repaired = ecs_srv::run::reconcile::reconcile(&new, false)
+            .await
+            .unwrap();
         assert!(repaired.failures.is_empty(), "{repaired:#?}");
         let (owned, _) = zone_contents(&zone, &new);
         let expected =

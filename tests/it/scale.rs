@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_route53::types::RrType;
 use clap::Parser;
 use ecs_srv::config::PublisherConfig;
-use ecs_srv::publisher::Publisher;
+use ecs_srv::run::deployment::Publisher;
 use serde_json::{json, Value};
 
 use crate::simulated::account::Account;

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use crate::support::config::publisher_config;
 use crate::support::*;
 use ecs_srv::config::PublisherConfig;
-use ecs_srv::handler::{handle, read_payload};
-use ecs_srv::publisher::Publisher;
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::handler::{handle, read_payload};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -63,7 +63,7 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
     // redelivering it would only fail again until it reached the dead-letter queue.
     assert_eq!(response, json!({"batchItemFailures": []}));
     let alone = read_payload(sqs_event(&[bad]), "lambda").expect("an SQS payload");
-    let report = ecs_srv::publish::process(&publisher, alone.inputs).await;
+    let report = ecs_srv::run::events::process(&publisher, alone.inputs).await;
     let permanent: Vec<&str> = report
         .permanent_failures()
         .map(|failure| failure.source.as_str())

@@ -8,10 +8,10 @@ use crate::support::mock_aws;
 use crate::support::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
-use ecs_srv::event::parse_task_event_value;
-use ecs_srv::naming::{RecordRole, ZoneNaming};
-use ecs_srv::publish::EventInput;
-use ecs_srv::publisher::Publisher;
+use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::events::EventInput;
 use serde_json::json;
 
 fn input(value: serde_json::Value) -> EventInput {
@@ -40,7 +40,8 @@ async fn the_whole_set_follows_the_running_tasks() {
     };
 
     let report =
-        ecs_srv::publish::process(&publisher, events.iter().cloned().map(input).collect()).await;
+        ecs_srv::run::events::process(&publisher, events.iter().cloned().map(input).collect())
+            .await;
     assert!(
         !report.has_failures() && report.whole_set_errors.is_empty(),
         "{report:#?}"
@@ -54,7 +55,7 @@ async fn the_whole_set_follows_the_running_tasks() {
     let mut draining = events[0].clone();
     draining["detail"]["desiredStatus"] = json!("STOPPED");
     draining["detail"]["version"] = json!(8);
-    ecs_srv::publish::process(&publisher, vec![input(draining)]).await;
+    ecs_srv::run::events::process(&publisher, vec![input(draining)]).await;
     assert_eq!(
         set_of(&zone_records(&clients, &zone_id).await),
         Some((None, 1))
@@ -64,7 +65,7 @@ async fn the_whole_set_follows_the_running_tasks() {
     stopped["detail"]["lastStatus"] = json!("STOPPED");
     stopped["detail"]["desiredStatus"] = json!("STOPPED");
     stopped["detail"]["version"] = json!(9);
-    ecs_srv::publish::process(&publisher, vec![input(stopped)]).await;
+    ecs_srv::run::events::process(&publisher, vec![input(stopped)]).await;
     assert_eq!(
         set_of(&zone_records(&clients, &zone_id).await),
         None,
@@ -135,7 +136,7 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     config.srv_sets = true;
     let publisher = Publisher::new(config, clients).await.unwrap();
 
-    let report = ecs_srv::publish::process(&publisher, vec![input(event)]).await;
+    let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert!(!report.has_failures(), "{report:#?}");
     assert!(
         report.whole_set_errors.is_empty(),

@@ -9,7 +9,7 @@ use crate::support::strict_zone::{
 };
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
-use ecs_srv::naming::ZoneNaming;
+use ecs_srv::plan::naming::ZoneNaming;
 
 const ZONE_ID: &str = "ZMODEL1";
 const APEX: &str = "model.internal.";
@@ -466,11 +466,11 @@ async fn listings_page_in_route53_order_with_all_three_next_fields() {
     ));
     model.lock().unwrap().seed(sets.clone());
     let client = route53_client(Arc::clone(&model));
-    let pacer = ecs_srv::pacing::WritePacer::per_second(100.0);
-    let listing = ecs_srv::route53::read_zone(&client, ZONE_ID, &pacer)
+    let pacer = ecs_srv::aws::route53::pacing::WritePacer::per_second(100.0);
+    let listing = ecs_srv::aws::route53::read_zone(&client, ZONE_ID, &pacer)
         .await
         .expect("the crate's reader follows the pages");
-    let snapshot = ecs_srv::zone::ZoneSnapshot::from_listing(&naming, listing);
+    let snapshot = ecs_srv::plan::zone::ZoneSnapshot::from_listing(&naming, listing);
     assert_eq!(
         snapshot.foreign.len(),
         sets.len(),

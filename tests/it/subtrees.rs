@@ -7,7 +7,7 @@ use aws_sdk_route53::types::RrType;
 
 use crate::simulated::tasks::{simple_task, Mode};
 use crate::simulated::{inputs, record_set, running_events, stopped_events, world, APEX};
-use ecs_srv::publish::process;
+use ecs_srv::run::events::process;
 
 /// Foreign sets around the service `web`: many services' names, and the neighbours whose
 /// names sort right around `web.Z` in Route 53's order.
@@ -79,7 +79,7 @@ async fn a_service_beside_a_neighbour_that_sorts_inside_its_run_is_read_whole() 
     let refs: Vec<_> = tasks.iter().collect();
     let report = process(&publisher, inputs(running_events(&account, &refs))).await;
     assert!(!report.has_failures(), "{report:?}");
-    let listing = ecs_srv::route53::read_subtree(
+    let listing = ecs_srv::aws::route53::read_subtree(
         &publisher.clients.route53,
         crate::simulated::ZONE_ID,
         &publisher.pacer,

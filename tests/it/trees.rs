@@ -13,8 +13,8 @@ use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
 use crate::simulated::{inputs, running_events, stopped_events, world, zone_contents, APEX};
 use crate::support::answers::answer_shares;
 use crate::support::strict_zone::StrictZone;
-use ecs_srv::publish::process;
-use ecs_srv::publisher::Publisher;
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::events::process;
 
 /// The SQS path's default batch (template.yaml, SqsBatchSize).
 const SQS_BATCH: usize = 10;
@@ -420,7 +420,7 @@ async fn a_tree_moves_to_another_routing_policy_branch_by_branch_without_a_refus
     .await;
     // A new task first (its branch moves with it), then the reconcile moves the rest.
     deliver(&multivalue, running(&account, &service(150..151))).await;
-    let report = ecs_srv::reconcile::reconcile(&multivalue, false)
+    let report = ecs_srv::run::reconcile::reconcile(&multivalue, false)
         .await
         .expect("the reconcile runs");
     assert!(report.failures.is_empty(), "{:?}", report.failures);

@@ -1,5 +1,5 @@
 //! The SQS path as the template wires it: batches of up to `SqsBatchSize` (10) messages,
-//! one `ecs_srv::publish::process` per batch, and every message the invocation reports as
+//! one `ecs_srv::run::events::process` per batch, and every message the invocation reports as
 //! retryable (`batchItemFailures`) delivered again after the ones already waiting, as the
 //! visibility timeout would, until `maxReceiveCount` (120) sends it to the dead-letter
 //! queue.
@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use ecs_srv::publisher::Publisher;
-use ecs_srv::report::InvocationReport;
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::report::InvocationReport;
 use serde_json::{json, Value};
 
 use crate::simulated::inputs;
@@ -120,9 +120,11 @@ impl SqsQueue {
             }
             let take = SQS_BATCH_SIZE.min(self.waiting.len());
             let batch: Vec<Message> = self.waiting.drain(..take).collect();
-            let report =
-                ecs_srv::publish::process(publisher, inputs(batch.iter().map(|m| m.event.clone())))
-                    .await;
+            let report = ecs_srv::run::events::process(
+                publisher,
+                inputs(batch.iter().map(|m| m.event.clone())),
+            )
+            .await;
             after(&report);
             run.invocations += 1;
             if let Some(problem) = report.whole_set_errors.first() {

@@ -168,7 +168,7 @@ fn medians(events: &[(&str, Value)]) -> Value {
 async fn one_event(
     zone: &Arc<Mutex<StrictZone>>,
     account: &Arc<Mutex<Account>>,
-    publisher: &ecs_srv::publisher::Publisher,
+    publisher: &ecs_srv::run::deployment::Publisher,
     task: &TaskSpec,
     desired_status: &str,
 ) -> Value {
@@ -184,7 +184,7 @@ async fn one_event(
         version,
     );
     let started = Instant::now();
-    let report = ecs_srv::publish::process(publisher, crate::simulated::inputs(event)).await;
+    let report = ecs_srv::run::events::process(publisher, crate::simulated::inputs(event)).await;
     let milliseconds = started.elapsed().as_secs_f64() * 1e3;
     assert!(
         !report.has_failures(),
@@ -217,7 +217,7 @@ async fn publish_fill(
 ) {
     let filler = publisher_with(config_with(&SQS_FLAGS), zone, account).await;
     for chunk in tasks.chunks(FILL_BATCH) {
-        let report = ecs_srv::publish::process(
+        let report = ecs_srv::run::events::process(
             &filler,
             crate::simulated::inputs(events(account, chunk, "RUNNING", "RUNNING", 2)),
         )

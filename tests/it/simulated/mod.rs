@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
 use ecs_srv::aws::{ApiCallLog, AwsClients};
 use ecs_srv::config::PublisherConfig;
-use ecs_srv::event::parse_task_event_value;
-use ecs_srv::publish::EventInput;
-use ecs_srv::publisher::Publisher;
-use ecs_srv::records::RecordSet;
+use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::plan::records::RecordSet;
+use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::events::EventInput;
 use serde_json::Value;
 
 use crate::support::strict_zone::{route53_client, StrictZone};
@@ -164,16 +164,16 @@ pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
     publisher: &Publisher,
 ) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
-    use ecs_srv::zone::{ownership, Ownership};
+    use ecs_srv::plan::zone::{ownership, Ownership};
     let naming = publisher.naming();
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
-        let candidate = ecs_srv::route53::owned_candidate(&set);
+        let candidate = ecs_srv::aws::route53::owned_candidate(&set);
         match candidate.as_ref().map(|c| ownership(naming, c)) {
             Some(Ownership::Task(_)) => {
                 let candidate = candidate.expect("a candidate");
-                let root = ecs_srv::naming::tree_root(&candidate.name).to_owned();
+                let root = ecs_srv::plan::naming::tree_root(&candidate.name).to_owned();
                 owned.push(naming.moved(&candidate, &root));
             }
             Some(Ownership::WholeSet | Ownership::Branch) => {}
@@ -189,8 +189,11 @@ pub fn expected_records(publisher: &Publisher, running: &[&TaskSpec]) -> Vec<Rec
     let mut sets: Vec<RecordSet> = running
         .iter()
         .flat_map(|task| {
-            ecs_srv::desired::desired_records(&task.running_task(), &publisher.resolver.settings)
-                .expect("names fit")
+            ecs_srv::plan::desired::desired_records(
+                &task.running_task(),
+                &publisher.resolver.settings,
+            )
+            .expect("names fit")
         })
         .collect();
     sets.sort();

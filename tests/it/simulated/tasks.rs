@@ -10,8 +10,8 @@ use std::net::Ipv4Addr;
 use aws_sdk_ecs::types::{
     ContainerDefinition, NetworkMode, PortMapping, TaskDefinition, TransportProtocol,
 };
-use ecs_srv::naming::{dns_label, Transport};
-use ecs_srv::resolve::{Endpoint, RunningTask};
+use ecs_srv::plan::naming::{dns_label, Transport};
+use ecs_srv::plan::task::{Endpoint, RunningTask};
 use serde_json::{json, Value};
 
 /// The account every ARN belongs to.
