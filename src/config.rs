@@ -6,6 +6,9 @@
 
 use clap::{Args, ValueEnum};
 
+use crate::aws::ZoneRole;
+use crate::plan::naming::{ClusterId, Scope};
+
 /// Routing policy of the service-wide names (`S.Z` and `_P._tcp.S.Z`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,9 +19,9 @@ pub enum RoutingPolicy {
     Multivalue,
 }
 
-/// Everything the publisher needs to know about its deployment.
+/// Everything a deployment is told: every setting, with its flag and its variable.
 #[derive(Args, Clone, Debug)]
-pub struct PublisherConfig {
+pub struct Settings {
     /// The Route 53 private hosted zone that receives the records (its zone name is
     /// read from Route 53 at start).
     #[arg(long, env = "HOSTED_ZONE_ID", value_parser = parse_hosted_zone_id)]
@@ -72,22 +75,68 @@ pub struct PublisherConfig {
     #[arg(long, env = "ZONE_CACHE_SECONDS", default_value = "0", value_parser = parse_zone_cache_seconds)]
     pub zone_cache_seconds: u64,
 
-    /// Tag at the head of every SetIdentifier this deployment writes. Two deployments
-    /// that share a zone must use different tags; each touches only its own records.
+    /// Tag at the head of every SetIdentifier this deployment writes. Deployments in
+    /// different regions or accounts may share one (the mark names the cluster's region
+    /// and account); two deployments that serve the same clusters must not.
     #[arg(long, env = "RECORD_OWNER", default_value = "ecs-srv", value_parser = parse_record_owner)]
     pub record_owner: String,
+
+    /// The IAM role in the zone's account that Route 53 calls go through, for a zone in
+    /// another account (a networking account). Empty: the function's own role.
+    #[arg(long, env = "ZONE_ROLE_ARN", default_value = "", value_parser = parse_role_arn)]
+    pub zone_role_arn: String,
+
+    /// The external id the zone role's trust policy asks for. Empty: none.
+    #[arg(long, env = "ZONE_ROLE_EXTERNAL_ID", default_value = "", value_parser = parse_external_id)]
+    pub zone_role_external_id: String,
+
+    /// Publish under this region's names (`S.<region>.Z`, ...) and keep one latency alias
+    /// per region at the shared names (`S.Z`, ...), so that one name answers every region
+    /// with its own tasks: on or off.
+    #[arg(long, env = "REGIONAL_NAMES", default_value = "off", value_parser = parse_regional_names, action = clap::ArgAction::Set)]
+    pub regional_names: bool,
+
+    /// Write only under this domain, a name within the zone (`ecs.example.internal`).
+    /// Empty: the zone's apex.
+    #[arg(long, env = "RECORD_DOMAIN", default_value = "", value_parser = parse_record_domain)]
+    pub record_domain: String,
 }
 
-impl PublisherConfig {
-    /// Whether events from this cluster ARN are published.
-    pub fn accepts_cluster(&self, cluster_arn: &str) -> bool {
-        if self.clusters.is_empty() {
-            return true;
-        }
-        let name = cluster_arn.rsplit('/').next().unwrap_or(cluster_arn);
+impl Settings {
+    /// The zone's role, when Route 53 calls go through one.
+    pub fn zone_role(&self) -> Option<ZoneRole> {
+        (!self.zone_role_arn.is_empty()).then(|| ZoneRole {
+            arn: self.zone_role_arn.clone(),
+            external_id: (!self.zone_role_external_id.is_empty())
+                .then(|| self.zone_role_external_id.clone()),
+        })
+    }
+
+    /// The clusters named in CLUSTERS, as ARNs where the deployment runs; a named cluster
+    /// of another region or account is a mistake said at start.
+    pub fn cluster_ids(&self, scope: &Scope) -> Result<Vec<ClusterId>, String> {
         self.clusters
             .iter()
-            .any(|wanted| wanted == cluster_arn || wanted == name)
+            .map(|entry| {
+                let arn = if entry.starts_with("arn:") {
+                    entry.clone()
+                } else {
+                    format!(
+                        "arn:{}:ecs:{}:{}:cluster/{entry}",
+                        scope.partition, scope.region, scope.account
+                    )
+                };
+                let cluster = ClusterId::from_arn(&arn)
+                    .ok_or_else(|| format!("CLUSTERS names {entry:?}, which is no cluster ARN"))?;
+                if cluster.scope != *scope {
+                    return Err(format!(
+                        "CLUSTERS names {arn}, but this deployment runs in {} account {}: deploy a stack in each region and account, each naming its own clusters",
+                        scope.region, scope.account
+                    ));
+                }
+                Ok(cluster)
+            })
+            .collect()
     }
 }
 
@@ -195,6 +244,72 @@ fn parse_health_gate(raw: &str) -> Result<bool, String> {
     parse_switch("HEALTH_GATE", raw)
 }
 
+fn parse_regional_names(raw: &str) -> Result<bool, String> {
+    parse_switch("REGIONAL_NAMES", raw)
+}
+
+/// An IAM role ARN, or empty.
+fn parse_role_arn(raw: &str) -> Result<String, String> {
+    let arn = raw.trim();
+    let mut parts = arn.splitn(6, ':');
+    let fields: Vec<&str> = parts.by_ref().collect();
+    let valid = arn.is_empty()
+        || matches!(fields[..], ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.starts_with("role/")
+                && resource.len() > 5);
+    if valid {
+        Ok(arn.to_owned())
+    } else {
+        Err(format!(
+            "ZONE_ROLE_ARN must be an IAM role ARN such as arn:aws:iam::111122223333:role/ecs-srv-zone, or empty, got {raw:?}"
+        ))
+    }
+}
+
+/// STS takes external ids of 2 to 1,224 characters of `[\w+=,.@:/-]`.
+fn parse_external_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim();
+    let valid = id.is_empty()
+        || ((2..=1224).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b)));
+    if valid {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "ZONE_ROLE_EXTERNAL_ID must be 2 to 1224 characters of letters, digits and _+=,.@:/-, or empty, got {raw:?}"
+        ))
+    }
+}
+
+/// A domain name of DNS labels, lower case, with its trailing dot; or empty.
+fn parse_record_domain(raw: &str) -> Result<String, String> {
+    let domain = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = domain.len() <= 200
+        && domain.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if valid {
+        Ok(format!("{domain}."))
+    } else {
+        Err(format!(
+            "RECORD_DOMAIN must be a domain name within the zone, such as ecs.example.internal, or empty, got {raw:?}"
+        ))
+    }
+}
+
 fn parse_switch(variable: &str, raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
@@ -246,10 +361,10 @@ mod tests {
     #[derive(Parser)]
     struct Harness {
         #[command(flatten)]
-        config: PublisherConfig,
+        config: Settings,
     }
 
-    fn parse(args: &[&str]) -> Result<PublisherConfig, String> {
+    fn parse(args: &[&str]) -> Result<Settings, String> {
         let mut argv = vec!["ecs-srv"];
         argv.extend_from_slice(args);
         Harness::try_parse_from(argv)
@@ -322,18 +437,75 @@ mod tests {
     }
 
     #[test]
-    fn cluster_allow_list_matches_names_and_arns() {
+    fn named_clusters_are_arns_where_the_deployment_runs() {
+        let scope = Scope {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        };
         let config = parse(&[
             "--hosted-zone-id",
             "Z1",
             "--clusters",
-            "demo,arn:aws:ecs:us-east-1:1:cluster/prod",
+            "demo,arn:aws:ecs:us-east-1:123456789012:cluster/prod",
         ])
         .unwrap();
-        assert!(config.accepts_cluster("arn:aws:ecs:us-east-1:123456789012:cluster/demo"));
-        assert!(config.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/prod"));
-        assert!(!config.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/other"));
-        let open = parse(&["--hosted-zone-id", "Z1"]).unwrap();
-        assert!(open.accepts_cluster("arn:aws:ecs:us-east-1:1:cluster/anything"));
+        let arns: Vec<String> = config
+            .cluster_ids(&scope)
+            .unwrap()
+            .iter()
+            .map(ClusterId::arn)
+            .collect();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:ecs:us-east-1:123456789012:cluster/demo",
+                "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+            ]
+        );
+        let elsewhere = parse(&[
+            "--hosted-zone-id",
+            "Z1",
+            "--clusters",
+            "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+        ])
+        .unwrap();
+        let err = elsewhere.cluster_ids(&scope).unwrap_err();
+        assert!(err.contains("eu-west-1") && err.contains("us-east-1"), "{err}");
+    }
+
+    #[test]
+    fn zone_role_and_regional_names_are_read_and_checked() {
+        let config = parse(&[
+            "--hosted-zone-id",
+            "Z1",
+            "--zone-role-arn",
+            "arn:aws:iam::111122223333:role/ecs-srv-zone",
+            "--zone-role-external-id",
+            "shared-secret",
+            "--regional-names",
+            "on",
+            "--record-domain",
+            "ECS.Example.Internal",
+        ])
+        .unwrap();
+        let role = config.zone_role().expect("a role");
+        assert_eq!(role.arn, "arn:aws:iam::111122223333:role/ecs-srv-zone");
+        assert_eq!(role.external_id.as_deref(), Some("shared-secret"));
+        assert!(config.regional_names);
+        assert_eq!(config.record_domain, "ecs.example.internal.");
+        let defaults = parse(&["--hosted-zone-id", "Z1"]).unwrap();
+        assert!(defaults.zone_role().is_none() && !defaults.regional_names);
+        for (args, fragment) in [
+            (vec!["--zone-role-arn", "role/x"], "ZONE_ROLE_ARN must be"),
+            (vec!["--zone-role-external-id", "a b"], "ZONE_ROLE_EXTERNAL_ID must be"),
+            (vec!["--regional-names", "sometimes"], "REGIONAL_NAMES must be on or off"),
+            (vec!["--record-domain", "bad_label.x"], "RECORD_DOMAIN must be"),
+        ] {
+            let mut argv = vec!["--hosted-zone-id", "Z1"];
+            argv.extend(args.iter().copied());
+            let err = parse(&argv).unwrap_err();
+            assert!(err.contains(fragment), "{argv:?}: {err}");
+        }
     }
 }

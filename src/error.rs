@@ -78,6 +78,13 @@ pub enum TaskError {
         /// Start period + interval × retries of its slowest health check.
         bound_secs: u64,
     },
+    /// The event's cluster lies in another region or account than this deployment: the
+    /// event was routed to the wrong function.
+    #[error("the task's cluster {cluster} is not where this deployment runs (another region or account); each region and account needs its own stack")]
+    NotServed {
+        /// The cluster's ARN.
+        cluster: String,
+    },
     /// The task stopped while it was being published, and the withdrawal failed.
     #[error("stopped while it was published, and not withdrawn: {0}")]
     StoppedMeanwhile(Box<TaskError>),
@@ -99,9 +106,10 @@ impl TaskError {
             TaskError::Conflict(err) => err.is_retryable(),
             TaskError::ZoneUnreadable(err) | TaskError::Route53(err) => err.is_retryable(),
             TaskError::StoppedMeanwhile(err) => err.is_retryable(),
-            TaskError::Name(_) | TaskError::Oversized(_) | TaskError::HealthUnsettled { .. } => {
-                false
-            }
+            TaskError::Name(_)
+            | TaskError::Oversized(_)
+            | TaskError::HealthUnsettled { .. }
+            | TaskError::NotServed { .. } => false,
         }
     }
 
@@ -121,6 +129,17 @@ impl TaskError {
             TaskError::StoppedMeanwhile(_) => "StoppedMeanwhile",
             TaskError::NotHealthyYet { .. } => "NotHealthyYet",
             TaskError::HealthUnsettled { .. } => "HealthUnsettled",
+            TaskError::NotServed { .. } => "NotServed",
+        }
+    }
+
+    /// The kind of failure as the metrics count it: a refusal by its conflict's kind
+    /// (`Conflict:OtherCluster`), anything else by [`Self::kind`].
+    pub fn metric_kind(&self) -> String {
+        match self {
+            TaskError::Conflict(conflict) => format!("Conflict:{}", conflict.kind()),
+            TaskError::StoppedMeanwhile(inner) => inner.metric_kind(),
+            other => other.kind().to_owned(),
         }
     }
 

@@ -2,3 +2,4 @@
 //! them, and the payloads that carry them.
 
 pub mod event;
+pub mod payload;

@@ -1,11 +1,12 @@
-//! Packs the changes of many tasks into as few Route 53 ChangeBatches as the limits allow.
+//! Packs the changes of many units into as few Route 53 ChangeBatches as the limits allow.
 //!
 //! Route 53 takes about ten requests per second per account, for every caller together,
-//! so one batch per invocation is the goal. A task's changes stay in one batch whenever they fit, so that
-//! a task is either fully updated or not at all; only a task too large for any batch is
-//! split, and then a DELETE and the CREATE that replaces it still travel together.
+//! so one batch per invocation is the goal. A unit's changes stay in one batch whenever they
+//! fit, so that a task is either fully updated or not at all; only a unit too large for any
+//! batch is split, and then a DELETE and the CREATE that replaces it still travel together.
 
 use crate::plan::records::Change;
+use crate::plan::unit::{Unit, UnitKind};
 
 /// The limits of one ChangeBatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,22 +30,24 @@ impl BatchLimits {
     };
 }
 
-/// One task's changes, as the planner produced them (DELETEs before CREATEs).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskChanges {
-    /// The task the changes belong to.
-    pub task_id: String,
-    /// Its exact changes.
+/// A ChangeBatch ready to send, and the units it serves.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ChangeBatch {
+    /// Units with changes in this batch, in order, without repeats.
+    pub units: Vec<UnitKind>,
+    /// The changes, in the order Route 53 must apply them.
     pub changes: Vec<Change>,
 }
 
-/// A ChangeBatch ready to send, and the tasks it serves.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct ChangeBatch {
-    /// Tasks with changes in this batch, in order, without repeats.
-    pub task_ids: Vec<String>,
-    /// The changes, in the order Route 53 must apply them.
-    pub changes: Vec<Change>,
+impl ChangeBatch {
+    /// The tasks among the batch's units.
+    pub fn task_ids(&self) -> Vec<String> {
+        self.units
+            .iter()
+            .filter_map(UnitKind::task_id)
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,10 +86,10 @@ impl Usage {
 
 /// A change that cannot fit in any batch on its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("task {task_id}: the change to {record} alone exceeds a Route 53 ChangeBatch's limits")]
+#[error("{unit}: the change to {record} alone exceeds a Route 53 ChangeBatch's limits")]
 pub struct OversizedChange {
-    /// The task.
-    pub task_id: String,
+    /// The unit it belongs to.
+    pub unit: UnitKind,
     /// The record set's name and type.
     pub record: String,
 }
@@ -96,41 +99,41 @@ pub struct OversizedChange {
 pub struct Packed {
     /// The batches, in task order.
     pub batches: Vec<ChangeBatch>,
-    /// Tasks with a change too large for any batch; nothing of them is in `batches`.
+    /// Units with a change too large for any batch; nothing of them is in `batches`.
     pub oversized: Vec<OversizedChange>,
 }
 
-/// Packs tasks into batches, in order, each within `limits`. A task with a change that
+/// Packs units into batches, in order, each within `limits`. A unit with a change that
 /// fits no batch is left out whole and reported, so it never blocks the others.
-pub fn pack_batches(tasks: &[TaskChanges], limits: BatchLimits) -> Packed {
+pub fn pack_batches(units: &[Unit], limits: BatchLimits) -> Packed {
     let mut packed = Packed::default();
     let mut current = ChangeBatch::default();
     let mut used = Usage::default();
-    for task in tasks.iter().filter(|t| !t.changes.is_empty()) {
-        let whole = Usage::of(&task.changes);
-        let units: Vec<&[Change]> = if whole.fits(limits) {
-            vec![task.changes.as_slice()]
+    for unit in units.iter().filter(|unit| !unit.changes.is_empty()) {
+        let whole = Usage::of(&unit.changes);
+        let pieces: Vec<&[Change]> = if whole.fits(limits) {
+            vec![unit.changes.as_slice()]
         } else {
-            replacement_units(&task.changes)
+            replacement_pieces(&unit.changes)
         };
-        if let Some(unit) = units.iter().find(|unit| !Usage::of(unit).fits(limits)) {
-            let set = unit[0].record_set();
+        if let Some(piece) = pieces.iter().find(|piece| !Usage::of(piece).fits(limits)) {
+            let set = piece[0].record_set();
             packed.oversized.push(OversizedChange {
-                task_id: task.task_id.clone(),
+                unit: unit.kind.clone(),
                 record: format!("{} {}", set.name, set.record_type),
             });
             continue;
         }
-        for unit in units {
-            let need = Usage::of(unit);
+        for piece in pieces {
+            let need = Usage::of(piece);
             if !used.plus(need).fits(limits) {
                 packed.batches.push(std::mem::take(&mut current));
                 used = Usage::default();
             }
-            if current.task_ids.last() != Some(&task.task_id) {
-                current.task_ids.push(task.task_id.clone());
+            if current.units.last() != Some(&unit.kind) {
+                current.units.push(unit.kind.clone());
             }
-            current.changes.extend_from_slice(unit);
+            current.changes.extend_from_slice(piece);
             used = used.plus(need);
         }
     }
@@ -140,11 +143,11 @@ pub fn pack_batches(tasks: &[TaskChanges], limits: BatchLimits) -> Packed {
     packed
 }
 
-/// Splits a task's changes into the smallest pieces that may go separately: a DELETE
+/// Splits a unit's changes into the smallest pieces that may go separately: a DELETE
 /// directly followed by the CREATE of the same set is one piece (the planner emits them
 /// adjacent), every other change its own.
-fn replacement_units(changes: &[Change]) -> Vec<&[Change]> {
-    let mut units = Vec::new();
+fn replacement_pieces(changes: &[Change]) -> Vec<&[Change]> {
+    let mut pieces = Vec::new();
     let mut start = 0;
     while start < changes.len() {
         let replaced_next = match (&changes[start], changes.get(start + 1)) {
@@ -152,8 +155,8 @@ fn replacement_units(changes: &[Change]) -> Vec<&[Change]> {
             _ => false,
         };
         let end = if replaced_next { start + 2 } else { start + 1 };
-        units.push(&changes[start..end]);
+        pieces.push(&changes[start..end]);
         start = end;
     }
-    units
+    pieces
 }

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::config::RoutingPolicy;
-use crate::plan::naming::{NameTooLong, RecordRole, ZoneNaming};
-use crate::plan::records::{RecordSet, RecordType, Routing};
+use crate::plan::naming::marks::task_mark;
+use crate::plan::naming::{ClusterId, NameTooLong, RecordRole, ZoneNaming};
+use crate::plan::records::{RecordSet, Routing};
 use crate::plan::task::RunningTask;
 
 /// Record-writing settings shared by every task.
@@ -24,9 +25,7 @@ pub struct RecordSettings {
 
 impl RecordSettings {
     fn routing(&self, task: &RunningTask, role: RecordRole, name: &str, weight: u8) -> Routing {
-        let set_identifier = self
-            .naming
-            .set_identifier(&task.task_id, role, &task.cluster, name);
+        let set_identifier = task_mark(self.naming.owner(), &task.task_id, role, &task.cluster, name);
         match self.policy {
             RoutingPolicy::Weighted => Routing::Weighted {
                 set_identifier,
@@ -36,21 +35,34 @@ impl RecordSettings {
         }
     }
 
-    /// `S.Z` (or `S.C.Z`) of a service label: the subtree its records stand in.
-    pub fn service_name(&self, service_label: &str, cluster: &str) -> Result<String, NameTooLong> {
+    /// `S.Z` (`S.C.Z`, `S.R.Z`) of a service label: the subtree its records stand in.
+    pub fn service_name(&self, service_label: &str, cluster: &ClusterId) -> Result<String, NameTooLong> {
         self.naming
             .service_name(&self.service_path(service_label, cluster))
     }
 
-    /// The label path of a service in names: `S`, or `S.C` with the cluster in names.
-    fn service_path(&self, service_label: &str, cluster: &str) -> String {
+    /// The label path of a service in names: `S`, then `.C` with the cluster in names, then
+    /// `.R` with regional names.
+    fn service_path(&self, service_label: &str, cluster: &ClusterId) -> String {
+        let mut path = service_label.to_owned();
         if self.cluster_in_names {
-            format!(
-                "{service_label}.{}",
-                crate::plan::naming::cluster_label(cluster)
-            )
-        } else {
-            service_label.to_owned()
+            path = format!("{path}.{}", cluster.name_label());
+        }
+        if let Some(region) = self.naming.region_label() {
+            path = format!("{path}.{region}");
+        }
+        path
+    }
+
+    /// One set of the task's at `name`.
+    fn set(&self, task: &RunningTask, role: RecordRole, name: &str, weight: u8, value: String) -> RecordSet {
+        RecordSet {
+            routing: self.routing(task, role, name, weight),
+            name: name.to_owned(),
+            record_type: role.record_type(),
+            ttl: self.ttl,
+            values: vec![value],
+            alias: None,
         }
     }
 }
@@ -70,37 +82,15 @@ pub fn desired_records(
 ) -> Result<Vec<RecordSet>, NameTooLong> {
     let naming = &settings.naming;
     let task_label = crate::plan::naming::dns_label(&task.task_id);
-    // Per service label: the highest weight, and whether any endpoint joins the service.
-    let mut services: BTreeMap<&str, (u8, bool)> = BTreeMap::new();
-    for endpoint in &task.endpoints {
-        let entry = services
-            .entry(&endpoint.service_label)
-            .or_insert((0, false));
-        entry.0 = entry.0.max(endpoint.weight);
-        entry.1 |= endpoint.joins_service;
-    }
+    let services = services_of(task);
     let mut sets = Vec::new();
     for (service, (weight, member)) in &services {
         let path = settings.service_path(service, &task.cluster);
         let service_name = naming.service_name(&path)?;
         let task_name = naming.task_name(&task_label, &path)?;
-        for (record_type, address, service_role, task_role) in task_addresses(task, *member) {
-            sets.push(RecordSet {
-                routing: settings.routing(task, service_role, &service_name, *weight),
-                name: service_name.clone(),
-                record_type,
-                ttl: settings.ttl,
-                values: vec![address.clone()],
-                alias: None,
-            });
-            sets.push(RecordSet {
-                routing: settings.routing(task, task_role, &task_name, 1),
-                name: task_name.clone(),
-                record_type,
-                ttl: settings.ttl,
-                values: vec![address],
-                alias: None,
-            });
+        for (address, service_role, task_role) in task_addresses(task, *member) {
+            sets.push(settings.set(task, service_role, &service_name, *weight, address.clone()));
+            sets.push(settings.set(task, task_role, &task_name, 1, address));
         }
     }
     for endpoint in &task.endpoints {
@@ -115,21 +105,25 @@ pub fn desired_records(
         } else {
             RecordRole::StandalonePort
         };
-        sets.push(RecordSet {
-            routing: settings.routing(task, role, &name, endpoint.weight),
-            name,
-            record_type: RecordType::Srv,
-            ttl: settings.ttl,
-            values: vec![format!(
-                "1 {} {} {target}",
-                srv_weight(endpoint.weight),
-                endpoint.port
-            )],
-            alias: None,
-        });
+        let value = format!("1 {} {} {target}", srv_weight(endpoint.weight), endpoint.port);
+        sets.push(settings.set(task, role, &name, endpoint.weight, value));
     }
     sets.sort();
     Ok(sets)
+}
+
+/// Per service label of the task: the highest weight of its endpoints there, and whether
+/// any of them joins the service.
+fn services_of(task: &RunningTask) -> BTreeMap<&str, (u8, bool)> {
+    let mut services: BTreeMap<&str, (u8, bool)> = BTreeMap::new();
+    for endpoint in &task.endpoints {
+        let entry = services
+            .entry(&endpoint.service_label)
+            .or_insert((0, false));
+        entry.0 = entry.0.max(endpoint.weight);
+        entry.1 |= endpoint.joins_service;
+    }
+    services
 }
 
 /// The SRV weight field for a weight label (0–255): the label × 256, so 0 stays 0 and
@@ -146,31 +140,13 @@ pub fn srv_weight(label: u8) -> u16 {
 /// The address records a task's names carry: A for its IPv4 address, AAAA for its IPv6
 /// address, each with the roles that mark them as ours (a one-off task's shared name
 /// carries the standalone role).
-fn task_addresses(
-    task: &RunningTask,
-    member: bool,
-) -> Vec<(RecordType, String, RecordRole, RecordRole)> {
-    let shared = |ipv4: bool| match (ipv4, member) {
-        (true, true) => RecordRole::ServiceAddress,
-        (true, false) => RecordRole::StandaloneAddress,
-        (false, true) => RecordRole::ServiceAddress6,
-        (false, false) => RecordRole::StandaloneAddress6,
+fn task_addresses(task: &RunningTask, member: bool) -> Vec<(String, RecordRole, RecordRole)> {
+    let (shared4, shared6) = if member {
+        (RecordRole::ServiceAddress, RecordRole::ServiceAddress6)
+    } else {
+        (RecordRole::StandaloneAddress, RecordRole::StandaloneAddress6)
     };
-    let ipv4 = task.ipv4.map(|ip| {
-        (
-            RecordType::A,
-            ip.to_string(),
-            shared(true),
-            RecordRole::TaskAddress,
-        )
-    });
-    let ipv6 = task.ipv6.map(|ip| {
-        (
-            RecordType::Aaaa,
-            ip.to_string(),
-            shared(false),
-            RecordRole::TaskAddress6,
-        )
-    });
+    let ipv4 = task.ipv4.map(|ip| (ip.to_string(), shared4, RecordRole::TaskAddress));
+    let ipv6 = task.ipv6.map(|ip| (ip.to_string(), shared6, RecordRole::TaskAddress6));
     ipv4.into_iter().chain(ipv6).collect()
 }

@@ -11,46 +11,40 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::batch::TaskChanges;
+use crate::plan::intent::TaskIntent;
 use crate::plan::naming::ZoneNaming;
-use crate::plan::records::{Change, RecordSet, RecordType, Routing};
-use crate::plan::zone::{ownership, Ownership, ZoneSnapshot};
-
-type NameKey = (String, RecordType);
+use crate::plan::ownership::{ownership, Ownership};
+use crate::plan::records::{Change, NameKey, RecordSet, RecordType, Routing};
+use crate::plan::unit::{Unit, UnitKind};
+use crate::plan::zone::ZoneSnapshot;
 
 /// The units that move every name whose owned sets hold another policy than the one the
-/// intents now write there. `intents` gives each task's wanted sets, `None` for a task
-/// being withdrawn.
-pub fn policy_migrations<'a>(
-    intents: impl IntoIterator<Item = (&'a str, Option<&'a [RecordSet]>)>,
+/// intents now write there.
+pub fn policy_migrations(
+    intents: &[(String, TaskIntent)],
     view: &ZoneSnapshot,
     naming: &ZoneNaming,
-) -> Vec<TaskChanges> {
+) -> Vec<Unit> {
     let mut wanted: BTreeMap<NameKey, &'static str> = BTreeMap::new();
     let mut desired: BTreeMap<NameKey, BTreeMap<&str, &RecordSet>> = BTreeMap::new();
     let mut withdrawn: BTreeSet<&str> = BTreeSet::new();
     for (task_id, intent) in intents {
-        match intent {
-            None => {
-                withdrawn.insert(task_id);
-            }
-            Some(sets) => {
-                for set in sets.iter().filter(|set| set.routing != Routing::Simple) {
-                    let key = (set.name.clone(), set.record_type);
-                    wanted.insert(key.clone(), set.routing.policy_name());
-                    desired.entry(key).or_default().insert(task_id, set);
-                }
-            }
+        if let TaskIntent::Withdraw = intent {
+            withdrawn.insert(task_id);
+        }
+        for set in intent.wanted().iter().filter(|set| set.routing != Routing::Simple) {
+            wanted.insert(set.name_key(), set.routing.policy_name());
+            desired.entry(set.name_key()).or_default().insert(task_id, set);
         }
     }
     let moving: BTreeSet<NameKey> = view
         .owned_sets()
         .filter(|set| {
             wanted
-                .get(&(set.name.clone(), set.record_type))
+                .get(&set.name_key())
                 .is_some_and(|policy| *policy != set.routing.policy_name())
         })
-        .map(|set| (set.name.clone(), set.record_type))
+        .map(RecordSet::name_key)
         .collect();
     moving
         .into_iter()
@@ -69,12 +63,12 @@ fn move_name(
     withdrawn: &BTreeSet<&str>,
     view: &ZoneSnapshot,
     naming: &ZoneNaming,
-) -> TaskChanges {
+) -> Unit {
     let mut deletes = Vec::new();
     let mut creates = Vec::new();
     let mut covered = BTreeSet::new();
     for (task_id, sets) in &view.owned {
-        let at_name = |set: &&RecordSet| set.name == key.0 && set.record_type == key.1;
+        let at_name = |set: &&RecordSet| set.name == key.name && set.record_type == key.record_type;
         if sets
             .iter()
             .filter(at_name)
@@ -100,8 +94,8 @@ fn move_name(
         }
     }
     deletes.extend(creates);
-    TaskChanges {
-        task_id: format!("routing policy of {} {}", key.0, key.1),
+    Unit {
+        kind: UnitKind::PolicyMove(key.clone()),
         changes: deletes,
     }
 }

@@ -36,6 +36,33 @@ impl fmt::Display for RecordType {
     }
 }
 
+/// A name and a record type: what Route 53's per-name rules count by (one routing policy,
+/// 100 routed sets, one TTL per weighted group), and what a tree or a policy move is of.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct NameKey {
+    /// Fully qualified, lower case, with the trailing dot.
+    pub name: String,
+    /// The record type.
+    #[serde(rename = "type")]
+    pub record_type: RecordType,
+}
+
+impl NameKey {
+    /// The key of `name` and `record_type`.
+    pub fn new(name: impl Into<String>, record_type: RecordType) -> Self {
+        NameKey {
+            name: name.into(),
+            record_type,
+        }
+    }
+}
+
+impl fmt::Display for NameKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.name, self.record_type)
+    }
+}
+
 /// How Route 53 answers for a record set. Owned sets are never simple, because a
 /// SetIdentifier is what marks them as ours (see `naming::SetIdentifier`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -55,6 +82,14 @@ pub enum Routing {
         /// Distinguishes this set among the name's multivalue sets.
         set_identifier: String,
     },
+    /// The set of the asking VPC's region (or the closest region that has one): how one
+    /// shared name answers each region with its own tasks (REGIONAL_NAMES).
+    Latency {
+        /// Distinguishes this set among the name's latency sets.
+        set_identifier: String,
+        /// The AWS region the set answers for.
+        region: String,
+    },
 }
 
 impl Routing {
@@ -62,9 +97,9 @@ impl Routing {
     pub fn set_identifier(&self) -> Option<&str> {
         match self {
             Routing::Simple => None,
-            Routing::Weighted { set_identifier, .. } | Routing::Multivalue { set_identifier } => {
-                Some(set_identifier)
-            }
+            Routing::Weighted { set_identifier, .. }
+            | Routing::Multivalue { set_identifier }
+            | Routing::Latency { set_identifier, .. } => Some(set_identifier),
         }
     }
 
@@ -74,7 +109,14 @@ impl Routing {
             Routing::Simple => "simple",
             Routing::Weighted { .. } => "weighted",
             Routing::Multivalue { .. } => "multivalue",
+            Routing::Latency { .. } => "latency",
         }
+    }
+
+    /// Whether the policy answers with one of several sets of a name (weighted or
+    /// multivalue): the sets a service's tasks share a name with, and trees are built of.
+    pub fn is_routed(&self) -> bool {
+        matches!(self, Routing::Weighted { .. } | Routing::Multivalue { .. })
     }
 }
 
@@ -109,6 +151,11 @@ impl RecordSet {
             record_type: self.record_type,
             set_identifier: self.routing.set_identifier().map(str::to_owned),
         }
+    }
+
+    /// The set's name and type.
+    pub fn name_key(&self) -> NameKey {
+        NameKey::new(self.name.clone(), self.record_type)
     }
 
     /// Characters of value text, as Route 53 counts them against a batch's limit.
@@ -178,7 +225,9 @@ pub enum ForeignPolicy {
     Weighted,
     /// Multivalue answer.
     Multivalue,
-    /// Latency, geolocation, failover and the rest: never mixed with ours.
+    /// Latency.
+    Latency,
+    /// Geolocation, failover and the rest: never mixed with ours.
     Other,
 }
 
@@ -189,6 +238,7 @@ impl ForeignPolicy {
             ForeignPolicy::Simple => "simple",
             ForeignPolicy::Weighted => "weighted",
             ForeignPolicy::Multivalue => "multivalue",
+            ForeignPolicy::Latency => "latency",
             ForeignPolicy::Other => "differently routed",
         }
     }
@@ -199,6 +249,7 @@ impl ForeignPolicy {
             (self, ours),
             (ForeignPolicy::Weighted, Routing::Weighted { .. })
                 | (ForeignPolicy::Multivalue, Routing::Multivalue { .. })
+                | (ForeignPolicy::Latency, Routing::Latency { .. })
         )
     }
 }
@@ -217,6 +268,9 @@ pub struct ForeignRecord {
     pub policy: ForeignPolicy,
     /// Its TTL; `None` for an alias, which takes its target's.
     pub ttl: Option<u32>,
+    /// The region of a latency set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl ForeignRecord {

@@ -1,63 +1,20 @@
-//! The zone as ecs-srv sees it: every listed record set, sorted by who owns it.
-//!
-//! [`ownership`] is the one rule that answers "is this record set ours?". Reading a
-//! listing, folding applied changes into a view, the whole SRV sets and the reconcile's
-//! search for published tasks all ask it, so they can never disagree about a record.
+//! The zone as ecs-srv sees it: every listed record set, sorted by who owns it (the one
+//! rule, [`ownership`]), and kept true as changes apply.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::naming::ZoneNaming;
-use crate::plan::records::{Change, ForeignPolicy, ForeignRecord, RecordSet, RecordType, Routing};
-
-/// Who a record set belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ownership {
-    /// One of a task's own sets, marked by a SetIdentifier this deployment wrote.
-    Task(String),
-    /// A whole SRV set (`_P._tcp._all.S.Z`) this deployment keeps.
-    WholeSet,
-    /// A weighted alias at a shared name, aiming at one branch of its tree (`tree.rs`).
-    Branch,
-    /// Somebody else's: never changed, but in the way of some names.
-    Foreign,
-}
-
-/// The one ownership rule. A routed set is ours when its SetIdentifier carries this
-/// deployment's owner tag and the hash of the set's own name and type; a simple SRV set
-/// is ours when it has the shape of a whole set.
-pub fn ownership(naming: &ZoneNaming, set: &RecordSet) -> Ownership {
-    if let Some(target) = &set.alias {
-        let ours = set.routing.set_identifier().is_some_and(|id| {
-            matches!(set.routing, Routing::Weighted { .. })
-                && naming.owns_branch_alias(&set.name, set.record_type, id, target)
-        });
-        return if ours {
-            Ownership::Branch
-        } else {
-            Ownership::Foreign
-        };
-    }
-    if set.routing == Routing::Simple {
-        let whole =
-            set.record_type == RecordType::Srv && naming.is_whole_set(&set.name, &set.values);
-        return if whole {
-            Ownership::WholeSet
-        } else {
-            Ownership::Foreign
-        };
-    }
-    set.routing
-        .set_identifier()
-        .and_then(|id| naming.owned_task_id(&set.name, set.record_type, id))
-        .map_or(Ownership::Foreign, |task| Ownership::Task(task.to_owned()))
-}
+use crate::plan::ownership::{ownership, Ownership};
+use crate::plan::records::{
+    Change, ForeignPolicy, ForeignRecord, NameKey, RecordSet, RecordType, Routing,
+};
 
 /// What one read of the zone returned, before ownership is decided: the sets of the
 /// shapes ecs-srv writes, and the rest described just enough to stay out of their way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ZoneListing {
     /// A, AAAA and SRV sets with plain values and simple, weighted or multivalue routing,
-    /// and weighted aliases to names in the zone itself.
+    /// and weighted or latency aliases to names in the zone itself.
     pub sets: Vec<RecordSet>,
     /// Everything else (other types, aliases, other routing policies).
     pub others: Vec<ForeignRecord>,
@@ -112,7 +69,9 @@ pub struct ZoneSnapshot {
     /// Whole SRV sets ecs-srv keeps, by name.
     pub whole_sets: BTreeMap<String, RecordSet>,
     /// The aliases of this deployment's trees, by root name and type, sorted.
-    pub branches: BTreeMap<(String, RecordType), Vec<RecordSet>>,
+    pub branches: BTreeMap<NameKey, Vec<RecordSet>>,
+    /// This deployment's latency aliases at shared names (REGIONAL_NAMES), by name and type.
+    pub latency: BTreeMap<NameKey, RecordSet>,
     /// Everything else in the zone.
     pub foreign: Vec<ForeignRecord>,
 }
@@ -143,21 +102,22 @@ impl ZoneSnapshot {
     }
 
     /// A whole set has no mark of its own (it is a simple set), so it belongs to the
-    /// deployment whose tasks hold its routed name: one whose routed name holds another
-    /// deployment's sets is theirs, and this deployment never rewrites or deletes it. A
-    /// whole set whose routed name holds nobody's sets is an orphan any owner may remove.
+    /// deployment whose tasks hold its routed name: one whose routed name holds the marked
+    /// sets of another deployment (another owner, region, account or cluster) is theirs,
+    /// and this deployment never rewrites or deletes it. A whole set whose routed name holds
+    /// nobody's sets is an orphan any owner may remove.
     fn leave_other_deployments_whole_sets(&mut self, naming: &ZoneNaming) {
-        let others: BTreeSet<String> = self
+        let others: BTreeSet<&str> = self
             .foreign
             .iter()
             .filter(|record| {
                 record
                     .set_identifier
                     .as_deref()
-                    .and_then(crate::plan::naming::parse_mark)
-                    .is_some_and(|mark| mark.owner != naming.owner())
+                    .and_then(crate::plan::naming::marks::parse_mark)
+                    .is_some_and(|mark| mark.task_id().is_some())
             })
-            .map(|record| record.name.clone())
+            .map(|record| crate::plan::tree::names::tree_root(&record.name))
             .collect();
         let theirs: Vec<String> = self
             .whole_sets
@@ -165,7 +125,7 @@ impl ZoneSnapshot {
             .filter(|name| {
                 naming
                     .routed_srv_name(name)
-                    .is_some_and(|routed| others.contains(&routed))
+                    .is_some_and(|routed| others.contains(routed.as_str()))
             })
             .cloned()
             .collect();
@@ -183,13 +143,13 @@ impl ZoneSnapshot {
                 self.whole_sets.insert(set.name.clone(), set);
             }
             Ownership::Branch => {
-                let aliases = self
-                    .branches
-                    .entry((set.name.clone(), set.record_type))
-                    .or_default();
+                let aliases = self.branches.entry(set.name_key()).or_default();
                 aliases.push(set);
                 aliases.sort();
                 aliases.dedup();
+            }
+            Ownership::Latency => {
+                self.latency.insert(set.name_key(), set);
             }
             Ownership::Foreign => self.foreign.push(ForeignRecord::of(&set)),
         }
@@ -205,6 +165,7 @@ impl ZoneSnapshot {
         }
         self.whole_sets.extend(other.whole_sets);
         self.branches.extend(other.branches);
+        self.latency.extend(other.latency);
         self.foreign.extend(other.foreign);
     }
 
@@ -246,19 +207,22 @@ impl ZoneSnapshot {
                     self.whole_sets.insert(new.name.clone(), new.clone());
                 }
                 (Ownership::Branch, Change::Delete(old)) => {
-                    if let Some(aliases) =
-                        self.branches.get_mut(&(old.name.clone(), old.record_type))
-                    {
+                    if let Some(aliases) = self.branches.get_mut(&old.name_key()) {
                         aliases.retain(|held| held != old);
                     }
                 }
                 (Ownership::Branch, Change::Create(new)) => {
-                    let aliases = self
-                        .branches
-                        .entry((new.name.clone(), new.record_type))
-                        .or_default();
+                    let aliases = self.branches.entry(new.name_key()).or_default();
                     aliases.push(new.clone());
                     aliases.sort();
+                }
+                (Ownership::Latency, Change::Delete(old)) => {
+                    if self.latency.get(&old.name_key()) == Some(old) {
+                        self.latency.remove(&old.name_key());
+                    }
+                }
+                (Ownership::Latency, Change::Create(new)) => {
+                    self.latency.insert(new.name_key(), new.clone());
                 }
                 (Ownership::Foreign, _) => {}
             }
@@ -304,6 +268,7 @@ impl ZoneSnapshot {
         self.owned.values().map(Vec::len).sum::<usize>()
             + self.whole_sets.len()
             + self.branches.values().map(Vec::len).sum::<usize>()
+            + self.latency.len()
             + self.foreign.len()
     }
 }
@@ -313,11 +278,9 @@ impl ZoneSnapshot {
 pub fn routed_srv_names<'a>(sets: impl IntoIterator<Item = &'a RecordSet>) -> BTreeSet<String> {
     sets.into_iter()
         .filter(|set| {
-            set.record_type == RecordType::Srv
-                && set.routing != Routing::Simple
-                && set.alias.is_none()
+            set.record_type == RecordType::Srv && set.routing.is_routed() && set.alias.is_none()
         })
-        .map(|set| crate::plan::naming::tree_root(&set.name).to_owned())
+        .map(|set| crate::plan::tree::names::tree_root(&set.name).to_owned())
         .collect()
 }
 
@@ -346,8 +309,13 @@ impl ForeignRecord {
                 Routing::Simple => ForeignPolicy::Simple,
                 Routing::Weighted { .. } => ForeignPolicy::Weighted,
                 Routing::Multivalue { .. } => ForeignPolicy::Multivalue,
+                Routing::Latency { .. } => ForeignPolicy::Latency,
             },
             ttl: set.alias.is_none().then_some(set.ttl),
+            region: match &set.routing {
+                Routing::Latency { region, .. } => Some(region.clone()),
+                _ => None,
+            },
         }
     }
 }

@@ -8,3 +8,6 @@ pub mod intents;
 pub mod reconcile;
 pub mod replay;
 pub mod report;
+pub mod metrics;
+pub mod purge;
+pub mod commands;

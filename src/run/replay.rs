@@ -1,26 +1,14 @@
-//! Replaying events from files: the same handler code, fed from disk instead of Lambda.
+//! Replaying events from files: the same event path the Lambda handler runs, fed from
+//! disk instead of Lambda, one invocation per file.
 
-use serde_json::Value;
+use std::io::Read;
+use std::path::PathBuf;
 
+use anyhow::Context;
+
+use crate::input::payload::{payload_from_text, read_payload};
+use crate::run::deployment::Deployment;
 use crate::run::report::InvocationReport;
-
-/// Reads a file's text as one JSON document, or else as newline-delimited JSON (each
-/// non-blank line a document, gathered into an array). Text that is neither comes back
-/// as a JSON string, which the payload reader refuses with a clear message.
-pub fn payload_from_text(text: &str) -> Value {
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return value;
-    }
-    let lines: Result<Vec<Value>, _> = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(serde_json::from_str::<Value>)
-        .collect();
-    match lines {
-        Ok(values) if !values.is_empty() => Value::Array(values),
-        _ => Value::String(text.chars().take(80).collect()),
-    }
-}
 
 /// The JSON summary `ecs-srv replay` prints.
 #[derive(Debug, Default, serde::Serialize)]
@@ -50,4 +38,27 @@ impl ReplaySummary {
         self.applied_changes += report.change_count();
         self.invocations.push(ReplayedFile { file, report });
     }
+}
+
+/// Runs each file's events through the event path, one invocation per file; `-` reads
+/// standard input.
+pub async fn replay(deployment: &Deployment, files: &[PathBuf]) -> anyhow::Result<ReplaySummary> {
+    let mut summary = ReplaySummary::default();
+    for file in files {
+        let name = file.display().to_string();
+        let text = if name == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading events from standard input")?;
+            text
+        } else {
+            std::fs::read_to_string(file).with_context(|| format!("reading {name}"))?
+        };
+        let invocation = read_payload(payload_from_text(&text), &name)
+            .with_context(|| format!("reading events from {name}"))?;
+        let report = crate::run::events::process(deployment, invocation.inputs).await;
+        summary.add(name, report);
+    }
+    Ok(summary)
 }

@@ -1,9 +1,10 @@
-//! What an invocation did, per event and per ChangeBatch: the replay's JSON summary, the
-//! Lambda's answer, and the test suite's view of a run.
+//! What a run did, per event and per ChangeBatch: the replay's JSON summary, the
+//! Lambda's answer, the metrics, and the test suite's view of a run.
 
 use std::collections::BTreeMap;
 
-use crate::plan::records::Change;
+pub use crate::apply::AppliedBatch;
+use crate::plan::whole_sets::ShardedSet;
 
 /// What became of one task in an invocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -30,9 +31,22 @@ pub struct EventOutcome {
     pub decision: Decision,
     /// Why it failed, if it did. A failed event changed nothing of its task.
     pub error: Option<String>,
+    /// The kind of failure (`NotHealthyYet`, `Conflict:OtherCluster`, ...), for metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
     /// Whether the failure may pass if the event is delivered again. A permanent failure
     /// (bad input, a foreign record in the way) is reported, not redelivered.
     pub retryable: bool,
+    /// Whether a ChangeBatch of this invocation changed the task's records.
+    pub written: bool,
+    /// Milliseconds from the event's `time` to the ChangeBatch that changed its task's
+    /// records, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_ms: Option<u64>,
+    /// For a task the health gate held: at most this many milliseconds passed between ECS
+    /// reporting it HEALTHY and its records (the time since it was last seen waiting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthy_lag_ms: Option<u64>,
 }
 
 impl EventOutcome {
@@ -41,7 +55,7 @@ impl EventOutcome {
         source: String,
         event_id: Option<&str>,
         error: &dyn std::fmt::Display,
-        retryable: bool,
+        kind: &str,
     ) -> Self {
         EventOutcome {
             source,
@@ -49,20 +63,13 @@ impl EventOutcome {
             task_id: None,
             decision: Decision::Ignore,
             error: Some(error.to_string()),
-            retryable,
+            error_kind: Some(kind.to_owned()),
+            retryable: false,
+            written: false,
+            lag_ms: None,
+            healthy_lag_ms: None,
         }
     }
-}
-
-/// One ChangeBatch that Route 53 accepted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct AppliedBatch {
-    /// Route 53's change id.
-    pub change_id: String,
-    /// The tasks it served.
-    pub task_ids: Vec<String>,
-    /// Its changes, in order.
-    pub changes: Vec<Change>,
 }
 
 /// Everything one invocation did.
@@ -72,12 +79,15 @@ pub struct InvocationReport {
     pub events: Vec<EventOutcome>,
     /// The batches sent, in order.
     pub batches: Vec<AppliedBatch>,
-    /// Why whole SRV sets (`SRV_SETS=on`) were not brought in line, one line per problem.
-    pub whole_set_errors: Vec<String>,
+    /// Why names that are no one task's (whole SRV sets, trees, routing-policy moves) were
+    /// not brought in line, one line per problem.
+    pub name_errors: Vec<String>,
     /// Whole SRV sets left served as shards: more targets than one record set holds.
-    pub sharded_whole_sets: Vec<crate::plan::whole_sets::ShardedSet>,
+    pub sharded_whole_sets: Vec<ShardedSet>,
     /// AWS requests this invocation made, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
+    /// Tasks running but waiting for ECS to report them healthy.
+    pub awaiting_health: usize,
 }
 
 impl InvocationReport {

@@ -59,18 +59,18 @@ impl Lookups {
     }
 
     /// The private IPv4 (and primary IPv6, if any) of each container instance's EC2 host,
-    /// by container instance ARN. Cached ARNs cost nothing; the rest take one DescribeContainerInstances and one
-    /// DescribeInstances per 100. An ARN that cannot be resolved maps to its own error,
-    /// so one vanished host never hides the others.
+    /// by container instance ARN. Cached ARNs cost nothing; the rest take one
+    /// DescribeContainerInstances and one DescribeInstances per 100. An ARN that cannot be
+    /// resolved maps to its own error, so one vanished host never hides the others.
     pub async fn instance_addresses(
         &self,
         ecs: &aws_sdk_ecs::Client,
         ec2: &aws_sdk_ec2::Client,
         cluster_arn: &str,
         container_instance_arns: &[String],
-    ) -> HashMap<String, Result<HostAddress, LookupError>> {
+    ) -> HostAddresses {
         let mut results = HashMap::new();
-        let mut missing: BTreeSet<&String> = BTreeSet::new();
+        let mut missing: BTreeSet<String> = BTreeSet::new();
         {
             let cache = lock(&self.instance_addresses);
             for arn in container_instance_arns {
@@ -79,55 +79,62 @@ impl Lookups {
                         results.insert(arn.clone(), Ok(*ip));
                     }
                     None => {
-                        missing.insert(arn);
+                        missing.insert(arn.clone());
                     }
                 }
             }
         }
-        let missing: Vec<String> = missing.into_iter().cloned().collect();
+        let missing: Vec<String> = missing.into_iter().collect();
         for chunk in missing.chunks(ECS_DESCRIBE_BATCH) {
-            let instance_ids = match describe_container_instances(ecs, cluster_arn, chunk).await {
-                Ok(found) => found,
-                Err(err) => {
-                    results.extend(chunk.iter().map(|arn| (arn.clone(), Err(err.clone()))));
-                    continue;
-                }
-            };
-            let ids: Vec<String> = instance_ids
-                .values()
-                .filter_map(|r| r.as_ref().ok().cloned())
-                .collect();
-            let addresses = private_addresses(ec2, &ids).await;
-            for arn in chunk {
-                let resolved = match instance_ids.get(arn) {
-                    Some(Ok(instance_id)) => match &addresses {
-                        Ok(found) => found.get(instance_id).cloned().unwrap_or_else(|| {
-                            Err(LookupError::NotFound {
-                                operation: "DescribeInstances",
-                                resource: format!(
-                                    "EC2 instance {instance_id} (container instance {arn})"
-                                ),
-                                reason: "the instance does not exist; it was probably terminated"
-                                    .to_owned(),
-                            })
-                        }),
-                        Err(err) => Err(err.clone()),
-                    },
-                    Some(Err(err)) => Err(err.clone()),
-                    None => Err(LookupError::NotFound {
-                        operation: "DescribeContainerInstances",
-                        resource: format!("container instance {arn}"),
-                        reason: "not in the response".to_owned(),
-                    }),
-                };
+            for (arn, resolved) in resolve_chunk(ecs, ec2, cluster_arn, chunk).await {
                 if let Ok(ip) = &resolved {
                     lock(&self.instance_addresses).insert(arn.clone(), *ip);
                 }
-                results.insert(arn.clone(), resolved);
+                results.insert(arn, resolved);
             }
         }
         results
     }
+}
+
+/// Container instance ARN → its host's addresses, or why they are not known.
+pub type HostAddresses = HashMap<String, Result<HostAddress, LookupError>>;
+
+/// The host addresses of at most 100 container instances of one cluster.
+async fn resolve_chunk(
+    ecs: &aws_sdk_ecs::Client,
+    ec2: &aws_sdk_ec2::Client,
+    cluster_arn: &str,
+    chunk: &[String],
+) -> HostAddresses {
+    let instance_ids = match describe_container_instances(ecs, cluster_arn, chunk).await {
+        Ok(found) => found,
+        Err(err) => return chunk.iter().map(|arn| (arn.clone(), Err(err.clone()))).collect(),
+    };
+    let ids: Vec<String> = instance_ids
+        .values()
+        .filter_map(|r| r.as_ref().ok().cloned())
+        .collect();
+    let addresses = private_addresses(ec2, &ids).await;
+    let resolve = |arn: &String| match instance_ids.get(arn) {
+        Some(Ok(instance_id)) => match &addresses {
+            Ok(found) => found.get(instance_id).cloned().unwrap_or_else(|| {
+                Err(LookupError::NotFound {
+                    operation: "DescribeInstances",
+                    resource: format!("EC2 instance {instance_id} (container instance {arn})"),
+                    reason: "the instance does not exist; it was probably terminated".to_owned(),
+                })
+            }),
+            Err(err) => Err(err.clone()),
+        },
+        Some(Err(err)) => Err(err.clone()),
+        None => Err(LookupError::NotFound {
+            operation: "DescribeContainerInstances",
+            resource: format!("container instance {arn}"),
+            reason: "not in the response".to_owned(),
+        }),
+    };
+    chunk.iter().map(|arn| (arn.clone(), resolve(arn))).collect()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -7,7 +7,7 @@ pub mod tasks;
 
 use aws_sdk_ecs::error::{DisplayErrorContext, SdkError};
 
-pub use lookups::Lookups;
+pub use lookups::{HostAddresses, Lookups};
 pub use tasks::{TaskState, ECS_DESCRIBE_BATCH};
 
 /// A look-up that failed; the message names the call and the resource.

@@ -134,18 +134,39 @@ pub async fn list_clusters(ecs: &aws_sdk_ecs::Client) -> Result<Vec<String>, Loo
         .map_err(|e| api_error("ListClusters", "the account's clusters", e))
 }
 
+/// What ListTasks found in a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// The ARNs of its tasks.
+    Tasks(Vec<String>),
+    /// ECS does not know the cluster (deleted, or inactive): it runs nothing. What ECS said.
+    NoCluster(String),
+}
+
 /// The ARNs of every task of a cluster that ECS wants running.
 pub async fn list_running_tasks(
     ecs: &aws_sdk_ecs::Client,
     cluster_arn: &str,
-) -> Result<Vec<String>, LookupError> {
-    ecs.list_tasks()
+) -> Result<Listed, LookupError> {
+    let listed = ecs
+        .list_tasks()
         .cluster(cluster_arn)
         .desired_status(DesiredStatus::Running)
         .into_paginator()
         .items()
         .send()
         .collect::<Result<Vec<String>, _>>()
-        .await
-        .map_err(|e| api_error("ListTasks", format!("tasks of {cluster_arn}"), e))
+        .await;
+    match listed {
+        Ok(arns) => Ok(Listed::Tasks(arns)),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_cluster_not_found_exception()) => {
+            let reason = err
+                .as_service_error()
+                .and_then(|e| aws_sdk_ecs::error::ProvideErrorMetadata::message(e))
+                .unwrap_or("ClusterNotFoundException")
+                .to_owned();
+            Ok(Listed::NoCluster(reason))
+        }
+        Err(err) => Err(api_error("ListTasks", format!("tasks of {cluster_arn}"), err)),
+    }
 }

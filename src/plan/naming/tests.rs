@@ -45,7 +45,7 @@ fn long_labels_that_share_a_prefix_stay_apart() {
 
 #[test]
 fn names_follow_the_layout() {
-    let zone = ZoneNaming::new("ECS.internal", "ecs-srv");
+    let zone = testing::naming("ECS.internal");
     assert_eq!(zone.service_name("web").unwrap(), "web.ecs.internal.");
     assert_eq!(
         zone.task_name("abc", "web").unwrap(),
@@ -63,10 +63,7 @@ fn names_follow_the_layout() {
 
 #[test]
 fn overlong_names_are_refused() {
-    let zone = ZoneNaming::new(
-        &format!("{}.{}.internal", "z".repeat(60), "y".repeat(60)),
-        "ecs-srv",
-    );
+    let zone = testing::naming(&format!("{}.{}.internal", "z".repeat(60), "y".repeat(60)));
     let label = "p".repeat(63);
     let err = zone
         .srv_name(&label, Transport::Tcp, &"s".repeat(63))
@@ -75,53 +72,19 @@ fn overlong_names_are_refused() {
 }
 
 #[test]
-fn set_identifiers_round_trip_and_reject_look_alikes() {
-    let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
-    let name = "_web._tcp.web.ecs.internal.";
-    let id = zone.set_identifier("0123abcd", RecordRole::ServicePort, "prod", name);
-    assert!(id.len() <= MAX_SET_IDENTIFIER_LEN);
+fn regional_names_map_to_their_shared_names_and_back() {
+    let mut identity = testing::naming("ecs.internal.").identity().clone();
+    identity.scope.region = "eu-west-1".into();
+    let zone = ZoneNaming::new("ecs.internal.", identity, true);
     assert_eq!(
-        zone.owned_task_id(name, RecordType::Srv, &id),
-        Some("0123abcd")
+        zone.shared_name("_web._tcp._all.web.eu-west-1.ecs.internal.").as_deref(),
+        Some("_web._tcp._all.web.ecs.internal.")
     );
-    // Same identifier on another name, type, owner or zone: not ours.
     assert_eq!(
-        zone.owned_task_id("web.ecs.internal.", RecordType::Srv, &id),
-        None
+        zone.regional_name("web.ecs.internal.").as_deref(),
+        Some("web.eu-west-1.ecs.internal.")
     );
-    assert_eq!(zone.owned_task_id(name, RecordType::A, &id), None);
-    let other_owner = ZoneNaming::new("ecs.internal.", "blue");
-    assert_eq!(other_owner.owned_task_id(name, RecordType::Srv, &id), None);
-    assert_eq!(
-        zone.owned_task_id("_web._tcp.web.other.", RecordType::Srv, &id),
-        None
-    );
-    assert_eq!(zone.owned_task_id(name, RecordType::Srv, "manual-1"), None);
-    assert_eq!(
-        zone.owned_task_id(name, RecordType::Srv, &format!("{id}:x")),
-        None
-    );
-}
-
-#[test]
-fn set_identifier_kinds_are_readable() {
-    let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
-    let service = zone.set_identifier(
-        "t1",
-        RecordRole::ServiceAddress,
-        "prod",
-        "web.ecs.internal.",
-    );
-    let task = zone.set_identifier(
-        "t1",
-        RecordRole::TaskAddress,
-        "prod",
-        "t1.web.ecs.internal.",
-    );
-    assert!(service.starts_with("ecs-srv:t1:svc:"), "{service}");
-    assert!(task.starts_with("ecs-srv:t1:task:"), "{task}");
-    assert_eq!(
-        zone.owned_task_id("t1.web.ecs.internal.", RecordType::A, &task),
-        Some("t1")
-    );
+    assert_eq!(zone.shared_name("web.us-east-1.ecs.internal."), None, "another region's");
+    assert_eq!(zone.shared_name("eu-west-1.ecs.internal."), None, "the region itself");
+    assert_eq!(testing::naming("ecs.internal.").shared_name("web.ecs.internal."), None);
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::input::event::{NetworkBinding, TaskStateChange, TransportProtocol};
-use crate::plan::naming::{dns_label, srv_port_label, Transport};
+use crate::plan::naming::{dns_label, srv_port_label, ClusterId, Transport};
 pub use crate::plan::task::definition::{
     ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
 };
@@ -69,8 +69,8 @@ impl From<Ipv4Addr> for HostAddress {
 pub struct RunningTask {
     /// The last segment of the task ARN, the `T` label.
     pub task_id: String,
-    /// The name of the task's cluster (the last segment of its ARN).
-    pub cluster: String,
+    /// The task's cluster.
+    pub cluster: ClusterId,
     /// Where IPv4 clients connect: the A records. `None` for an IPv6-only task.
     pub ipv4: Option<Ipv4Addr>,
     /// Where IPv6 clients connect: the AAAA records. `None` unless the ENI has one.
@@ -116,6 +116,14 @@ pub enum ResolveError {
         /// Its container ports without a known host port.
         ports: Vec<u16>,
     },
+    /// The cluster ARN is not one (events are checked before, so this is a bug's guard).
+    #[error("task {task_id}: its cluster ARN {arn:?} is not an ECS cluster ARN")]
+    BadClusterArn {
+        /// The task.
+        task_id: String,
+        /// What stood where the ARN should be.
+        arn: String,
+    },
     /// A docker label with a value ecs-srv cannot use.
     #[error("task {task_id}, container {container}: docker label {label}={value:?} is invalid: {expected}")]
     BadLabel {
@@ -135,7 +143,10 @@ pub enum ResolveError {
 impl ResolveError {
     /// ECS fills in addresses and bindings a little after RUNNING; a bad label stays bad.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, ResolveError::BadLabel { .. })
+        !matches!(
+            self,
+            ResolveError::BadLabel { .. } | ResolveError::BadClusterArn { .. }
+        )
     }
 }
 
@@ -151,45 +162,66 @@ pub fn resolve_running_task(
     default_weight: u8,
 ) -> Result<Resolution, ResolveError> {
     let task_id = detail.task_id().to_owned();
+    let cluster = ClusterId::from_arn(&detail.cluster_arn).ok_or_else(|| ResolveError::BadClusterArn {
+        task_id: task_id.clone(),
+        arn: detail.cluster_arn.clone(),
+    })?;
     let mut warnings = Vec::new();
-    let (ipv4, ipv6) = match definition.network_mode {
+    let addresses = addresses(detail, definition, host_address, &task_id)?;
+    let endpoints = match addresses {
+        Some(_) => endpoints(detail, definition, default_weight, &mut warnings)?,
+        None => {
+            warnings.push("network mode none: the task has no reachable ports".to_owned());
+            Vec::new()
+        }
+    };
+    let (ipv4, ipv6) = addresses.unwrap_or((None, None));
+    Ok(Resolution {
+        task: RunningTask {
+            task_id,
+            cluster,
+            ipv4,
+            ipv6,
+            endpoints,
+        },
+        warnings,
+    })
+}
+
+/// Where the task is reached, by network mode; `None` in mode `none`.
+#[allow(clippy::type_complexity)]
+fn addresses(
+    detail: &TaskStateChange,
+    definition: &TaskDefinitionFacts,
+    host_address: Option<HostAddress>,
+    task_id: &str,
+) -> Result<Option<(Option<Ipv4Addr>, Option<Ipv6Addr>)>, ResolveError> {
+    match definition.network_mode {
         NetworkMode::Awsvpc => match (detail.eni_private_ipv4(), detail.eni_ipv6()) {
-            (None, None) => {
-                return Err(ResolveError::MissingEniAddress {
-                    task_id: task_id.clone(),
-                })
-            }
-            addresses => addresses,
+            (None, None) => Err(ResolveError::MissingEniAddress {
+                task_id: task_id.to_owned(),
+            }),
+            addresses => Ok(Some(addresses)),
         },
         NetworkMode::Bridge | NetworkMode::Host => {
             let host = host_address.ok_or(ResolveError::MissingHostAddress {
-                task_id: task_id.clone(),
+                task_id: task_id.to_owned(),
                 mode: definition.network_mode,
             })?;
-            (Some(host.ipv4), host.ipv6)
+            Ok(Some((Some(host.ipv4), host.ipv6)))
         }
-        NetworkMode::None => {
-            warnings.push("network mode none: the task has no reachable ports".to_owned());
-            return Ok(Resolution {
-                task: RunningTask {
-                    task_id,
-                    cluster: cluster_name(&detail.cluster_arn).to_owned(),
-                    ipv4: None,
-                    ipv6: None,
-                    endpoints: Vec::new(),
-                },
-                warnings,
-            });
-        }
-    };
+        NetworkMode::None => Ok(None),
+    }
+}
 
-    let in_a_service = detail
-        .group
-        .as_deref()
-        .is_some_and(|group| group.starts_with("service:"));
-    let default_service = service_name_from_group(detail.group.as_deref())
-        .unwrap_or(&definition.family)
-        .to_owned();
+/// Every endpoint of the task's containers, in declaration order; of two that would share
+/// one SRV name, the first.
+fn endpoints(
+    detail: &TaskStateChange,
+    definition: &TaskDefinitionFacts,
+    default_weight: u8,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Endpoint>, ResolveError> {
     let mut endpoints: Vec<Endpoint> = Vec::new();
     for container in &definition.containers {
         if is_opted_out(&container.labels) {
@@ -199,46 +231,7 @@ pub fn resolve_running_task(
             ));
             continue;
         }
-        let bad_label = |label: &str, value: &str, expected| ResolveError::BadLabel {
-            task_id: task_id.clone(),
-            container: container.name.clone(),
-            label: label.to_owned(),
-            value: value.to_owned(),
-            expected,
-        };
-        let weight = match container.labels.get(LABEL_WEIGHT) {
-            Some(raw) => raw
-                .trim()
-                .parse::<u8>()
-                .map_err(|_| bad_label(LABEL_WEIGHT, raw, "a whole number from 0 to 255"))?,
-            None => default_weight,
-        };
-        let service_label = match container.labels.get(LABEL_SERVICE) {
-            Some(raw) if raw.trim().is_empty() => {
-                return Err(bad_label(LABEL_SERVICE, raw, "a non-empty service name"))
-            }
-            Some(raw) => dns_label(raw),
-            None => dns_label(&default_service),
-        };
-        let joins_service = in_a_service || container.labels.contains_key(LABEL_SERVICE);
-        let ports = container_ports(detail, definition.network_mode, container, &mut warnings)?;
-        let distinct_ports = {
-            let mut numbers: Vec<u16> = ports.iter().map(|p| p.container_port).collect();
-            numbers.sort_unstable();
-            numbers.dedup();
-            numbers.len()
-        };
-        for port in ports {
-            let port_label = port_label(container, port.container_port, distinct_ports);
-            let endpoint = Endpoint {
-                service_label: service_label.clone(),
-                port_label,
-                transport: port.transport,
-                port: port.published_port,
-                weight,
-                container: container.name.clone(),
-                joins_service,
-            };
+        for endpoint in container_endpoints(detail, definition, container, default_weight, warnings)? {
             let clash = endpoints.iter().find(|e| {
                 e.service_label == endpoint.service_label
                     && e.port_label == endpoint.port_label
@@ -253,31 +246,78 @@ pub fn resolve_running_task(
             }
         }
     }
-    Ok(Resolution {
-        task: RunningTask {
-            task_id,
-            cluster: cluster_name(&detail.cluster_arn).to_owned(),
-            ipv4,
-            ipv6,
-            endpoints,
-        },
-        warnings,
-    })
+    Ok(endpoints)
+}
+
+/// One container's endpoints: its labels read, each published port named.
+fn container_endpoints(
+    detail: &TaskStateChange,
+    definition: &TaskDefinitionFacts,
+    container: &ContainerDefinitionFacts,
+    default_weight: u8,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Endpoint>, ResolveError> {
+    let bad_label = |label: &str, value: &str, expected| ResolveError::BadLabel {
+        task_id: detail.task_id().to_owned(),
+        container: container.name.clone(),
+        label: label.to_owned(),
+        value: value.to_owned(),
+        expected,
+    };
+    let weight = match container.labels.get(LABEL_WEIGHT) {
+        Some(raw) => raw
+            .trim()
+            .parse::<u8>()
+            .map_err(|_| bad_label(LABEL_WEIGHT, raw, "a whole number from 0 to 255"))?,
+        None => default_weight,
+    };
+    let service_label = match container.labels.get(LABEL_SERVICE) {
+        Some(raw) if raw.trim().is_empty() => {
+            return Err(bad_label(LABEL_SERVICE, raw, "a non-empty service name"))
+        }
+        Some(raw) => dns_label(raw),
+        None => dns_label(default_service(detail, definition)),
+    };
+    let in_a_service = detail
+        .group
+        .as_deref()
+        .is_some_and(|group| group.starts_with("service:"));
+    let joins_service = in_a_service || container.labels.contains_key(LABEL_SERVICE);
+    let ports = container_ports(detail, definition.network_mode, container, warnings)?;
+    let mut numbers: Vec<u16> = ports.iter().map(|p| p.container_port).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    Ok(ports
+        .into_iter()
+        .map(|port| Endpoint {
+            service_label: service_label.clone(),
+            port_label: port_label(container, port.container_port, numbers.len()),
+            transport: port.transport,
+            port: port.published_port,
+            weight,
+            container: container.name.clone(),
+            joins_service,
+        })
+        .collect())
+}
+
+/// The service a task's containers join without a label: its group's name, or else its
+/// family.
+fn default_service<'a>(detail: &'a TaskStateChange, definition: &'a TaskDefinitionFacts) -> &'a str {
+    service_name_from_group(detail.group.as_deref()).unwrap_or(&definition.family)
 }
 
 /// Every service label a task's records can stand under, from its definition alone (no
 /// address needed): what a withdrawal reads of the zone. Containers that opt out count
 /// too, so a label is never missed.
 pub fn service_labels(detail: &TaskStateChange, definition: &TaskDefinitionFacts) -> Vec<String> {
-    let default_service = service_name_from_group(detail.group.as_deref())
-        .unwrap_or(&definition.family)
-        .to_owned();
+    let default_service = default_service(detail, definition);
     let mut labels: Vec<String> = definition
         .containers
         .iter()
         .map(|container| match container.labels.get(LABEL_SERVICE) {
             Some(raw) if !raw.trim().is_empty() => dns_label(raw),
-            _ => dns_label(&default_service),
+            _ => dns_label(default_service),
         })
         .collect();
     labels.sort();

@@ -16,49 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+pub use crate::plan::task::definition::HealthCheckTiming;
 use crate::plan::task::definition::TaskDefinitionFacts;
-
-/// ECS's health check defaults, used where the task definition leaves a field out.
-const DEFAULT_INTERVAL_SECS: u64 = 30;
-const DEFAULT_RETRIES: u32 = 3;
-
-/// How long a container's health check takes to reach a verdict, from its definition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HealthCheckTiming {
-    /// Seconds between checks.
-    pub interval: Duration,
-    /// Consecutive failures before UNHEALTHY.
-    pub retries: u32,
-    /// Grace after the container starts during which failures do not count.
-    pub start_period: Duration,
-}
-
-impl HealthCheckTiming {
-    /// From the task definition's seconds, with ECS's defaults for absent values.
-    pub fn from_definition(
-        interval: Option<i32>,
-        retries: Option<i32>,
-        start_period: Option<i32>,
-    ) -> Self {
-        let seconds = |value: Option<i32>, default: u64| {
-            value
-                .and_then(|v| u64::try_from(v).ok())
-                .map_or(Duration::from_secs(default), Duration::from_secs)
-        };
-        HealthCheckTiming {
-            interval: seconds(interval, DEFAULT_INTERVAL_SECS),
-            retries: retries
-                .and_then(|r| u32::try_from(r).ok())
-                .unwrap_or(DEFAULT_RETRIES),
-            start_period: seconds(start_period, 0),
-        }
-    }
-
-    /// By when ECS must have said HEALTHY or UNHEALTHY: start period + interval × retries.
-    pub fn settle_bound(&self) -> Duration {
-        self.start_period + self.interval * self.retries
-    }
-}
 
 /// A health status as ECS reports it, for the task or one container.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -1,27 +1,25 @@
-//! Where each task's shared sets go: the flat name, or a branch of its tree (see
-//! `tree.rs`), pure.
+//! Where each task's shared sets go: the flat name, or a branch of its tree, pure.
 //!
 //! A task keeps the place it holds: a set that changes is replaced where it stands, so a
 //! task never moves between branches and its DELETE and CREATE stay one pair. A new member
 //! goes to the flat name while that holds fewer than 100 sets; the member that would pass
 //! 100 turns the name into a tree: one unit moves every held member into branch `_b0` (the
 //! aliases at the root come with it in the same ChangeBatch, so the name answers
-//! throughout), and new members then go to the branch with the fewest members that has
-//! room, opening a new branch when all are full. A root holds 100 branches at most, so a
-//! name holds up to 10,000 members: twice ECS's 5,000 tasks per service. Tasks being
-//! withdrawn in the same plan free their places first, so a rolling deploy never needs
-//! more room than the tasks that run at once.
+//! throughout), and new members then go where [`fill`](super::fill) says. A root holds 100
+//! branches at most, so a name holds up to 10,000 members: twice ECS's 5,000 tasks per
+//! service. Tasks being withdrawn in the same plan free their places first, so a rolling
+//! deploy never needs more room than the tasks that run at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::batch::TaskChanges;
-use crate::plan::ledger::MAX_WEIGHTED_SETS_PER_NAME;
-use crate::plan::naming::{branch_name, branch_of, parse_mark, ZoneNaming, MAX_BRANCHES};
-use crate::plan::records::{Change, ForeignPolicy, RecordSet, RecordType, Routing};
+use crate::plan::intent::TaskIntent;
+use crate::plan::ledger::MAX_ROUTED_SETS_PER_NAME;
+use crate::plan::naming::marks::rehashed;
+use crate::plan::records::{Change, ForeignPolicy, NameKey, RecordSet, Routing};
+use crate::plan::tree::fill::branch_for;
+use crate::plan::tree::names::{branch_name, branch_of};
+use crate::plan::unit::{Unit, UnitKind};
 use crate::plan::zone::ZoneSnapshot;
-use crate::plan::TaskIntent;
-
-type NameKey = (String, RecordType);
 
 /// The intents with every shared set at its place, and the units that turn full names
 /// into trees (to be planned before any task).
@@ -30,7 +28,7 @@ pub struct Placement {
     /// The intents, in the order given, with shared sets renamed to their branch.
     pub intents: Vec<(String, TaskIntent)>,
     /// One unit per name that becomes a tree: its members moved to `_b0`.
-    pub conversions: Vec<TaskChanges>,
+    pub conversions: Vec<Unit>,
 }
 
 /// What one shared name and type holds, as placement counts it.
@@ -39,7 +37,7 @@ struct NameState {
     /// Task → the name its set stands at (the root or a branch).
     held: BTreeMap<String, String>,
     /// This deployment's sets at the root itself, by task, of tasks that stay.
-    direct: Vec<(String, RecordSet)>,
+    direct: Vec<RecordSet>,
     /// Routed sets of others at the root.
     foreign: usize,
     /// Members per branch, of tasks that stay, and branches with an alias.
@@ -48,7 +46,6 @@ struct NameState {
 
 impl NameState {
     fn read(view: &ZoneSnapshot, key: &NameKey, leaving: &BTreeSet<&str>) -> Self {
-        let (root, record_type) = key;
         let mut state = NameState::default();
         for alias in view.branches.get(key).into_iter().flatten() {
             if let Some((_, branch)) = alias.alias.as_deref().and_then(branch_of) {
@@ -56,14 +53,14 @@ impl NameState {
             }
         }
         for (task_id, sets) in &view.owned {
-            for set in sets.iter().filter(|set| set.record_type == *record_type) {
-                let stays = !leaving.contains(task_id.as_str());
-                if set.name == *root {
+            let stays = !leaving.contains(task_id.as_str());
+            for set in sets.iter().filter(|set| set.record_type == key.record_type) {
+                if set.name == key.name {
                     state.held.insert(task_id.clone(), set.name.clone());
                     if stays {
-                        state.direct.push((task_id.clone(), set.clone()));
+                        state.direct.push(set.clone());
                     }
-                } else if let Some((_, branch)) = branch_of(&set.name).filter(|(r, _)| r == root) {
+                } else if let Some((_, branch)) = branch_of(&set.name).filter(|(r, _)| *r == key.name) {
                     state.held.insert(task_id.clone(), set.name.clone());
                     *state.branches.entry(branch).or_default() += usize::from(stays);
                 }
@@ -73,12 +70,9 @@ impl NameState {
             .foreign
             .iter()
             .filter(|record| {
-                record.name == *root
-                    && record.known_type() == Some(*record_type)
-                    && matches!(
-                        record.policy,
-                        ForeignPolicy::Weighted | ForeignPolicy::Multivalue
-                    )
+                record.name == key.name
+                    && record.known_type() == Some(key.record_type)
+                    && matches!(record.policy, ForeignPolicy::Weighted | ForeignPolicy::Multivalue)
             })
             .count();
         state
@@ -88,138 +82,151 @@ impl NameState {
         !self.branches.is_empty()
     }
 
-    /// The branch a new member joins: the one with the fewest members that has room, which
-    /// keeps branches even, or else a new one at the lowest free index.
+    /// Whether the name stays flat: it fits, or somebody else's sets share it and it cannot
+    /// become a tree (the ledger then refuses what does not fit, naming the full name).
+    fn stays_flat(&self, newcomers: usize) -> bool {
+        let flat_need = self.direct.len() + self.foreign + newcomers;
+        !self.is_tree() && (flat_need <= MAX_ROUTED_SETS_PER_NAME || self.foreign > 0)
+    }
+
+    /// Claims a place for a newcomer; see [`branch_for`].
     fn branch_for_newcomer(&mut self) -> Option<usize> {
-        let roomy = self
-            .branches
-            .iter()
-            .filter(|(_, members)| **members < MAX_WEIGHTED_SETS_PER_NAME)
-            .min_by_key(|(branch, members)| (**members, **branch))
-            .map(|(branch, _)| *branch);
-        let branch =
-            roomy.or_else(|| (0..MAX_BRANCHES).find(|b| !self.branches.contains_key(b)))?;
+        let branch = branch_for(&self.branches, |n| *n, |n| *n < MAX_ROUTED_SETS_PER_NAME)?;
         *self.branches.entry(branch).or_default() += 1;
         Some(branch)
     }
 }
 
+/// Where each task's shared set of each name goes, when that is not the name itself.
+type Places = BTreeMap<(String, NameKey), String>;
+
 /// Places every publish intent's shared routed sets; see the module docs.
-pub fn place_tasks(
-    intents: &[(String, TaskIntent)],
-    view: &ZoneSnapshot,
-    naming: &ZoneNaming,
-) -> Placement {
+pub fn place_tasks(intents: &[(String, TaskIntent)], view: &ZoneSnapshot) -> Placement {
     let leaving: BTreeSet<&str> = intents
         .iter()
         .filter(|(_, intent)| matches!(intent, TaskIntent::Withdraw))
         .map(|(task_id, _)| task_id.as_str())
         .collect();
-    // Every shared name a publish intent writes, with its newcomers in intent order.
-    let mut names: BTreeMap<NameKey, Vec<&str>> = BTreeMap::new();
-    for (task_id, intent) in intents {
-        let TaskIntent::Publish(sets) = intent else {
-            continue;
-        };
-        for set in sets.iter().filter(|set| is_shared_routed(set)) {
-            let newcomers = names
-                .entry((set.name.clone(), set.record_type))
-                .or_default();
-            if !newcomers.contains(&task_id.as_str()) {
-                newcomers.push(task_id);
-            }
-        }
-    }
     let mut placement = Placement::default();
-    // Task and shared name → where its set goes, when that is not the name itself.
-    let mut places: BTreeMap<(String, NameKey), String> = BTreeMap::new();
-    for (key, tasks) in names {
-        let mut state = NameState::read(view, &key, &leaving);
-        let newcomers: Vec<&str> = tasks
-            .into_iter()
-            .filter(|task| !state.held.contains_key(*task))
-            .collect();
-        let flat_need = state.direct.len() + state.foreign + newcomers.len();
-        if !state.is_tree() && (flat_need <= MAX_WEIGHTED_SETS_PER_NAME || state.foreign > 0) {
-            // It fits, or somebody else's sets share the name and it cannot become a tree
-            // (the ledger then refuses what does not fit, naming the full name).
-            for (task, name) in &state.held {
-                places.insert((task.clone(), key.clone()), name.clone());
-            }
-            continue;
-        }
-        if !state.is_tree() {
-            let unit = convert(&key, &state.direct, naming);
-            for (task, _) in &state.direct {
-                state.held.insert(task.clone(), branch_name(&key.0, 0));
-            }
-            state.branches.insert(0, state.direct.len());
+    let mut places = Places::new();
+    for (key, tasks) in shared_names(intents) {
+        let state = NameState::read(view, &key, &leaving);
+        if let Some(unit) = place_name(&key, tasks, state, &mut places) {
             placement.conversions.push(unit);
-        }
-        for (task, name) in &state.held {
-            places.insert((task.clone(), key.clone()), name.clone());
-        }
-        for task in newcomers {
-            if let Some(branch) = state.branch_for_newcomer() {
-                places.insert((task.to_owned(), key.clone()), branch_name(&key.0, branch));
-            }
         }
     }
     placement.intents = intents
         .iter()
-        .map(|(task_id, intent)| {
-            let placed = match intent {
-                TaskIntent::Withdraw => TaskIntent::Withdraw,
-                TaskIntent::Publish(sets) => {
-                    let mut sets: Vec<RecordSet> = sets
-                        .iter()
-                        .map(|set| {
-                            let key = (task_id.clone(), (set.name.clone(), set.record_type));
-                            match places.get(&key) {
-                                Some(name) if *name != set.name && is_shared_routed(set) => {
-                                    naming.moved(set, name)
-                                }
-                                _ => set.clone(),
-                            }
-                        })
-                        .collect();
-                    sets.sort();
-                    TaskIntent::Publish(sets)
-                }
-            };
-            (task_id.clone(), placed)
-        })
+        .map(|(task_id, intent)| (task_id.clone(), placed(task_id, intent, &places)))
         .collect();
     placement
 }
 
+/// Every shared name a publish intent writes, with its tasks in intent order.
+fn shared_names(intents: &[(String, TaskIntent)]) -> BTreeMap<NameKey, Vec<&str>> {
+    let mut names: BTreeMap<NameKey, Vec<&str>> = BTreeMap::new();
+    for (task_id, intent) in intents {
+        for set in intent.wanted().iter().filter(|set| is_shared_routed(set)) {
+            let tasks = names.entry(set.name_key()).or_default();
+            if !tasks.contains(&task_id.as_str()) {
+                tasks.push(task_id);
+            }
+        }
+    }
+    names
+}
+
+/// Places one name's tasks; returns the unit that turns the name into a tree, if it must.
+fn place_name(
+    key: &NameKey,
+    tasks: Vec<&str>,
+    mut state: NameState,
+    places: &mut Places,
+) -> Option<Unit> {
+    let newcomers: Vec<&str> = tasks
+        .into_iter()
+        .filter(|task| !state.held.contains_key(*task))
+        .collect();
+    let mut conversion = None;
+    if !state.stays_flat(newcomers.len()) && !state.is_tree() {
+        let branch = branch_name(&key.name, 0);
+        for set in &state.direct {
+            if let Some(task) = set.mark().and_then(|mark| mark.task_id()) {
+                state.held.insert(task.to_owned(), branch.clone());
+            }
+        }
+        state.branches.insert(0, state.direct.len());
+        conversion = Some(convert(key, &state.direct));
+    }
+    for (task, name) in &state.held {
+        places.insert((task.clone(), key.clone()), name.clone());
+    }
+    if state.is_tree() {
+        for task in newcomers {
+            if let Some(branch) = state.branch_for_newcomer() {
+                places.insert((task.to_owned(), key.clone()), branch_name(&key.name, branch));
+            }
+        }
+    }
+    conversion
+}
+
+/// A task's intent with each shared set at its place.
+fn placed(task_id: &str, intent: &TaskIntent, places: &Places) -> TaskIntent {
+    let TaskIntent::Publish(sets) = intent else {
+        return TaskIntent::Withdraw;
+    };
+    let mut sets: Vec<RecordSet> = sets
+        .iter()
+        .map(|set| match places.get(&(task_id.to_owned(), set.name_key())) {
+            Some(name) if *name != set.name && is_shared_routed(set) => moved(set, name),
+            _ => set.clone(),
+        })
+        .collect();
+    sets.sort();
+    TaskIntent::Publish(sets)
+}
+
 /// The unit that turns a full name into a tree: each member's set deleted at the root and
 /// created, the same but for its mark's hash, in branch `_b0`.
-fn convert(key: &NameKey, direct: &[(String, RecordSet)], naming: &ZoneNaming) -> TaskChanges {
-    let branch = branch_name(&key.0, 0);
-    let mut changes: Vec<Change> = direct
-        .iter()
-        .map(|(_, set)| Change::Delete(set.clone()))
-        .collect();
-    changes.extend(
-        direct
-            .iter()
-            .map(|(_, set)| Change::Create(naming.moved(set, &branch))),
-    );
-    TaskChanges {
-        task_id: format!("tree {} {}", key.0, key.1),
+fn convert(key: &NameKey, direct: &[RecordSet]) -> Unit {
+    let branch = branch_name(&key.name, 0);
+    let mut changes: Vec<Change> = direct.iter().cloned().map(Change::Delete).collect();
+    changes.extend(direct.iter().map(|set| Change::Create(moved(set, &branch))));
+    Unit {
+        kind: UnitKind::TreeConversion(key.clone()),
         changes,
+    }
+}
+
+/// The same task set at another name of its tree (a root or one of its branches), its
+/// mark's hash made for the new name.
+fn moved(set: &RecordSet, name: &str) -> RecordSet {
+    let rename = |id: &String| rehashed(id, name, set.record_type);
+    let routing = match &set.routing {
+        Routing::Weighted { set_identifier, weight } => Routing::Weighted {
+            set_identifier: rename(set_identifier),
+            weight: *weight,
+        },
+        Routing::Multivalue { set_identifier } => Routing::Multivalue {
+            set_identifier: rename(set_identifier),
+        },
+        other => other.clone(),
+    };
+    RecordSet {
+        name: name.to_owned(),
+        routing,
+        ..set.clone()
     }
 }
 
 /// Whether a wanted set stands at a name the tasks of a service (or of a one-off family)
 /// share, with routing: the sets a tree can hold.
 fn is_shared_routed(set: &RecordSet) -> bool {
-    set.routing != Routing::Simple
+    set.routing.is_routed()
         && set.alias.is_none()
         && set
-            .routing
-            .set_identifier()
-            .and_then(parse_mark)
-            .is_some_and(|mark| mark.role.is_shared_name())
+            .mark()
+            .and_then(|mark| mark.role())
+            .is_some_and(|role| role.is_shared_name())
 }

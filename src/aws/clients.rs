@@ -1,0 +1,135 @@
+//! The AWS clients, built once per process: ECS and EC2 with the function's own role,
+//! Route 53 with the zone's role when the zone lives in another account (aws-config's
+//! assume-role provider, which caches and refreshes the credentials), and STS for the
+//! deployment's own identity. Every client counts its requests in one [`ApiCallLog`].
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use super::calls::ApiCallLog;
+use crate::plan::naming::Scope;
+
+/// Attempts per request, the first included. Route 53 allows about ten requests per
+/// second per account for every caller together; eight attempts with the SDK's jittered
+/// exponential backoff ride out a burst of several seconds.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The role in the zone's account that Route 53 calls go through (ZONE_ROLE_ARN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRole {
+    /// The role's ARN.
+    pub arn: String,
+    /// The external id its trust policy asks for, if any.
+    pub external_id: Option<String>,
+}
+
+/// The clients the deployment uses, sharing one call counter.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    /// ECS: tasks, task definitions, container instances.
+    pub ecs: aws_sdk_ecs::Client,
+    /// EC2: the private IP of a container instance's host.
+    pub ec2: aws_sdk_ec2::Client,
+    /// Route 53: the hosted zone, through [`ZoneRole`] when one is set.
+    pub route53: aws_sdk_route53::Client,
+    /// STS: who and where the function itself is.
+    pub sts: aws_sdk_sts::Client,
+    /// Requests sent so far, by service and operation.
+    pub calls: ApiCallLog,
+    /// The region the clients are configured for.
+    pub region: Option<String>,
+}
+
+/// Why the deployment's own identity could not be learnt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    /// No region is configured (AWS_REGION).
+    #[error("no AWS region is configured: set AWS_REGION (Lambda sets it)")]
+    NoRegion,
+    /// GetCallerIdentity failed.
+    #[error("STS GetCallerIdentity failed, so the deployment's account is unknown: {0}")]
+    Sts(String),
+}
+
+impl AwsClients {
+    /// Loads the standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the Lambda
+    /// role) with the SDK's standard retry mode.
+    pub async fn from_environment(zone_role: Option<&ZoneRole>) -> Self {
+        let retry = RetryConfig::standard()
+            .with_max_attempts(MAX_ATTEMPTS)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(10));
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .load()
+            .await;
+        Self::from_sdk_config(&sdk, zone_role).await
+    }
+
+    /// Builds the clients from a loaded configuration, adding the call counter; Route 53
+    /// goes through `zone_role` when it is given.
+    pub async fn from_sdk_config(sdk: &SdkConfig, zone_role: Option<&ZoneRole>) -> Self {
+        let calls = ApiCallLog::default();
+        let mut route53 = aws_sdk_route53::config::Builder::from(sdk).interceptor(calls.clone());
+        if let Some(role) = zone_role {
+            let mut provider = AssumeRoleProvider::builder(&role.arn)
+                .session_name("ecs-srv")
+                .configure(sdk);
+            if let Some(external_id) = &role.external_id {
+                provider = provider.external_id(external_id);
+            }
+            route53 = route53.credentials_provider(provider.build().await);
+        }
+        Self {
+            ecs: aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            route53: aws_sdk_route53::Client::from_conf(route53.build()),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            region: sdk.region().map(ToString::to_string),
+            calls,
+        }
+    }
+
+    /// Where the function runs: its region, and its partition and account from STS
+    /// GetCallerIdentity (which needs no permission), asked with its own credentials.
+    pub async fn scope(&self) -> Result<Scope, IdentityError> {
+        let region = self.region.clone().ok_or(IdentityError::NoRegion)?;
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| IdentityError::Sts(aws_sdk_sts::error::DisplayErrorContext(&err).to_string()))?;
+        let account = identity
+            .account()
+            .ok_or_else(|| IdentityError::Sts("the answer names no account".to_owned()))?;
+        let partition = identity
+            .arn()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|partition| !partition.is_empty())
+            .map_or_else(
+                || crate::plan::naming::marks::partition_of(&region).to_owned(),
+                str::to_owned,
+            );
+        Ok(Scope {
+            partition,
+            region,
+            account: account.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! The payloads an invocation can carry, sorted into events before anything acts on them:
+//! one EventBridge event (a direct invocation), an SQS batch whose bodies are EventBridge
+//! events, EventBridge's scheduled event, and (for replay) a JSON array or
+//! newline-delimited JSON of events. An event that cannot be read is kept with the reason,
+//! named by where it came from, so that one bad event never blocks the good ones around it.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde_json::Value;
+
+use crate::input::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
+
+/// One input event, parsed or not, with where it came from.
+#[derive(Debug)]
+pub struct EventInput {
+    /// An SQS message id, or `file:index` in a replay.
+    pub source: String,
+    /// The parsed event, or why it could not be parsed.
+    pub parsed: Result<TaskEvent, EventError>,
+    /// The SQS receipt handle, which lets the function set the message's visibility.
+    pub receipt_handle: Option<String>,
+}
+
+/// How the events of an invocation arrived, which decides how failures are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// EventBridge invoked the function with one event (or a replay gave a list).
+    Direct,
+    /// An SQS event source delivered a batch of messages.
+    Sqs,
+}
+
+/// The events of one invocation, ready for the event path.
+#[derive(Debug)]
+pub struct Invocation {
+    /// How they arrived.
+    pub delivery: Delivery,
+    /// Each event, parsed or with the reason it was refused.
+    pub inputs: Vec<EventInput>,
+}
+
+/// Why a whole payload was refused: nothing in it could be attributed to an event.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// An SQS-shaped payload that does not match the SQS event format.
+    #[error("payload looks like an SQS event but is not one: {0}")]
+    BadSqsEvent(String),
+    /// Neither an event, an SQS batch, nor a list of them.
+    #[error(
+        "payload is a JSON {0}; expected an EventBridge event, an SQS event or an array of them"
+    )]
+    Unrecognised(&'static str),
+}
+
+/// Sorts a payload into events. `origin` names it in sources (`file.json`, `lambda`).
+pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
+    match payload {
+        Value::Object(ref object) if object.contains_key("Records") => {
+            let sqs: SqsEvent = serde_json::from_value(payload)
+                .map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
+            let inputs = sqs
+                .records
+                .into_iter()
+                .enumerate()
+                .map(|(index, message)| EventInput {
+                    source: message
+                        .message_id
+                        .unwrap_or_else(|| format!("{origin}:{index}")),
+                    receipt_handle: message.receipt_handle,
+                    parsed: match message.body {
+                        Some(body) => parse_task_event(body.as_bytes()),
+                        None => Err(EventError::NotJson {
+                            reason: "the SQS message has no body".to_owned(),
+                        }),
+                    },
+                })
+                .collect();
+            Ok(Invocation {
+                delivery: Delivery::Sqs,
+                inputs,
+            })
+        }
+        Value::Object(_) => Ok(Invocation {
+            delivery: Delivery::Direct,
+            inputs: vec![EventInput {
+                source: origin.to_owned(),
+                parsed: parse_task_event_value(payload),
+                receipt_handle: None,
+            }],
+        }),
+        Value::Array(items) => {
+            let mut inputs = Vec::new();
+            for (index, item) in items.into_iter().enumerate() {
+                let source = format!("{origin}:{index}");
+                match read_payload(item, &source) {
+                    Ok(nested) => inputs.extend(nested.inputs),
+                    Err(err) => inputs.push(EventInput {
+                        source,
+                        parsed: Err(EventError::NotJson {
+                            reason: err.to_string(),
+                        }),
+                        receipt_handle: None,
+                    }),
+                }
+            }
+            Ok(Invocation {
+                delivery: Delivery::Direct,
+                inputs,
+            })
+        }
+        Value::Null => Err(PayloadError::Unrecognised("null")),
+        Value::Bool(_) => Err(PayloadError::Unrecognised("boolean")),
+        Value::Number(_) => Err(PayloadError::Unrecognised("number")),
+        Value::String(_) => Err(PayloadError::Unrecognised("string")),
+    }
+}
+
+/// Whether a payload is EventBridge's scheduled event, which asks for a reconcile.
+pub fn is_scheduled_event(payload: &Value) -> bool {
+    payload.get("source").and_then(Value::as_str) == Some("aws.events")
+        && payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+}
+
+/// Reads a file's text as one JSON document, or else as newline-delimited JSON (each
+/// non-blank line a document, gathered into an array). Text that is neither comes back
+/// as a JSON string, which the payload reader refuses with a clear message.
+pub fn payload_from_text(text: &str) -> Value {
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return value;
+    }
+    let lines: Result<Vec<Value>, _> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(serde_json::from_str::<Value>)
+        .collect();
+    match lines {
+        Ok(values) if !values.is_empty() => Value::Array(values),
+        _ => Value::String(text.chars().take(80).collect()),
+    }
+}
+
