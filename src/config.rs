@@ -471,7 +471,10 @@ mod tests {
         ])
         .unwrap();
         let err = elsewhere.cluster_ids(&scope).unwrap_err();
-        assert!(err.contains("eu-west-1") && err.contains("us-east-1"), "{err}");
+        assert!(
+            err.contains("eu-west-1") && err.contains("us-east-1"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -498,9 +501,18 @@ mod tests {
         assert!(defaults.zone_role().is_none() && !defaults.regional_names);
         for (args, fragment) in [
             (vec!["--zone-role-arn", "role/x"], "ZONE_ROLE_ARN must be"),
-            (vec!["--zone-role-external-id", "a b"], "ZONE_ROLE_EXTERNAL_ID must be"),
-            (vec!["--regional-names", "sometimes"], "REGIONAL_NAMES must be on or off"),
-            (vec!["--record-domain", "bad_label.x"], "RECORD_DOMAIN must be"),
+            (
+                vec!["--zone-role-external-id", "a b"],
+                "ZONE_ROLE_EXTERNAL_ID must be",
+            ),
+            (
+                vec!["--regional-names", "sometimes"],
+                "REGIONAL_NAMES must be on or off",
+            ),
+            (
+                vec!["--record-domain", "bad_label.x"],
+                "RECORD_DOMAIN must be",
+            ),
         ] {
             let mut argv = vec!["--hosted-zone-id", "Z1"];
             argv.extend(args.iter().copied());

@@ -14,9 +14,9 @@
 
 pub mod outcome;
 pub mod recheck;
+mod send;
 pub mod sender;
 pub mod view;
-mod send;
 mod whole_sets;
 
 use tracing::{info, warn};
@@ -69,11 +69,12 @@ impl Applier<'_> {
         self.withdraw_stopped_meanwhile(published, &coverage, &mut applied)
             .await;
         if self.sender.writes() {
-            self.cache.keep(applied.zone_after.clone().map(|snapshot| View {
-                snapshot,
-                coverage,
-                read_at,
-            }));
+            self.cache
+                .keep(applied.zone_after.clone().map(|snapshot| View {
+                    snapshot,
+                    coverage,
+                    read_at,
+                }));
         }
         applied
     }
@@ -126,7 +127,10 @@ impl Applier<'_> {
             applied.zone_after = Some(view);
             return applied;
         }
-        let Some(mut view) = self.retry_alone(intents, refused, coverage, &mut applied).await else {
+        let Some(mut view) = self
+            .retry_alone(intents, refused, coverage, &mut applied)
+            .await
+        else {
             return applied;
         };
         if let Some(scope) = self.whole_sets {

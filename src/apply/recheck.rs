@@ -85,7 +85,11 @@ impl Applier<'_> {
     }
 
     /// The published tasks ECS no longer reports running.
-    async fn stopped_meanwhile(&self, published: PublishedTasks, applied: &mut Applied) -> Vec<String> {
+    async fn stopped_meanwhile(
+        &self,
+        published: PublishedTasks,
+        applied: &mut Applied,
+    ) -> Vec<String> {
         let mut stopped = Vec::new();
         for (cluster, tasks) in published.0 {
             let arns: Vec<String> = tasks.values().cloned().collect();

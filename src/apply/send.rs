@@ -62,7 +62,12 @@ impl Applier<'_> {
             n => format!("ecs-srv: {n} task(s)"),
         };
         let change_id = self.sender.send(&batch.changes, &comment).await?;
-        info!(change_id, changes = batch.changes.len(), comment, "change batch applied");
+        info!(
+            change_id,
+            changes = batch.changes.len(),
+            comment,
+            "change batch applied"
+        );
         view.apply_changes(self.naming, &batch.changes);
         applied.batches.push(AppliedBatch {
             change_id,
@@ -105,7 +110,9 @@ impl Applier<'_> {
             };
             let alone = plan_changes(&[(task_id.clone(), intent.clone())], &view, self.naming);
             if let Some((_, conflict)) = alone.refused.into_iter().next() {
-                applied.failed.insert(task_id, TaskError::Conflict(conflict));
+                applied
+                    .failed
+                    .insert(task_id, TaskError::Conflict(conflict));
                 continue;
             }
             let again = self.send_units(&alone.units, &mut view, applied).await;

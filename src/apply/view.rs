@@ -91,7 +91,11 @@ impl ZoneCache {
 
     /// A view that covers `needed`: the cached one where it does, completed by reading the
     /// subtrees it lacks, or read afresh.
-    pub async fn view(&self, reader: &ZoneReader<'_>, needed: Coverage) -> Result<View, Route53Error> {
+    pub async fn view(
+        &self,
+        reader: &ZoneReader<'_>,
+        needed: Coverage,
+    ) -> Result<View, Route53Error> {
         let Some(mut cached) = self.fresh() else {
             return reader.view(needed).await;
         };

@@ -66,23 +66,34 @@ impl AwsClients {
             .retry_config(retry)
             .load()
             .await;
-        Self::from_sdk_config(&sdk, zone_role).await
+        let clients = Self::from_sdk_config(&sdk);
+        match zone_role {
+            Some(role) => clients.with_zone_role(&sdk, role).await,
+            None => clients,
+        }
     }
 
-    /// Builds the clients from a loaded configuration, adding the call counter; Route 53
-    /// goes through `zone_role` when it is given.
-    pub async fn from_sdk_config(sdk: &SdkConfig, zone_role: Option<&ZoneRole>) -> Self {
-        let calls = ApiCallLog::default();
-        let mut route53 = aws_sdk_route53::config::Builder::from(sdk).interceptor(calls.clone());
-        if let Some(role) = zone_role {
-            let mut provider = AssumeRoleProvider::builder(&role.arn)
-                .session_name("ecs-srv")
-                .configure(sdk);
-            if let Some(external_id) = &role.external_id {
-                provider = provider.external_id(external_id);
-            }
-            route53 = route53.credentials_provider(provider.build().await);
+    /// The same clients, with Route 53 calls going through `role` (assumed with the
+    /// credentials of `sdk`, refreshed before they expire).
+    pub async fn with_zone_role(mut self, sdk: &SdkConfig, role: &ZoneRole) -> Self {
+        let mut provider = AssumeRoleProvider::builder(&role.arn)
+            .session_name("ecs-srv")
+            .configure(sdk);
+        if let Some(external_id) = &role.external_id {
+            provider = provider.external_id(external_id);
         }
+        let config = aws_sdk_route53::config::Builder::from(sdk)
+            .interceptor(self.calls.clone())
+            .credentials_provider(provider.build().await)
+            .build();
+        self.route53 = aws_sdk_route53::Client::from_conf(config);
+        self
+    }
+
+    /// Builds the clients from a loaded configuration, adding the call counter.
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        let calls = ApiCallLog::default();
+        let route53 = aws_sdk_route53::config::Builder::from(sdk).interceptor(calls.clone());
         Self {
             ecs: aws_sdk_ecs::Client::from_conf(
                 aws_sdk_ecs::config::Builder::from(sdk)
@@ -105,16 +116,34 @@ impl AwsClients {
         }
     }
 
+    /// Clients built elsewhere (test doubles answering ECS, EC2 and Route 53), sharing
+    /// `calls`. Such clients never ask STS: build the deployment with its scope known.
+    pub fn from_parts(
+        ecs: aws_sdk_ecs::Client,
+        ec2: aws_sdk_ec2::Client,
+        route53: aws_sdk_route53::Client,
+        calls: ApiCallLog,
+    ) -> Self {
+        let sts = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        Self {
+            ecs,
+            ec2,
+            route53,
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            calls,
+            region: None,
+        }
+    }
+
     /// Where the function runs: its region, and its partition and account from STS
     /// GetCallerIdentity (which needs no permission), asked with its own credentials.
     pub async fn scope(&self) -> Result<Scope, IdentityError> {
         let region = self.region.clone().ok_or(IdentityError::NoRegion)?;
-        let identity = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|err| IdentityError::Sts(aws_sdk_sts::error::DisplayErrorContext(&err).to_string()))?;
+        let identity = self.sts.get_caller_identity().send().await.map_err(|err| {
+            IdentityError::Sts(aws_sdk_sts::error::DisplayErrorContext(&err).to_string())
+        })?;
         let account = identity
             .account()
             .ok_or_else(|| IdentityError::Sts("the answer names no account".to_owned()))?;

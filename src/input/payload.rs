@@ -137,4 +137,3 @@ pub fn payload_from_text(text: &str) -> Value {
         _ => Value::String(text.chars().take(80).collect()),
     }
 }
-

@@ -45,7 +45,11 @@ pub fn with_aliases(naming: &ZoneNaming, view: &ZoneSnapshot, batch: ChangeBatch
     }
     let (latency_gone, latency_new) = differences(&batch.changes, latency_held, latency_wanted);
     let (tree_gone, tree_new) = differences(&batch.changes, tree_held, tree_wanted);
-    if latency_gone.is_empty() && latency_new.is_empty() && tree_gone.is_empty() && tree_new.is_empty() {
+    if latency_gone.is_empty()
+        && latency_new.is_empty()
+        && tree_gone.is_empty()
+        && tree_new.is_empty()
+    {
         return batch;
     }
     // Latency aliases aim at tree roots, tree aliases at branches: the outermost goes
@@ -77,8 +81,15 @@ fn differences(
     }
     let wanted: BTreeSet<RecordSet> = wanted.into_iter().collect();
     (
-        held.difference(&wanted).cloned().map(Change::Delete).collect(),
-        wanted.difference(&held).cloned().map(Change::Create).collect(),
+        held.difference(&wanted)
+            .cloned()
+            .map(Change::Delete)
+            .collect(),
+        wanted
+            .difference(&held)
+            .cloned()
+            .map(Change::Create)
+            .collect(),
     )
 }
 

@@ -25,7 +25,13 @@ pub struct RecordSettings {
 
 impl RecordSettings {
     fn routing(&self, task: &RunningTask, role: RecordRole, name: &str, weight: u8) -> Routing {
-        let set_identifier = task_mark(self.naming.owner(), &task.task_id, role, &task.cluster, name);
+        let set_identifier = task_mark(
+            self.naming.owner(),
+            &task.task_id,
+            role,
+            &task.cluster,
+            name,
+        );
         match self.policy {
             RoutingPolicy::Weighted => Routing::Weighted {
                 set_identifier,
@@ -36,7 +42,11 @@ impl RecordSettings {
     }
 
     /// `S.Z` (`S.C.Z`, `S.R.Z`) of a service label: the subtree its records stand in.
-    pub fn service_name(&self, service_label: &str, cluster: &ClusterId) -> Result<String, NameTooLong> {
+    pub fn service_name(
+        &self,
+        service_label: &str,
+        cluster: &ClusterId,
+    ) -> Result<String, NameTooLong> {
         self.naming
             .service_name(&self.service_path(service_label, cluster))
     }
@@ -55,7 +65,14 @@ impl RecordSettings {
     }
 
     /// One set of the task's at `name`.
-    fn set(&self, task: &RunningTask, role: RecordRole, name: &str, weight: u8, value: String) -> RecordSet {
+    fn set(
+        &self,
+        task: &RunningTask,
+        role: RecordRole,
+        name: &str,
+        weight: u8,
+        value: String,
+    ) -> RecordSet {
         RecordSet {
             routing: self.routing(task, role, name, weight),
             name: name.to_owned(),
@@ -105,7 +122,11 @@ pub fn desired_records(
         } else {
             RecordRole::StandalonePort
         };
-        let value = format!("1 {} {} {target}", srv_weight(endpoint.weight), endpoint.port);
+        let value = format!(
+            "1 {} {} {target}",
+            srv_weight(endpoint.weight),
+            endpoint.port
+        );
         sets.push(settings.set(task, role, &name, endpoint.weight, value));
     }
     sets.sort();
@@ -144,9 +165,16 @@ fn task_addresses(task: &RunningTask, member: bool) -> Vec<(String, RecordRole, 
     let (shared4, shared6) = if member {
         (RecordRole::ServiceAddress, RecordRole::ServiceAddress6)
     } else {
-        (RecordRole::StandaloneAddress, RecordRole::StandaloneAddress6)
+        (
+            RecordRole::StandaloneAddress,
+            RecordRole::StandaloneAddress6,
+        )
     };
-    let ipv4 = task.ipv4.map(|ip| (ip.to_string(), shared4, RecordRole::TaskAddress));
-    let ipv6 = task.ipv6.map(|ip| (ip.to_string(), shared6, RecordRole::TaskAddress6));
+    let ipv4 = task
+        .ipv4
+        .map(|ip| (ip.to_string(), shared4, RecordRole::TaskAddress));
+    let ipv6 = task
+        .ipv6
+        .map(|ip| (ip.to_string(), shared6, RecordRole::TaskAddress6));
     ipv4.into_iter().chain(ipv6).collect()
 }

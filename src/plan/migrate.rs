@@ -32,9 +32,16 @@ pub fn policy_migrations(
         if let TaskIntent::Withdraw = intent {
             withdrawn.insert(task_id);
         }
-        for set in intent.wanted().iter().filter(|set| set.routing != Routing::Simple) {
+        for set in intent
+            .wanted()
+            .iter()
+            .filter(|set| set.routing != Routing::Simple)
+        {
             wanted.insert(set.name_key(), set.routing.policy_name());
-            desired.entry(set.name_key()).or_default().insert(task_id, set);
+            desired
+                .entry(set.name_key())
+                .or_default()
+                .insert(task_id, set);
         }
     }
     let moving: BTreeSet<NameKey> = view

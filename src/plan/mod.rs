@@ -118,8 +118,10 @@ fn in_admission_order(intents: &[(String, TaskIntent)]) -> Vec<(&String, &TaskIn
         TaskIntent::Publish(sets) if !sets.iter().any(is_standalone) => 1,
         TaskIntent::Publish(_) => 2,
     };
-    let mut ordered: Vec<(&String, &TaskIntent)> =
-        intents.iter().map(|(task, intent)| (task, intent)).collect();
+    let mut ordered: Vec<(&String, &TaskIntent)> = intents
+        .iter()
+        .map(|(task, intent)| (task, intent))
+        .collect();
     ordered.sort_by_key(|(_, intent)| rank(intent));
     ordered
 }

@@ -22,7 +22,13 @@ pub struct Cli {
     settings: Settings,
 
     /// Log format; `auto` is JSON when Lambda asks for it (AWS_LAMBDA_LOG_FORMAT=JSON).
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "auto", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "auto",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -90,12 +96,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reconcile { dry_run } => {
             let report = crate::run::reconcile::reconcile(&deployment, mode(dry_run)).await?;
             print_json(&report)?;
-            Ok(exit_code(report.failures.is_empty() && report.name_errors.is_empty()))
+            Ok(exit_code(
+                report.failures.is_empty() && report.name_errors.is_empty(),
+            ))
         }
         Command::Purge { dry_run } => {
             let report = crate::run::purge::purge(&deployment, mode(dry_run)).await?;
             print_json(&report)?;
-            Ok(exit_code(report.failures.is_empty() && report.name_errors.is_empty()))
+            Ok(exit_code(
+                report.failures.is_empty() && report.name_errors.is_empty(),
+            ))
         }
     }
 }

@@ -96,7 +96,11 @@ impl Deployment {
     }
 
     /// As [`Self::new`], with where the function runs already known.
-    pub async fn with_scope(settings: Settings, clients: AwsClients, scope: Scope) -> Result<Self, StartError> {
+    pub async fn with_scope(
+        settings: Settings,
+        clients: AwsClients,
+        scope: Scope,
+    ) -> Result<Self, StartError> {
         let apex = route53::hosted_zone_name(&clients.route53, &settings.hosted_zone_id).await?;
         let domain = record_domain(&settings.record_domain, &apex)?;
         let identity = Identity {
@@ -171,7 +175,11 @@ impl Deployment {
 /// the zone's apex.
 fn record_domain(configured: &str, apex: &str) -> Result<String, StartError> {
     let apex = apex.to_ascii_lowercase();
-    let apex = if apex.ends_with('.') { apex } else { format!("{apex}.") };
+    let apex = if apex.ends_with('.') {
+        apex
+    } else {
+        format!("{apex}.")
+    };
     if configured.is_empty() || configured == apex {
         return Ok(apex);
     }

@@ -48,7 +48,10 @@ impl From<EventsFailed> for Diagnostic {
 
 /// The Lambda handler: events in, records changed, failures reported the way the
 /// trigger expects.
-pub async fn handle(event: LambdaEvent<Value>, deployment: &Deployment) -> Result<Value, Diagnostic> {
+pub async fn handle(
+    event: LambdaEvent<Value>,
+    deployment: &Deployment,
+) -> Result<Value, Diagnostic> {
     if crate::run::purge::is_stack_request(&event.payload) {
         return Ok(crate::run::purge::answer_stack(deployment, event.payload).await);
     }
@@ -72,7 +75,10 @@ pub async fn handle(event: LambdaEvent<Value>, deployment: &Deployment) -> Resul
 /// What a finished invocation answers to Lambda. Only retryable failures go back to the
 /// trigger; a permanent one is logged here, once, at error level, and let go, so that it
 /// is not redelivered for days and parked in a dead-letter queue beside real outages.
-pub fn lambda_response(delivery: Delivery, report: &InvocationReport) -> Result<Value, EventsFailed> {
+pub fn lambda_response(
+    delivery: Delivery,
+    report: &InvocationReport,
+) -> Result<Value, EventsFailed> {
     for failure in report.permanent_failures() {
         error!(
             source = %failure.source,

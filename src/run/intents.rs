@@ -109,7 +109,10 @@ async fn publish_intent(
     match health_verdict(deployment.settings.health_gate, &definition, health, now) {
         HealthVerdict::Publish => {}
         HealthVerdict::Withdraw => {
-            info!(task = detail.task_id(), "ECS reports the task UNHEALTHY; withdrawing it");
+            info!(
+                task = detail.task_id(),
+                "ECS reports the task UNHEALTHY; withdrawing it"
+            );
             return Ok(TaskIntent::Withdraw);
         }
         HealthVerdict::Pending { bound, waited } => {
@@ -135,11 +138,17 @@ async fn publish_intent(
         },
         _ => None,
     };
-    let resolution = resolve_running_task(detail, &definition, host, deployment.settings.default_weight)
-        .map_err(TaskError::Resolve)?;
+    let resolution = resolve_running_task(
+        detail,
+        &definition,
+        host,
+        deployment.settings.default_weight,
+    )
+    .map_err(TaskError::Resolve)?;
     for warning in &resolution.warnings {
         warn!(task = detail.task_id(), "{warning}");
     }
-    let records = desired_records(&resolution.task, &deployment.records).map_err(TaskError::Name)?;
+    let records =
+        desired_records(&resolution.task, &deployment.records).map_err(TaskError::Name)?;
     Ok(TaskIntent::Publish(records))
 }

@@ -18,9 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::aws::calls::RETRIED;
+use crate::plan::whole_sets::ShardedSet;
 use crate::run::reconcile::ReconcileReport;
 use crate::run::report::{Decision, InvocationReport};
-use crate::plan::whole_sets::ShardedSet;
 
 /// The namespace of every metric.
 pub const NAMESPACE: &str = "ecs-srv";
@@ -34,7 +34,13 @@ const REFUSAL_KINDS: [(&str, &[&str]); 4] = [
     ("RefusedFullName", &["Conflict:FullName"]),
     (
         "RefusedBadInput",
-        &["BadInput", "Resolve", "NameTooLong", "Oversized", "NotServed"],
+        &[
+            "BadInput",
+            "Resolve",
+            "NameTooLong",
+            "Oversized",
+            "NotServed",
+        ],
     ),
 ];
 
@@ -132,7 +138,10 @@ impl Metrics {
 
     fn sharding(&mut self, sharded: &[ShardedSet]) {
         self.set("ShardedWholeSets", sharded.len());
-        self.set("ShardedTargets", sharded.iter().map(|set| set.targets).sum());
+        self.set(
+            "ShardedTargets",
+            sharded.iter().map(|set| set.targets).sum(),
+        );
     }
 
     /// One figure's value, for tests and reports.

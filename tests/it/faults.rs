@@ -65,7 +65,11 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
             assert!(
                 !report.has_failures(),
                 "{plan:?}: {:?}",
-                report.retryable_sources()
+                report
+                    .events
+                    .iter()
+                    .filter_map(|e| e.error.as_ref())
+                    .collect::<Vec<_>>()
             );
         }
         let leaving: Vec<&TaskSpec> = tasks.iter().step_by(3).collect();

@@ -24,7 +24,7 @@ use crate::simulated::mutate;
 use crate::support::strict_zone::StrictZone;
 use ecs_srv::config::RoutingPolicy;
 use ecs_srv::input::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
-use ecs_srv::plan::batch::{pack_batches, BatchLimits, TaskChanges};
+use ecs_srv::plan::batch::{pack_batches, BatchLimits};
 use ecs_srv::plan::desired::{desired_records, RecordSettings};
 use ecs_srv::plan::naming::{Transport, ZoneNaming};
 use ecs_srv::plan::records::Change;
@@ -32,6 +32,7 @@ use ecs_srv::plan::task::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,
     TaskDefinitionFacts,
 };
+use ecs_srv::plan::unit::Unit;
 use ecs_srv::plan::{task_changes, TaskIntent};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -273,7 +274,7 @@ fn zone_naming(rng: &mut StdRng) -> ZoneNaming {
         long,
     ];
     let owners = ["ecs-srv", "blue", "abcdefghijklmnopqrstuvwxyz012345"];
-    ZoneNaming::new(
+    crate::support::naming_of(
         &apexes[rng.random_range(0..apexes.len())],
         owners[rng.random_range(0..owners.len())],
     )
@@ -318,6 +319,7 @@ fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), 
                     definition.network_mode == NetworkMode::Bridge
                 }
                 ResolveError::BadLabel { label, .. } => label.starts_with("ecs-srv."),
+                ResolveError::BadClusterArn { .. } => false,
             };
             prop_assert!(
                 documented,
@@ -362,8 +364,8 @@ fn check_plan(event: &TaskEvent, rng: &mut StdRng, tally: &Tally) -> Result<(), 
         let id = set.routing.set_identifier().unwrap_or_default();
         prop_assert!(!id.is_empty() && id.len() <= 128, "SetIdentifier {id:?}");
         prop_assert_eq!(
-            settings.naming.owned_task_id(name, set.record_type, id),
-            Some(event.detail.task_id()),
+            ecs_srv::plan::ownership::ownership(&settings.naming, set),
+            ecs_srv::plan::ownership::Ownership::Task(event.detail.task_id().to_owned()),
             "the mark round-trips"
         );
     }
@@ -383,10 +385,7 @@ fn apply(
     event: &TaskEvent,
     changes: Vec<Change>,
 ) -> Result<(), TestCaseError> {
-    let task = TaskChanges {
-        task_id: event.detail.task_id().to_owned(),
-        changes,
-    };
+    let task = Unit::task(event.detail.task_id(), changes);
     let packed = pack_batches(std::slice::from_ref(&task), BatchLimits::ROUTE53);
     // One task's sets are a few short values: no change of them can outgrow a batch.
     prop_assert!(
@@ -454,7 +453,7 @@ fn arbitrary_json_shapes_are_refused_cleanly() {
         if let Err(err) = parse_task_event(text.as_bytes()) {
             check_refusal(&err)?;
         }
-        if let Ok(invocation) = ecs_srv::run::handler::read_payload(payload, "fuzz") {
+        if let Ok(invocation) = ecs_srv::input::payload::read_payload(payload, "fuzz") {
             for input in invocation.inputs {
                 match &input.parsed {
                     Err(err) => check_refusal(err)?,

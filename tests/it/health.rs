@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_ecs::types::{HealthCheck, HealthStatus};
 use ecs_srv::plan::records::Routing;
 use ecs_srv::plan::records::{RecordSet, RecordType};
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::report::{Decision, InvocationReport};
 use serde_json::Value;
 
@@ -72,12 +72,12 @@ fn awsvpc_task(index: usize) -> TaskSpec {
     simple_task(index, Mode::Awsvpc, "web", 0)
 }
 
-fn owned(zone: &Zone, publisher: &Publisher) -> Vec<RecordSet> {
+fn owned(zone: &Zone, publisher: &Deployment) -> Vec<RecordSet> {
     zone_contents(zone, publisher).0
 }
 
 /// The A values at the service name `web.Z`: what a client of the service can reach.
-fn service_addresses(zone: &Zone, publisher: &Publisher) -> Vec<String> {
+fn service_addresses(zone: &Zone, publisher: &Deployment) -> Vec<String> {
     let name = format!("web.{}", sim::APEX);
     owned(zone, publisher)
         .into_iter()
@@ -95,7 +95,7 @@ fn describe_calls(report: &InvocationReport) -> u64 {
 }
 
 /// Delivers `event` and checks that it left exactly `task`'s records in the zone.
-async fn assert_publishes(zone: &Zone, publisher: &Publisher, task: &TaskSpec, event: Value) {
+async fn assert_publishes(zone: &Zone, publisher: &Deployment, task: &TaskSpec, event: Value) {
     let report = ecs_srv::run::events::process(publisher, inputs([event])).await;
     assert!(!report.has_failures(), "{report:?}");
     assert_eq!(owned(zone, publisher), expected_records(publisher, &[task]));
@@ -194,14 +194,15 @@ async fn unhealthy_withdraws_on_the_re_check_and_the_reconcile_and_recovery_repu
 /// ECS reports `status` for the task from now on, a reconcile runs without failures, and
 /// the owned sets it leaves are returned.
 async fn reconcile_at(
-    (zone, account, publisher): (&Zone, &World, &Publisher),
+    (zone, account, publisher): (&Zone, &World, &Deployment),
     task: &TaskSpec,
     status: HealthStatus,
 ) -> Vec<RecordSet> {
     report_health(account, task, status, Duration::from_secs(60));
-    let report = ecs_srv::run::reconcile::reconcile(publisher, false)
-        .await
-        .unwrap();
+    let report =
+        ecs_srv::run::reconcile::reconcile(publisher, ecs_srv::run::deployment::Mode::Write)
+            .await
+            .unwrap();
     assert!(
         report.failures.is_empty(),
         "nothing is a failure: {report:?}"
@@ -226,9 +227,10 @@ async fn a_standalone_task_is_gated_too() {
     let world = (&zone, &account, &publisher);
     let waiting = HealthStatus::UnknownValue;
     assert_eq!(reconcile_at(world, &task, waiting).await, [], "not yet");
-    let report = ecs_srv::run::reconcile::reconcile(&publisher, true)
-        .await
-        .unwrap();
+    let report =
+        ecs_srv::run::reconcile::reconcile(&publisher, ecs_srv::run::deployment::Mode::DryRun)
+            .await
+            .unwrap();
     assert!(
         report.awaiting_health.contains_key(&task.task_id),
         "the dry run says why: {report:?}"

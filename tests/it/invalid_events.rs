@@ -1,5 +1,5 @@
 //! Hostile and malformed input writes nothing: every file in `events/invalid/` goes
-//! through `Publisher::process` with the strict Route 53 model behind it, alone as a
+//! through `Deployment::process` with the strict Route 53 model behind it, alone as a
 //! direct invocation and inside an SQS batch next to a good event.
 //!
 //! Each must fail with the fragment `events/invalid/expected.json` gives for it, no
@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::simulated::tasks::{simple_task, Mode};
 use ecs_srv::input::event::parse_task_event;
-use ecs_srv::run::events::EventInput;
-use ecs_srv::run::handler::{read_payload, Delivery};
+use ecs_srv::input::payload::EventInput;
+use ecs_srv::input::payload::{read_payload, Delivery};
 use serde_json::{json, Value};
 
 fn invalid_dir() -> PathBuf {
@@ -62,6 +62,7 @@ fn direct(raw: &[u8]) -> Vec<EventInput> {
         Err(_) => vec![EventInput {
             source: "direct".to_owned(),
             parsed: parse_task_event(raw),
+            receipt_handle: None,
         }],
     }
 }

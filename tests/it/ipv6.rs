@@ -5,7 +5,7 @@
 
 use std::net::Ipv6Addr;
 
-use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
+use ecs_srv::plan::naming::RecordRole;
 use ecs_srv::plan::records::{Change, RecordSet, RecordType, Routing};
 use ecs_srv::plan::task::RunningTask;
 use serde_json::{json, Value};
@@ -52,15 +52,33 @@ fn ipv6_samples_plan_to_a_and_aaaa_or_aaaa_alone() {
 
 #[test]
 fn aaaa_sets_carry_their_own_ownership_mark() {
-    let zone = ZoneNaming::new("ecs.internal.", "ecs-srv");
+    let zone = crate::support::naming("ecs.internal.");
     let name = "t1.web.ecs.internal.";
-    let v6 = zone.set_identifier("t1", RecordRole::TaskAddress6, "demo", name);
-    let v4 = zone.set_identifier("t1", RecordRole::TaskAddress, "demo", name);
+    let v6 = crate::support::task_mark("t1", RecordRole::TaskAddress6, "demo", name);
+    let v4 = crate::support::task_mark("t1", RecordRole::TaskAddress, "demo", name);
     assert!(v6.starts_with("ecs-srv:t1:task6:"), "{v6}");
     assert_ne!(v4, v6);
-    assert_eq!(zone.owned_task_id(name, RecordType::Aaaa, &v6), Some("t1"));
-    assert_eq!(zone.owned_task_id(name, RecordType::A, &v6), None);
-    assert_eq!(zone.owned_task_id(name, RecordType::Aaaa, &v4), None);
+    let owner_of = |record_type: RecordType, set_identifier: &str| {
+        let set = RecordSet {
+            name: name.to_owned(),
+            record_type,
+            routing: Routing::Weighted {
+                set_identifier: set_identifier.to_owned(),
+                weight: 1,
+            },
+            ttl: 10,
+            values: vec![ONLY.to_owned()],
+            alias: None,
+        };
+        ecs_srv::plan::ownership::ownership(&zone, &set)
+    };
+    use ecs_srv::plan::ownership::Ownership;
+    assert_eq!(
+        owner_of(RecordType::Aaaa, &v6),
+        Ownership::Task("t1".into())
+    );
+    assert_eq!(owner_of(RecordType::A, &v6), Ownership::Foreign);
+    assert_eq!(owner_of(RecordType::Aaaa, &v4), Ownership::Foreign);
 
     // The Route 53 edge converts both ways.
     let set = RecordSet {
@@ -77,7 +95,7 @@ fn aaaa_sets_carry_their_own_ownership_mark() {
     let sdk = ecs_srv::aws::route53::to_sdk_change(&Change::Create(set.clone()), "ZIPV6").unwrap();
     let sdk_set = sdk.resource_record_set().unwrap();
     assert_eq!(*sdk_set.r#type(), aws_sdk_route53::types::RrType::Aaaa);
-    assert_eq!(ecs_srv::aws::route53::owned_candidate(sdk_set), Some(set));
+    assert_eq!(ecs_srv::aws::route53::convert::listed_set(sdk_set), Ok(set));
 }
 
 /// Gives an awsvpc task's event the IPv6 address on its container interfaces, and takes
@@ -136,9 +154,12 @@ fn running_with_ipv6(
     event
 }
 
-fn expected(publisher: &ecs_srv::run::deployment::Publisher, task: &RunningTask) -> Vec<RecordSet> {
-    let mut sets = ecs_srv::plan::desired::desired_records(task, &publisher.resolver.settings)
-        .expect("names fit");
+fn expected(
+    publisher: &ecs_srv::run::deployment::Deployment,
+    task: &RunningTask,
+) -> Vec<RecordSet> {
+    let mut sets =
+        ecs_srv::plan::desired::desired_records(task, &publisher.records).expect("names fit");
     sets.sort();
     sets
 }
@@ -176,9 +197,10 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
     );
 
     // The reconcile reads the AAAA sets as ours and finds nothing to change.
-    let report = ecs_srv::run::reconcile::reconcile(&publisher, false)
-        .await
-        .unwrap();
+    let report =
+        ecs_srv::run::reconcile::reconcile(&publisher, ecs_srv::run::deployment::Mode::Write)
+            .await
+            .unwrap();
     assert!(report.failures.is_empty(), "{report:?}");
     assert_eq!(report.changes, Vec::new());
 
@@ -191,7 +213,7 @@ async fn an_ipv6_only_task_is_published_withdrawn_and_reconciled() {
 
     // Running again (DescribeTasks only): the reconcile rebuilds it from its view.
     running_with_ipv6(&account, &task, false);
-    ecs_srv::run::reconcile::reconcile(&publisher, false)
+    ecs_srv::run::reconcile::reconcile(&publisher, ecs_srv::run::deployment::Mode::Write)
         .await
         .unwrap();
     assert_eq!(
@@ -244,13 +266,13 @@ async fn a_bridge_task_on_a_host_with_an_ipv6_address_answers_aaaa_too() {
                 .reservations(Reservation::builder().instances(instance).build())
                 .build()
         });
-    let clients = ecs_srv::aws::AwsClients {
-        ecs: sim::account::ecs_client(&account),
-        ec2: sim::account::ec2_client_with(&account, vec![dual_stack_host]),
-        route53: crate::support::strict_zone::route53_client(zone.clone()),
-        calls: ecs_srv::aws::ApiCallLog::default(),
-    };
-    let publisher = ecs_srv::run::deployment::Publisher::new(sim::config(), clients)
+    let clients = ecs_srv::aws::AwsClients::from_parts(
+        sim::account::ecs_client(&account),
+        sim::account::ec2_client_with(&account, vec![dual_stack_host]),
+        crate::support::strict_zone::route53_client(zone.clone()),
+        ecs_srv::aws::ApiCallLog::default(),
+    );
+    let publisher = crate::support::config::deployment(sim::config(), clients)
         .await
         .unwrap();
     let task = simple_task(32, Mode::Bridge, "web", 0);

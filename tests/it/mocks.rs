@@ -8,9 +8,9 @@ use crate::support::mock_aws::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::input::payload::EventInput;
 use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
-use ecs_srv::run::deployment::Publisher;
-use ecs_srv::run::events::EventInput;
+use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::report::Decision;
 use serde_json::Value;
 
@@ -18,6 +18,7 @@ fn input(value: Value) -> EventInput {
     EventInput {
         source: "mock".to_owned(),
         parsed: parse_task_event_value(value),
+        receipt_handle: None,
     }
 }
 
@@ -31,7 +32,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &service,
             RrType::A,
-            &naming.set_identifier(task_id, RecordRole::ServiceAddress, "demo", &service),
+            &crate::support::task_mark(task_id, RecordRole::ServiceAddress, "demo", &service),
             7,
             60,
             "10.9.9.9",
@@ -39,7 +40,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &task,
             RrType::A,
-            &naming.set_identifier(task_id, RecordRole::TaskAddress, "demo", &task),
+            &crate::support::task_mark(task_id, RecordRole::TaskAddress, "demo", &task),
             1,
             60,
             "10.9.9.9",
@@ -47,7 +48,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
         weighted(
             &srv,
             RrType::Srv,
-            &naming.set_identifier(task_id, RecordRole::ServicePort, "demo", &srv),
+            &crate::support::task_mark(task_id, RecordRole::ServicePort, "demo", &srv),
             7,
             60,
             &format!("1 7 31000 {task}"),
@@ -59,7 +60,7 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
 
 #[tokio::test]
 async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
-    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let naming = crate::support::naming(ZONE);
     let event = crate::support::fixture("bridge-draining.json");
     let task_id = crate::support::task_id_of(&event);
     let held = held_bridge_records(&naming, &task_id);
@@ -70,7 +71,9 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
         recording_change_rule(seen.clone()),
     );
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
-    let publisher = Publisher::new(config(), clients).await.unwrap();
+    let publisher = crate::support::config::deployment(config(), clients)
+        .await
+        .unwrap();
 
     let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert_eq!(report.events[0].error, None, "{report:?}");
@@ -96,7 +99,7 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
 
 #[tokio::test]
 async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
-    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let naming = crate::support::naming(ZONE);
     let event = crate::support::fixture("bridge-draining.json");
     let task_id = crate::support::task_id_of(&event);
     let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
@@ -110,7 +113,9 @@ async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_
         listing_rule(held_bridge_records(&naming, &task_id)),
     );
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
-    let publisher = Publisher::new(config(), clients).await.unwrap();
+    let publisher = crate::support::config::deployment(config(), clients)
+        .await
+        .unwrap();
 
     let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert_eq!(report.events[0].error, None, "{report:?}");
@@ -140,7 +145,9 @@ async fn an_unconfirmed_running_task_is_never_published() {
         mock!(aws_sdk_route53::Client::change_resource_record_sets).then_output(change_accepted);
     let (zone, listing) = (hosted_zone_rule(), listing_rule(Vec::new()));
     let clients = mocked_clients(&[&describe], &[], &[&zone, &listing, &change]);
-    let publisher = Publisher::new(config(), clients).await.unwrap();
+    let publisher = crate::support::config::deployment(config(), clients)
+        .await
+        .unwrap();
 
     let report = ecs_srv::run::events::process(
         &publisher,
@@ -164,7 +171,7 @@ async fn an_unconfirmed_running_task_is_never_published() {
 
 #[tokio::test]
 async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_else() {
-    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let naming = crate::support::naming(ZONE);
     let draining = crate::support::fixture("bridge-draining.json");
     let stopped = crate::support::fixture("fargate-stopped.json");
     let bridge_id = crate::support::task_id_of(&draining);
@@ -174,14 +181,15 @@ async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_
     held.push(weighted(
         &api,
         RrType::A,
-        &naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, "demo", &api),
+        &crate::support::task_mark(&fargate_id, RecordRole::ServiceAddress, "demo", &api),
         1,
         10,
         "10.0.2.40",
     ));
     // The merged batch and the Fargate task's own batch are refused; the bridge task's
     // own batch goes through.
-    let fargate_set = naming.set_identifier(&fargate_id, RecordRole::ServiceAddress, "demo", &api);
+    let fargate_set =
+        crate::support::task_mark(&fargate_id, RecordRole::ServiceAddress, "demo", &api);
     let refuse_fargate = mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .match_requests(move |input| {
             input.change_batch().is_some_and(|b| {
@@ -199,7 +207,9 @@ async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_
         mock!(aws_sdk_route53::Client::change_resource_record_sets).then_output(change_accepted);
     let (zone, listing) = (hosted_zone_rule(), listing_rule(held));
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &refuse_fargate, &accept]);
-    let publisher = Publisher::new(config(), clients).await.unwrap();
+    let publisher = crate::support::config::deployment(config(), clients)
+        .await
+        .unwrap();
 
     let report =
         ecs_srv::run::events::process(&publisher, vec![input(draining), input(stopped)]).await;

@@ -22,7 +22,7 @@ const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
 
 fn settings(policy: RoutingPolicy) -> RecordSettings {
     RecordSettings {
-        naming: ZoneNaming::new("ecs.internal.", "ecs-srv"),
+        naming: crate::support::naming("ecs.internal."),
         policy,
         ttl: 10,
         cluster_in_names: false,

@@ -1,4 +1,4 @@
-//! Publisher properties over random worlds, against the strict Route 53 model.
+//! Deployment properties over random worlds, against the strict Route 53 model.
 //!
 //! A case is a set of bridge, host and awsvpc tasks of a few services, each with a fate
 //! (stays running, drained then stopped, stopped, never ran), and a random schedule:
@@ -28,8 +28,8 @@ use crate::simulated::account::Host;
 use crate::simulated::oracle::{documented_zone, listed_zone, Layout};
 use crate::simulated::tasks::{instance_id, ContainerSpec, Mode, TaskSpec};
 use crate::support::strict_zone::{Fault, FaultPlan, ListKey, Outcome};
-use ecs_srv::plan::zone::{ownership, Ownership};
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::plan::ownership::{ownership, Ownership};
+use ecs_srv::run::deployment::Deployment;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::rngs::StdRng;
@@ -302,7 +302,7 @@ impl Simulation {
     }
 
     /// One invocation with up to `size` events from anywhere in the pile.
-    async fn deliver(&mut self, publisher: &Publisher, size: usize) -> Result<(), TestCaseError> {
+    async fn deliver(&mut self, publisher: &Deployment, size: usize) -> Result<(), TestCaseError> {
         let mut taken = Vec::new();
         for _ in 0..size.min(self.pile.len()) {
             let position = self.rng.random_range(0..self.pile.len());
@@ -370,7 +370,7 @@ impl Simulation {
                 .iter()
                 .filter(|c| *c.action() == aws_sdk_route53::types::ChangeAction::Create)
             {
-                let set = ecs_srv::aws::route53::owned_candidate(
+                let set = ecs_srv::aws::route53::convert::listed_set(
                     change.resource_record_set().expect("a set"),
                 )
                 .expect("ecs-srv writes A and SRV sets");
@@ -380,7 +380,7 @@ impl Simulation {
                     // stay until its events arrive); its targets are checked below.
                     Ownership::WholeSet => Vec::new(),
                     // A tree's alias follows the members its branch holds.
-                    Ownership::Branch => Vec::new(),
+                    Ownership::Branch | Ownership::Latency => Vec::new(),
                     Ownership::Foreign => {
                         return Err(TestCaseError::fail(format!(
                             "a CREATE of a set ecs-srv does not own: {set:?}"

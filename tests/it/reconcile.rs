@@ -50,11 +50,11 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let (web_task, _) = run_task(&clients, &world, &web, "service:web", false).await;
 
     // An orphan an older deployment left behind, and a record somebody else owns.
-    let naming = ZoneNaming::new(ZONE, "ecs-srv");
+    let naming = crate::support::naming(ZONE);
     let orphan = "0123456789abcdef0123456789abcdef";
     let orphan_name = format!("api.{ZONE}");
     let orphan_id =
-        naming.set_identifier(orphan, RecordRole::ServiceAddress, "recon", &orphan_name);
+        crate::support::task_mark(orphan, RecordRole::ServiceAddress, "recon", &orphan_name);
     put_record(
         &clients,
         &zone_id,

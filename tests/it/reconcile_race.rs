@@ -153,7 +153,7 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             for _ in 0..(seed * 3 % 17) {
                 tokio::task::yield_now().await;
             }
-            ecs_srv::run::reconcile::reconcile(&reconciler, false)
+            ecs_srv::run::reconcile::reconcile(&reconciler, ecs_srv::run::deployment::Mode::Write)
                 .await
                 .expect("the reconcile completes")
         };
@@ -182,18 +182,20 @@ async fn a_reconcile_racing_an_event_stream_converges() {
             "seed {seed}: foreign records untouched"
         );
 
-        let quiet = ecs_srv::run::reconcile::reconcile(&reconciler, false)
-            .await
-            .expect("a quiet reconcile completes");
+        let quiet =
+            ecs_srv::run::reconcile::reconcile(&reconciler, ecs_srv::run::deployment::Mode::Write)
+                .await
+                .expect("a quiet reconcile completes");
         let (owned, _) = crate::simulated::zone_contents(&zone, &stream);
         assert_eq!(
             owned,
             crate::simulated::expected_records(&stream, &truth_running),
             "seed {seed}: converged after a quiet reconcile ({quiet:?})"
         );
-        let idle = ecs_srv::run::reconcile::reconcile(&reconciler, false)
-            .await
-            .expect("an idle reconcile completes");
+        let idle =
+            ecs_srv::run::reconcile::reconcile(&reconciler, ecs_srv::run::deployment::Mode::Write)
+                .await
+                .expect("an idle reconcile completes");
         assert!(
             idle.batches.is_empty() && idle.changes.is_empty(),
             "seed {seed}: nothing differs, nothing written: {idle:?}"
@@ -234,14 +236,14 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
         .then_output(|| {
             aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput::builder().build()
         });
-    let clients = ecs_srv::aws::AwsClients {
-        ecs: crate::simulated::account::ecs_client(&account),
-        ec2: crate::simulated::account::ec2_client_with(&account, vec![gate]),
-        route53: crate::support::strict_zone::route53_client(Arc::clone(&zone)),
-        calls: ecs_srv::aws::ApiCallLog::default(),
-    };
+    let clients = ecs_srv::aws::AwsClients::from_parts(
+        crate::simulated::account::ecs_client(&account),
+        crate::simulated::account::ec2_client_with(&account, vec![gate]),
+        crate::support::strict_zone::route53_client(Arc::clone(&zone)),
+        ecs_srv::aws::ApiCallLog::default(),
+    );
     let reconciler = Arc::new(
-        ecs_srv::run::deployment::Publisher::new(crate::simulated::config(), clients)
+        crate::support::config::deployment(crate::simulated::config(), clients)
             .await
             .unwrap(),
     );
@@ -249,7 +251,10 @@ async fn a_task_that_stops_while_a_reconcile_runs_is_not_brought_back() {
 
     let racing = tokio::spawn({
         let reconciler = Arc::clone(&reconciler);
-        async move { ecs_srv::run::reconcile::reconcile(&reconciler, false).await }
+        async move {
+            ecs_srv::run::reconcile::reconcile(&reconciler, ecs_srv::run::deployment::Mode::Write)
+                .await
+        }
     });
     let gate_reached =
         tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(10)))

@@ -15,11 +15,11 @@ use crate::simulated::{
 };
 use crate::support::strict_zone::StrictZone;
 use aws_sdk_route53::types::RrType;
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::events::process;
 use ecs_srv::run::report::InvocationReport;
 
-fn names(zone: &Arc<Mutex<StrictZone>>, publisher: &Publisher) -> Vec<String> {
+fn names(zone: &Arc<Mutex<StrictZone>>, publisher: &Deployment) -> Vec<String> {
     let (owned, _) = zone_contents(zone, publisher);
     let mut names: Vec<String> = owned.iter().map(|set| set.name.clone()).collect();
     names.dedup();
@@ -52,7 +52,7 @@ fn errors(report: &InvocationReport) -> Vec<(String, bool)> {
         .collect()
 }
 
-async fn setup(flags: &[&str]) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Publisher) {
+async fn setup(flags: &[&str]) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Deployment) {
     let zone = empty_zone();
     let account = account_with_hosts(2);
     let publisher = publisher_with(config_with(flags), &zone, &account).await;
@@ -116,7 +116,7 @@ async fn a_name_that_holds_one_clusters_tasks_refuses_another_clusters() {
     let failed = errors(&report);
     assert_eq!(failed.len(), 1, "{report:#?}");
     let (message, retryable) = &failed[0];
-    for part in ["cluster prod", "cluster staging", "CLUSTER_IN_NAMES=on"] {
+    for part in ["cluster/prod", "cluster/staging", "CLUSTER_IN_NAMES=on"] {
         assert!(message.contains(part), "{part} is named: {message}");
     }
     assert!(
@@ -160,10 +160,10 @@ async fn two_deployments_on_one_zone_keep_apart_and_never_publish_a_task_twice()
     let before = zone.lock().unwrap().record_sets();
 
     // Each reconciles: neither withdraws or rewrites what the other wrote.
-    ecs_srv::run::reconcile::reconcile(&blue, false)
+    ecs_srv::run::reconcile::reconcile(&blue, ecs_srv::run::deployment::Mode::Write)
         .await
         .unwrap();
-    ecs_srv::run::reconcile::reconcile(&green, false)
+    ecs_srv::run::reconcile::reconcile(&green, ecs_srv::run::deployment::Mode::Write)
         .await
         .unwrap();
 
@@ -277,9 +277,10 @@ async fn a_reconcile_keeps_the_single_writers_zone_view_true() {
     assert!(errors(&report).is_empty(), "{report:#?}");
     // The second task's RUNNING event was lost: the reconcile publishes it.
     running_events(&account, &[&missed]);
-    let repaired = ecs_srv::run::reconcile::reconcile(&publisher, false)
-        .await
-        .unwrap();
+    let repaired =
+        ecs_srv::run::reconcile::reconcile(&publisher, ecs_srv::run::deployment::Mode::Write)
+            .await
+            .unwrap();
     assert!(!repaired.changes.is_empty(), "{repaired:#?}");
     // Its stop arrives within the cache window: the warm view must know its records.
     let stopped = crate::simulated::stopped_events(&account, &[&missed]);
@@ -313,7 +314,7 @@ async fn a_new_record_ttl_converges_on_a_live_zone_without_a_refused_batch() {
     let stopped = crate::simulated::stopped_events(&account, &[&tasks[0]]);
     let report = process(&new, inputs(stopped)).await;
     assert!(errors(&report).is_empty(), "{report:#?}");
-    let repaired = ecs_srv::run::reconcile::reconcile(&new, false)
+    let repaired = ecs_srv::run::reconcile::reconcile(&new, ecs_srv::run::deployment::Mode::Write)
         .await
         .unwrap();
     assert!(repaired.failures.is_empty(), "{repaired:#?}");
@@ -369,9 +370,10 @@ async fn a_new_routing_policy_moves_each_name_in_one_batch_and_new_tasks_publish
                 assert_eq!(heavy, 2, "the weight label survives the move: {shared:?}");
             }
         }
-        let repaired = ecs_srv::run::reconcile::reconcile(&new, false)
-            .await
-            .unwrap();
+        let repaired =
+            ecs_srv::run::reconcile::reconcile(&new, ecs_srv::run::deployment::Mode::Write)
+                .await
+                .unwrap();
         assert!(repaired.failures.is_empty(), "{repaired:#?}");
         let (owned, _) = zone_contents(&zone, &new);
         let expected =

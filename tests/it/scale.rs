@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_route53::types::RrType;
 use clap::Parser;
-use ecs_srv::config::PublisherConfig;
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::config::Settings;
+use ecs_srv::run::deployment::Deployment;
 use serde_json::{json, Value};
 
 use crate::simulated::account::Account;
@@ -53,7 +53,7 @@ fn default_request_rate() -> f64 {
     #[derive(Parser)]
     struct Defaults {
         #[command(flatten)]
-        config: PublisherConfig,
+        config: Settings,
     }
     Defaults::try_parse_from(["ecs-srv", "--hosted-zone-id", ZONE_ID])
         .expect("the defaults parse")
@@ -140,7 +140,7 @@ fn route53_calls(zone: &StrictZone, since: usize) -> BTreeMap<&'static str, usiz
 }
 
 /// The publisher's ECS and EC2 calls so far, by `Service.Operation`.
-fn ecs_ec2_calls(publisher: &Publisher) -> BTreeMap<String, u64> {
+fn ecs_ec2_calls(publisher: &Deployment) -> BTreeMap<String, u64> {
     publisher
         .clients
         .calls

@@ -6,13 +6,14 @@ use std::net::Ipv4Addr;
 
 use crate::support::config::publisher_config;
 use crate::support::*;
-use ecs_srv::config::PublisherConfig;
-use ecs_srv::run::deployment::Publisher;
-use ecs_srv::run::handler::{handle, read_payload};
+use ecs_srv::config::Settings;
+use ecs_srv::input::payload::read_payload;
+use ecs_srv::run::deployment::Deployment;
+use ecs_srv::run::handler::handle;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
-fn config(zone_id: &str) -> PublisherConfig {
+fn config(zone_id: &str) -> Settings {
     // `make bench` sets BURST_WRITE_RATE to show the pacing bound.
     let rate = std::env::var("BURST_WRITE_RATE").unwrap_or_else(|_| "50".to_owned());
     // The SQS path runs with reserved concurrency 1, the one writer a cache needs.
@@ -22,7 +23,7 @@ fn config(zone_id: &str) -> PublisherConfig {
     )
 }
 
-async fn invoke(publisher: &Publisher, payload: Value) -> Value {
+async fn invoke(publisher: &Deployment, payload: Value) -> Value {
     handle(LambdaEvent::new(payload, Context::default()), publisher)
         .await
         .unwrap_or_else(|e| panic!("the SQS path answers, it does not fail: {e:?}"))
@@ -39,7 +40,7 @@ async fn a_bad_message_is_reported_alone_and_the_rest_lands_in_one_batch() {
     let zone_id = create_private_zone(&clients, &world, "sqs.internal").await;
     let web = register_task_definition(&clients, "web", "web", &[80], false).await;
     let running = running_bridge_events(&clients, &world, &web, "service:web", 3, 32000).await;
-    let publisher = Publisher::new(config(&zone_id), moto_clients())
+    let publisher = crate::support::config::deployment(config(&zone_id), moto_clients())
         .await
         .unwrap();
 
@@ -117,7 +118,7 @@ async fn a_burst_converges_with_one_change_request_per_batch() {
         events
             .extend(running_bridge_events(&clients, &world, &web, &group, count, first_port).await);
     }
-    let publisher = Publisher::new(config(&zone_id), moto_clients())
+    let publisher = crate::support::config::deployment(config(&zone_id), moto_clients())
         .await
         .unwrap();
     let started = std::time::Instant::now();

@@ -9,15 +9,16 @@ use crate::support::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::input::payload::EventInput;
 use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
-use ecs_srv::run::deployment::Publisher;
-use ecs_srv::run::events::EventInput;
+use ecs_srv::run::deployment::Deployment;
 use serde_json::json;
 
 fn input(value: serde_json::Value) -> EventInput {
     EventInput {
         source: "test".to_owned(),
         parsed: parse_task_event_value(value),
+        receipt_handle: None,
     }
 }
 
@@ -31,7 +32,9 @@ async fn the_whole_set_follows_the_running_tasks() {
     let mut config = mock_aws::config();
     config.hosted_zone_id = zone_id.clone();
     config.srv_sets = true;
-    let publisher = Publisher::new(config, moto_clients()).await.unwrap();
+    let publisher = crate::support::config::deployment(config, moto_clients())
+        .await
+        .unwrap();
     let set_of = |records: &[(String, String, Option<String>, Vec<String>)]| {
         records
             .iter()
@@ -43,7 +46,7 @@ async fn the_whole_set_follows_the_running_tasks() {
         ecs_srv::run::events::process(&publisher, events.iter().cloned().map(input).collect())
             .await;
     assert!(
-        !report.has_failures() && report.whole_set_errors.is_empty(),
+        !report.has_failures() && report.name_errors.is_empty(),
         "{report:#?}"
     );
     assert_eq!(
@@ -86,14 +89,15 @@ fn srv_set(values: &[&str]) -> ResourceRecordSet {
 
 #[tokio::test]
 async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
-    let naming = ZoneNaming::new(mock_aws::ZONE, "ecs-srv");
+    let naming = crate::support::naming(mock_aws::ZONE);
     let event = fixture("bridge-draining.json");
     let task_id = task_id_of(&event);
     let srv_name = format!("_web._tcp.web.{}", mock_aws::ZONE);
     let survivor = format!("1 1 31001 survivor.web.{}", mock_aws::ZONE);
     let leaving = format!("1 1 31000 {task_id}.web.{}", mock_aws::ZONE);
     let port_set = |task: &str, value: &str| {
-        let identifier = naming.set_identifier(task, RecordRole::ServicePort, "demo", &srv_name);
+        let identifier =
+            crate::support::task_mark(task, RecordRole::ServicePort, "demo", &srv_name);
         mock_aws::weighted(&srv_name, RrType::Srv, &identifier, 1, 10, value)
     };
     let leaving_set = port_set(&task_id, &leaving);
@@ -134,14 +138,16 @@ async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
     let clients = mock_aws::mocked_clients(&[], &[], &[&zone, &listing, &recorder, &change]);
     let mut config = mock_aws::config();
     config.srv_sets = true;
-    let publisher = Publisher::new(config, clients).await.unwrap();
+    let publisher = crate::support::config::deployment(config, clients)
+        .await
+        .unwrap();
 
     let report = ecs_srv::run::events::process(&publisher, vec![input(event)]).await;
     assert!(!report.has_failures(), "{report:#?}");
     assert!(
-        report.whole_set_errors.is_empty(),
+        report.name_errors.is_empty(),
         "the retry succeeded: {:?}",
-        report.whole_set_errors
+        report.name_errors
     );
     assert_eq!(
         change.num_calls(),

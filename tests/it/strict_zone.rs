@@ -450,7 +450,7 @@ async fn values_names_and_identifiers_are_checked() {
 async fn listings_page_in_route53_order_with_all_three_next_fields() {
     let model = zone();
     model.lock().unwrap().page_size = 2;
-    let naming = ZoneNaming::new(APEX, "ecs-srv");
+    let naming = crate::support::naming(APEX);
     let mut sets: Vec<ResourceRecordSet> = (0..5)
         .map(|i| weighted("web", &format!("w{i}"), 1, "10.0.0.1"))
         .collect();

@@ -13,7 +13,7 @@ use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
 use crate::simulated::{inputs, running_events, stopped_events, world, zone_contents, APEX};
 use crate::support::answers::answer_shares;
 use crate::support::strict_zone::StrictZone;
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::events::process;
 
 /// The SQS path's default batch (template.yaml, SqsBatchSize).
@@ -26,7 +26,7 @@ fn service(range: std::ops::Range<usize>) -> Vec<TaskSpec> {
 }
 
 /// Delivers events in SQS-sized invocations; every event must succeed.
-async fn deliver(publisher: &Publisher, events: Vec<serde_json::Value>) {
+async fn deliver(publisher: &Deployment, events: Vec<serde_json::Value>) {
     for chunk in events.chunks(SQS_BATCH) {
         let report = process(publisher, inputs(chunk.to_vec())).await;
         let failed: Vec<_> = report
@@ -192,11 +192,7 @@ async fn a_whole_set_past_one_record_set_is_sharded_and_every_target_stays_in_it
     let report = process(&publisher, inputs([last.clone()])).await;
     check_quotas(&zone);
     assert_eq!(report.sharded_whole_sets.len(), 1, "{report:?}");
-    assert!(
-        report.whole_set_errors.is_empty(),
-        "{:?}",
-        report.whole_set_errors
-    );
+    assert!(report.name_errors.is_empty(), "{:?}", report.name_errors);
 
     let all = format!("_app._tcp._all.web.{APEX}");
     let sets = zone.lock().unwrap().record_sets();
@@ -420,9 +416,10 @@ async fn a_tree_moves_to_another_routing_policy_branch_by_branch_without_a_refus
     .await;
     // A new task first (its branch moves with it), then the reconcile moves the rest.
     deliver(&multivalue, running(&account, &service(150..151))).await;
-    let report = ecs_srv::run::reconcile::reconcile(&multivalue, false)
-        .await
-        .expect("the reconcile runs");
+    let report =
+        ecs_srv::run::reconcile::reconcile(&multivalue, ecs_srv::run::deployment::Mode::Write)
+            .await
+            .expect("the reconcile runs");
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     check_quotas(&zone);
     let sets = zone.lock().unwrap().record_sets();

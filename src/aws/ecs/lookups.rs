@@ -109,7 +109,12 @@ async fn resolve_chunk(
 ) -> HostAddresses {
     let instance_ids = match describe_container_instances(ecs, cluster_arn, chunk).await {
         Ok(found) => found,
-        Err(err) => return chunk.iter().map(|arn| (arn.clone(), Err(err.clone()))).collect(),
+        Err(err) => {
+            return chunk
+                .iter()
+                .map(|arn| (arn.clone(), Err(err.clone())))
+                .collect()
+        }
     };
     let ids: Vec<String> = instance_ids
         .values()
@@ -134,7 +139,10 @@ async fn resolve_chunk(
             reason: "not in the response".to_owned(),
         }),
     };
-    chunk.iter().map(|arn| (arn.clone(), resolve(arn))).collect()
+    chunk
+        .iter()
+        .map(|arn| (arn.clone(), resolve(arn)))
+        .collect()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

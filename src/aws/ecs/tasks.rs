@@ -159,7 +159,11 @@ pub async fn list_running_tasks(
         .await;
     match listed {
         Ok(arns) => Ok(Listed::Tasks(arns)),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_cluster_not_found_exception()) => {
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+        {
             let reason = err
                 .as_service_error()
                 .and_then(|e| aws_sdk_ecs::error::ProvideErrorMetadata::message(e))
@@ -167,6 +171,10 @@ pub async fn list_running_tasks(
                 .to_owned();
             Ok(Listed::NoCluster(reason))
         }
-        Err(err) => Err(api_error("ListTasks", format!("tasks of {cluster_arn}"), err)),
+        Err(err) => Err(api_error(
+            "ListTasks",
+            format!("tasks of {cluster_arn}"),
+            err,
+        )),
     }
 }

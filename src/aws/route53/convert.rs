@@ -12,13 +12,14 @@ pub fn to_sdk_change(change: &Change, zone_id: &str) -> Result<sdk::Change, Stri
         Change::Delete(_) => ChangeAction::Delete,
     };
     let set = change.record_set();
-    let mut builder = sdk::ResourceRecordSet::builder()
-        .name(&set.name)
-        .r#type(match set.record_type {
-            RecordType::A => RrType::A,
-            RecordType::Aaaa => RrType::Aaaa,
-            RecordType::Srv => RrType::Srv,
-        });
+    let mut builder =
+        sdk::ResourceRecordSet::builder()
+            .name(&set.name)
+            .r#type(match set.record_type {
+                RecordType::A => RrType::A,
+                RecordType::Aaaa => RrType::Aaaa,
+                RecordType::Srv => RrType::Srv,
+            });
     builder = match &set.alias {
         None => {
             let records = set

@@ -82,7 +82,11 @@ impl Route53Error {
         }
     }
 
-    pub(crate) fn from_sdk<E>(operation: &'static str, zone_id: &str, err: SdkError<E, HttpResponse>) -> Self
+    pub(crate) fn from_sdk<E>(
+        operation: &'static str,
+        zone_id: &str,
+        err: SdkError<E, HttpResponse>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {

@@ -83,7 +83,11 @@ async fn read_from(
         request = match &next {
             None => request.set_start_record_name(root.map(str::to_owned)),
             Some((name, kind, identifier)) => {
-                let start = format!("{name} {} {}", kind.as_str(), identifier.as_deref().unwrap_or(""));
+                let start = format!(
+                    "{name} {} {}",
+                    kind.as_str(),
+                    identifier.as_deref().unwrap_or("")
+                );
                 if !seen_starts.insert(start.clone()) {
                     return Err(Route53Error::PagingLoop {
                         zone_id: zone_id.to_owned(),
@@ -107,14 +111,23 @@ async fn read_from(
         }
         next = Some(next_start(&page, zone_id)?);
     }
-    Err(malformed_listing(zone_id, format!("more than {MAX_PAGES} pages")))
+    Err(malformed_listing(
+        zone_id,
+        format!("more than {MAX_PAGES} pages"),
+    ))
 }
 
 /// Adds a page's sets that lie in `root`'s subtree (every set without a root); returns
 /// whether the page went past the subtree.
-fn take_page(sets: &[sdk::ResourceRecordSet], root: Option<&str>, listing: &mut ZoneListing) -> bool {
+fn take_page(
+    sets: &[sdk::ResourceRecordSet],
+    root: Option<&str>,
+    listing: &mut ZoneListing,
+) -> bool {
     for listed in sets {
-        match root.map_or(SubtreeOrder::Inside, |root| subtree_order(listed.name(), root)) {
+        match root.map_or(SubtreeOrder::Inside, |root| {
+            subtree_order(listed.name(), root)
+        }) {
             SubtreeOrder::Past => return true,
             SubtreeOrder::Beside => continue,
             SubtreeOrder::Inside => match convert::listed_set(listed) {
@@ -188,4 +201,3 @@ pub async fn send_batch(
         .map(|info| info.id().to_owned())
         .unwrap_or_default())
 }
-

@@ -112,6 +112,12 @@ impl ConflictError {
 
 /// Whether two cluster ARNs lie in one region and account.
 fn same_scope(a: &str, b: &str) -> bool {
-    let scope = |arn: &str| arn.split(':').skip(3).take(2).map(str::to_owned).collect::<Vec<_>>();
+    let scope = |arn: &str| {
+        arn.split(':')
+            .skip(3)
+            .take(2)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     scope(a) == scope(b)
 }

@@ -95,7 +95,11 @@ impl NameLedger {
         if set.routing.is_routed() || matches!(set.routing, Routing::Latency { .. }) {
             bump(self.routed.entry(key.clone()).or_default(), step);
         }
-        if let Routing::Latency { region, set_identifier } = &set.routing {
+        if let Routing::Latency {
+            region,
+            set_identifier,
+        } = &set.routing
+        {
             let regions = self.latency.entry(key.clone()).or_default();
             match step {
                 1 => regions.insert(region.clone(), set_identifier.clone()),
@@ -135,7 +139,11 @@ impl NameLedger {
 
     /// Checks one unit's changes (of task `task_id`, when it is a task's) and, when they
     /// fit, counts them in.
-    pub fn admit(&mut self, task_id: Option<&str>, changes: &[Change]) -> Result<(), ConflictError> {
+    pub fn admit(
+        &mut self,
+        task_id: Option<&str>,
+        changes: &[Change],
+    ) -> Result<(), ConflictError> {
         let creates = changes.iter().any(|c| matches!(c, Change::Create(_)));
         if let Some(task_id) = task_id.filter(|_| creates) {
             if let Some(owner) = self.claimed.get(task_id) {
@@ -150,7 +158,11 @@ impl NameLedger {
         }
         self.check_capacity(changes)?;
         for change in changes {
-            let step = if matches!(change, Change::Create(_)) { 1 } else { -1 };
+            let step = if matches!(change, Change::Create(_)) {
+                1
+            } else {
+                -1
+            };
             self.count_set(change.record_set(), step);
         }
         Ok(())
@@ -167,7 +179,11 @@ impl NameLedger {
                 ours: set.routing.policy_name(),
             });
         }
-        if let Some(policy) = self.foreign.get(&key).filter(|p| !p.mixes_with(&set.routing)) {
+        if let Some(policy) = self
+            .foreign
+            .get(&key)
+            .filter(|p| !p.mixes_with(&set.routing))
+        {
             return Err(ConflictError::ForeignName {
                 name: set.name.clone(),
                 record_type: set.record_type,
@@ -181,7 +197,9 @@ impl NameLedger {
         self.check_cluster(&key, new)?;
         self.check_region(&key, new)?;
         match self.foreign_weighted_ttl.get(&key) {
-            Some(theirs) if matches!(new.routing, Routing::Weighted { .. }) && new.ttl != *theirs => {
+            Some(theirs)
+                if matches!(new.routing, Routing::Weighted { .. }) && new.ttl != *theirs =>
+            {
                 Err(ConflictError::ForeignTtl {
                     name: new.name.clone(),
                     record_type: new.record_type,
@@ -199,7 +217,11 @@ impl NameLedger {
         for change in changes {
             let set = change.record_set();
             if set.routing.is_routed() || matches!(set.routing, Routing::Latency { .. }) {
-                let step = if matches!(change, Change::Create(_)) { 1 } else { -1 };
+                let step = if matches!(change, Change::Create(_)) {
+                    1
+                } else {
+                    -1
+                };
                 *delta.entry(set.name_key()).or_default() += step;
             }
         }
@@ -218,7 +240,9 @@ impl NameLedger {
 
     /// A shared name holds one cluster's tasks: another cluster's task is refused.
     fn check_cluster(&self, key: &NameKey, new: &RecordSet) -> Result<(), ConflictError> {
-        let Some(mark) = new.mark().filter(|m| m.role().is_some_and(|r| r.is_shared_name()))
+        let Some(mark) = new
+            .mark()
+            .filter(|m| m.role().is_some_and(|r| r.is_shared_name()))
         else {
             return Ok(());
         };
@@ -243,10 +267,18 @@ impl NameLedger {
 
     /// One latency set per region per name and type.
     fn check_region(&self, key: &NameKey, new: &RecordSet) -> Result<(), ConflictError> {
-        let Routing::Latency { region, set_identifier } = &new.routing else {
+        let Routing::Latency {
+            region,
+            set_identifier,
+        } = &new.routing
+        else {
             return Ok(());
         };
-        match self.latency.get(key).and_then(|regions| regions.get(region)) {
+        match self
+            .latency
+            .get(key)
+            .and_then(|regions| regions.get(region))
+        {
             Some(holder) if holder != set_identifier => Err(ConflictError::RegionTaken {
                 name: key.name.clone(),
                 record_type: key.record_type,
@@ -264,7 +296,8 @@ fn bump(count: &mut usize, step: isize) {
 
 /// How the ledger tells clusters apart: a mark's ORIGIN (`CLUSTER.REGION.ACCOUNT`). An
 /// older version's mark names no region: this deployment's own are being replaced and
-/// are left out; another owner's count as their own cluster.
+/// are left out; another deployment's count as their cluster when they name one (the
+/// first version's marks named none, and say nothing of clusters).
 fn cluster_key(mark: &SetMark<'_>, ours: bool) -> Option<String> {
     match mark.origin {
         Origin::Cluster {
@@ -272,11 +305,9 @@ fn cluster_key(mark: &SetMark<'_>, ours: bool) -> Option<String> {
             region,
             account,
         } => Some(format!("{label}.{region}.{account}")),
-        Origin::Legacy { cluster } if !ours => Some(format!(
-            "legacy:{}:{}",
-            mark.owner,
-            cluster.unwrap_or("-")
-        )),
+        Origin::Legacy {
+            cluster: Some(label),
+        } if !ours => Some(format!("legacy:{}:{label}", mark.owner)),
         _ => None,
     }
 }

@@ -97,7 +97,10 @@ impl ClusterId {
             region,
             account,
         } = &self.scope;
-        format!("arn:{partition}:ecs:{region}:{account}:cluster/{}", self.name)
+        format!(
+            "arn:{partition}:ecs:{region}:{account}:cluster/{}",
+            self.name
+        )
     }
 
     /// The cluster's name as one label of a mark's ORIGIN: short enough that the longest
@@ -167,7 +170,8 @@ pub enum Origin<'a> {
 impl<'a> Origin<'a> {
     fn parse(field: &'a str) -> Option<Self> {
         let parts: Vec<&str> = field.split('.').collect();
-        let account_ok = |account: &str| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+        let account_ok =
+            |account: &str| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
         match parts[..] {
             [label, region, account] if account_ok(account) && !label.is_empty() => {
                 Some(Origin::Cluster {
@@ -176,7 +180,9 @@ impl<'a> Origin<'a> {
                     account,
                 })
             }
-            [region, account] if account_ok(account) => Some(Origin::Deployment { region, account }),
+            [region, account] if account_ok(account) => {
+                Some(Origin::Deployment { region, account })
+            }
             [cluster] if !cluster.is_empty() => Some(Origin::Legacy {
                 cluster: Some(cluster),
             }),

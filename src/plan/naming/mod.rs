@@ -174,7 +174,6 @@ impl ZoneNaming {
         }
         Ok(name)
     }
-
 }
 
 /// Where a listed name stands against the subtree of `root` (`S.Z` and every name under

@@ -77,14 +77,26 @@ fn regional_names_map_to_their_shared_names_and_back() {
     identity.scope.region = "eu-west-1".into();
     let zone = ZoneNaming::new("ecs.internal.", identity, true);
     assert_eq!(
-        zone.shared_name("_web._tcp._all.web.eu-west-1.ecs.internal.").as_deref(),
+        zone.shared_name("_web._tcp._all.web.eu-west-1.ecs.internal.")
+            .as_deref(),
         Some("_web._tcp._all.web.ecs.internal.")
     );
     assert_eq!(
         zone.regional_name("web.ecs.internal.").as_deref(),
         Some("web.eu-west-1.ecs.internal.")
     );
-    assert_eq!(zone.shared_name("web.us-east-1.ecs.internal."), None, "another region's");
-    assert_eq!(zone.shared_name("eu-west-1.ecs.internal."), None, "the region itself");
-    assert_eq!(testing::naming("ecs.internal.").shared_name("web.ecs.internal."), None);
+    assert_eq!(
+        zone.shared_name("web.us-east-1.ecs.internal."),
+        None,
+        "another region's"
+    );
+    assert_eq!(
+        zone.shared_name("eu-west-1.ecs.internal."),
+        None,
+        "the region itself"
+    );
+    assert_eq!(
+        testing::naming("ecs.internal.").shared_name("web.ecs.internal."),
+        None
+    );
 }

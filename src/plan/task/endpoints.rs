@@ -162,10 +162,11 @@ pub fn resolve_running_task(
     default_weight: u8,
 ) -> Result<Resolution, ResolveError> {
     let task_id = detail.task_id().to_owned();
-    let cluster = ClusterId::from_arn(&detail.cluster_arn).ok_or_else(|| ResolveError::BadClusterArn {
-        task_id: task_id.clone(),
-        arn: detail.cluster_arn.clone(),
-    })?;
+    let cluster =
+        ClusterId::from_arn(&detail.cluster_arn).ok_or_else(|| ResolveError::BadClusterArn {
+            task_id: task_id.clone(),
+            arn: detail.cluster_arn.clone(),
+        })?;
     let mut warnings = Vec::new();
     let addresses = addresses(detail, definition, host_address, &task_id)?;
     let endpoints = match addresses {
@@ -231,7 +232,9 @@ fn endpoints(
             ));
             continue;
         }
-        for endpoint in container_endpoints(detail, definition, container, default_weight, warnings)? {
+        for endpoint in
+            container_endpoints(detail, definition, container, default_weight, warnings)?
+        {
             let clash = endpoints.iter().find(|e| {
                 e.service_label == endpoint.service_label
                     && e.port_label == endpoint.port_label
@@ -303,7 +306,10 @@ fn container_endpoints(
 
 /// The service a task's containers join without a label: its group's name, or else its
 /// family.
-fn default_service<'a>(detail: &'a TaskStateChange, definition: &'a TaskDefinitionFacts) -> &'a str {
+fn default_service<'a>(
+    detail: &'a TaskStateChange,
+    definition: &'a TaskDefinitionFacts,
+) -> &'a str {
     service_name_from_group(detail.group.as_deref()).unwrap_or(&definition.family)
 }
 

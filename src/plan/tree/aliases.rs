@@ -53,10 +53,17 @@ fn member_weight(set: &RecordSet) -> u64 {
 
 /// The aliases `root` should hold, given its members (this deployment's sets at the root
 /// and at its branches): one per branch that holds any.
-pub fn wanted_aliases(naming: &ZoneNaming, root: &NameKey, members: &[RecordSet]) -> Vec<RecordSet> {
+pub fn wanted_aliases(
+    naming: &ZoneNaming,
+    root: &NameKey,
+    members: &[RecordSet],
+) -> Vec<RecordSet> {
     // A whole set still held as one simple set at the root keeps it until its shards stand
     // (Route 53 cannot hold a simple set and aliases at one name and type).
-    if members.iter().any(|set| set.name == root.name && set.routing == Routing::Simple) {
+    if members
+        .iter()
+        .any(|set| set.name == root.name && set.routing == Routing::Simple)
+    {
         return Vec::new();
     }
     let mut totals: BTreeMap<usize, u64> = BTreeMap::new();

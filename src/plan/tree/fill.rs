@@ -29,7 +29,11 @@ mod tests {
     fn the_emptiest_branch_with_room_then_the_lowest_free_index() {
         let counts = BTreeMap::from([(0, 100usize), (1, 40), (3, 40)]);
         let pick = |counts: &BTreeMap<usize, usize>| branch_for(counts, |n| *n, |n| *n < 100);
-        assert_eq!(pick(&counts), Some(1), "fewest members, lowest index on a tie");
+        assert_eq!(
+            pick(&counts),
+            Some(1),
+            "fewest members, lowest index on a tie"
+        );
         let full = BTreeMap::from([(0, 100usize), (1, 100)]);
         assert_eq!(pick(&full), Some(2), "a new branch when all are full");
         let all: BTreeMap<usize, usize> = (0..MAX_BRANCHES).map(|b| (b, 100)).collect();

@@ -60,7 +60,9 @@ impl NameState {
                     if stays {
                         state.direct.push(set.clone());
                     }
-                } else if let Some((_, branch)) = branch_of(&set.name).filter(|(r, _)| *r == key.name) {
+                } else if let Some((_, branch)) =
+                    branch_of(&set.name).filter(|(r, _)| *r == key.name)
+                {
                     state.held.insert(task_id.clone(), set.name.clone());
                     *state.branches.entry(branch).or_default() += usize::from(stays);
                 }
@@ -72,7 +74,10 @@ impl NameState {
             .filter(|record| {
                 record.name == key.name
                     && record.known_type() == Some(key.record_type)
-                    && matches!(record.policy, ForeignPolicy::Weighted | ForeignPolicy::Multivalue)
+                    && matches!(
+                        record.policy,
+                        ForeignPolicy::Weighted | ForeignPolicy::Multivalue
+                    )
             })
             .count();
         state
@@ -164,7 +169,10 @@ fn place_name(
     if state.is_tree() {
         for task in newcomers {
             if let Some(branch) = state.branch_for_newcomer() {
-                places.insert((task.to_owned(), key.clone()), branch_name(&key.name, branch));
+                places.insert(
+                    (task.to_owned(), key.clone()),
+                    branch_name(&key.name, branch),
+                );
             }
         }
     }
@@ -178,10 +186,12 @@ fn placed(task_id: &str, intent: &TaskIntent, places: &Places) -> TaskIntent {
     };
     let mut sets: Vec<RecordSet> = sets
         .iter()
-        .map(|set| match places.get(&(task_id.to_owned(), set.name_key())) {
-            Some(name) if *name != set.name && is_shared_routed(set) => moved(set, name),
-            _ => set.clone(),
-        })
+        .map(
+            |set| match places.get(&(task_id.to_owned(), set.name_key())) {
+                Some(name) if *name != set.name && is_shared_routed(set) => moved(set, name),
+                _ => set.clone(),
+            },
+        )
         .collect();
     sets.sort();
     TaskIntent::Publish(sets)
@@ -204,7 +214,10 @@ fn convert(key: &NameKey, direct: &[RecordSet]) -> Unit {
 fn moved(set: &RecordSet, name: &str) -> RecordSet {
     let rename = |id: &String| rehashed(id, name, set.record_type);
     let routing = match &set.routing {
-        Routing::Weighted { set_identifier, weight } => Routing::Weighted {
+        Routing::Weighted {
+            set_identifier,
+            weight,
+        } => Routing::Weighted {
             set_identifier: rename(set_identifier),
             weight: *weight,
         },

@@ -125,7 +125,11 @@ pub fn followed_names(
 /// ([`MAX_SET_VALUES`] values and [`MAX_SET_CHARS`] characters) a set is served as shards;
 /// the shards are created before the one set is deleted, so the name never answers empty,
 /// and they fold back into one set once half a set holds them all.
-pub fn plan_whole_sets(naming: &ZoneNaming, names: &BTreeSet<String>, zone: &ZoneSnapshot) -> WholeSetPlan {
+pub fn plan_whole_sets(
+    naming: &ZoneNaming,
+    names: &BTreeSet<String>,
+    zone: &ZoneSnapshot,
+) -> WholeSetPlan {
     let mut plan = WholeSetPlan::default();
     for routed_name in names {
         if let Some(name) = naming.whole_set_name(routed_name) {
@@ -221,7 +225,8 @@ impl<'a> WholeSet<'a> {
             .values()
             .map(|set| Change::Delete((*set).clone()))
             .collect();
-        let wanted = (!self.values.is_empty()).then(|| self.set_of(self.name.clone(), self.values.clone()));
+        let wanted =
+            (!self.values.is_empty()).then(|| self.set_of(self.name.clone(), self.values.clone()));
         changes.extend(swap(self.held_one, wanted));
         if !changes.is_empty() {
             plan.units.push(unit(&self.name, changes));
@@ -236,7 +241,12 @@ impl<'a> WholeSet<'a> {
             });
             return;
         };
-        let indexes: BTreeSet<usize> = self.held_shards.keys().chain(shards.keys()).copied().collect();
+        let indexes: BTreeSet<usize> = self
+            .held_shards
+            .keys()
+            .chain(shards.keys())
+            .copied()
+            .collect();
         for k in indexes {
             let shard_name = branch_name(&self.name, k);
             let wanted = shards
@@ -249,7 +259,8 @@ impl<'a> WholeSet<'a> {
         }
         if let Some(held) = self.held_one {
             // Last, once the shards stand: the tree's aliases replace the one set.
-            plan.units.push(unit(&self.name, vec![Change::Delete(held.clone())]));
+            plan.units
+                .push(unit(&self.name, vec![Change::Delete(held.clone())]));
         }
         plan.sharded.push(ShardedSet {
             name: self.name,

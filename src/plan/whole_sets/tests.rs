@@ -101,7 +101,9 @@ fn swaps_follow_the_weighted_sets() {
 
     snapshot.whole_sets.insert(set.name.clone(), set.clone());
     assert!(
-        plan_whole_sets(&naming, &names, &snapshot).changes().is_empty(),
+        plan_whole_sets(&naming, &names, &snapshot)
+            .changes()
+            .is_empty(),
         "nothing when it matches"
     );
 

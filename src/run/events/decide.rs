@@ -55,7 +55,10 @@ impl TaskPlan {
 pub(super) fn latest_per_task<'a>(
     deployment: &Deployment,
     inputs: &'a [EventInput],
-) -> (BTreeMap<String, &'a TaskStateChange>, BTreeMap<String, TaskPlan>) {
+) -> (
+    BTreeMap<String, &'a TaskStateChange>,
+    BTreeMap<String, TaskPlan>,
+) {
     let mut latest: BTreeMap<String, &TaskStateChange> = BTreeMap::new();
     let mut decided = BTreeMap::new();
     let scope = &deployment.naming().identity().scope;

@@ -13,10 +13,10 @@ mod decide;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::apply::Applied;
 use crate::error::TaskError;
 use crate::input::event::TaskStateChange;
 use crate::input::payload::EventInput;
-use crate::apply::Applied;
 use crate::plan::whole_sets::WholeSetScope;
 use crate::plan::TaskIntent;
 use crate::run::deployment::{Deployment, Mode};
@@ -31,7 +31,11 @@ pub async fn process(deployment: &Deployment, inputs: Vec<EventInput>) -> Invoca
     let applied = write(deployment, &latest, &mut plans).await;
     let awaiting_health = plans
         .values()
-        .filter(|plan| plan.result.as_ref().is_err_and(TaskError::is_awaiting_health))
+        .filter(|plan| {
+            plan.result
+                .as_ref()
+                .is_err_and(TaskError::is_awaiting_health)
+        })
         .count();
     let events = inputs
         .iter()
@@ -65,7 +69,11 @@ async fn write(
         return Applied::default();
     }
     let needed = coverage::coverage(deployment, latest, &intents).await;
-    let view = match deployment.zone_cache.view(&deployment.reader(), needed).await {
+    let view = match deployment
+        .zone_cache
+        .view(&deployment.reader(), needed)
+        .await
+    {
         Ok(view) => view,
         Err(err) => {
             for (task_id, _) in &intents {
@@ -100,7 +108,9 @@ fn outcome(
     applied: &Applied,
 ) -> EventOutcome {
     let event = match &input.parsed {
-        Err(err) => return EventOutcome::failed(input.source.clone(), err.event_id(), err, "BadInput"),
+        Err(err) => {
+            return EventOutcome::failed(input.source.clone(), err.event_id(), err, "BadInput")
+        }
         Ok(event) => event,
     };
     let task_id = event.detail.task_id();

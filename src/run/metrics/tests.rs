@@ -63,24 +63,39 @@ fn an_event_invocation_counts_what_it_did_and_refused() {
     let line = metrics.line("ecs-srv-Publisher-1", now);
     assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000u64);
     assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "ecs-srv");
-    assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["FunctionName"]]));
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["FunctionName"]])
+    );
     assert_eq!(line["FunctionName"], "ecs-srv-Publisher-1");
-    assert_eq!(line["TasksPublished"], 1, "a task counts once however many events");
+    assert_eq!(
+        line["TasksPublished"], 1,
+        "a task counts once however many events"
+    );
     assert_eq!(line["TasksWithdrawn"], 1);
     assert_eq!(line["Refusals"], 2);
     assert_eq!(line["RefusedOtherCluster"], 1);
     assert_eq!(line["RefusedBadInput"], 1);
     assert_eq!(line["RefusedForeignRecord"], 0);
-    assert_eq!(line["RetryableFailures"], 1, "waiting for health is no failure");
+    assert_eq!(
+        line["RetryableFailures"], 1,
+        "waiting for health is no failure"
+    );
     assert_eq!(line["TasksAwaitingHealth"], 1);
-    assert_eq!(line["Route53Requests"], 4, "retries are attempts, not requests");
+    assert_eq!(
+        line["Route53Requests"], 4,
+        "retries are attempts, not requests"
+    );
     assert_eq!(line["Route53Throttles"], 2);
     assert_eq!(line["EventLag"], json!([1_500, 1_500, 1_500]));
     let listed = names(&line);
     for name in listed.iter() {
         assert!(line.get(name).is_some(), "{name} is declared and present");
     }
-    assert!(!listed.contains(&"HealthyLag".to_owned()), "no empty distribution");
+    assert!(
+        !listed.contains(&"HealthyLag".to_owned()),
+        "no empty distribution"
+    );
 }
 
 #[test]

@@ -59,11 +59,14 @@ pub async fn purge(deployment: &Deployment, mode: Mode) -> Result<PurgeReport, R
         let sweep = leftovers(&after);
         if !sweep.changes.is_empty() {
             let rest = applier
-                .apply_units(vec![sweep], View {
-                    snapshot: after.clone(),
-                    coverage: Coverage::Zone,
-                    read_at: std::time::Instant::now(),
-                })
+                .apply_units(
+                    vec![sweep],
+                    View {
+                        snapshot: after.clone(),
+                        coverage: Coverage::Zone,
+                        read_at: std::time::Instant::now(),
+                    },
+                )
                 .await;
             after = rest.zone_after.clone().unwrap_or(after);
             applied.absorb(rest);
@@ -71,7 +74,13 @@ pub async fn purge(deployment: &Deployment, mode: Mode) -> Result<PurgeReport, R
         applied.zone_after = Some(after);
     }
     let left = applied.zone_after.as_ref().map_or(owned_sets, owned_count);
-    info!(tasks, owned_sets, left, dry_run = mode == Mode::DryRun, "purge finished");
+    info!(
+        tasks,
+        owned_sets,
+        left,
+        dry_run = mode == Mode::DryRun,
+        "purge finished"
+    );
     Ok(PurgeReport {
         dry_run: mode == Mode::DryRun,
         tasks,

@@ -21,14 +21,25 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Whether a payload is a CloudFormation custom resource request.
 pub fn is_stack_request(payload: &Value) -> bool {
-    ["RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId"]
-        .iter()
-        .all(|field| payload.get(field).is_some_and(Value::is_string))
+    [
+        "RequestType",
+        "ResponseURL",
+        "StackId",
+        "RequestId",
+        "LogicalResourceId",
+    ]
+    .iter()
+    .all(|field| payload.get(field).is_some_and(Value::is_string))
 }
 
 /// Handles a custom resource request and answers CloudFormation; returns the answer.
 pub async fn answer_stack(deployment: &Deployment, request: Value) -> Value {
-    let field = |name: &str| request.get(name).and_then(Value::as_str).unwrap_or_default();
+    let field = |name: &str| {
+        request
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     let physical_id = format!(
         "ecs-srv-purge-{}-{}",
         deployment.settings.hosted_zone_id, deployment.settings.record_owner
@@ -37,7 +48,10 @@ pub async fn answer_stack(deployment: &Deployment, request: Value) -> Value {
         "Delete" => match purge(deployment, Mode::Write).await {
             Ok(report) if report.left == 0 && report.failures.is_empty() => (
                 "SUCCESS",
-                format!("withdrew {} record sets of {} tasks", report.owned_sets, report.tasks),
+                format!(
+                    "withdrew {} record sets of {} tasks",
+                    report.owned_sets, report.tasks
+                ),
             ),
             Ok(report) => (
                 "FAILED",
@@ -54,7 +68,10 @@ pub async fn answer_stack(deployment: &Deployment, request: Value) -> Value {
             ),
             Err(err) => ("FAILED", format!("the zone could not be read: {err}")),
         },
-        other => ("SUCCESS", format!("{other}: nothing to do until the stack is deleted")),
+        other => (
+            "SUCCESS",
+            format!("{other}: nothing to do until the stack is deleted"),
+        ),
     };
     let answer = json!({
         "Status": status,
@@ -68,7 +85,9 @@ pub async fn answer_stack(deployment: &Deployment, request: Value) -> Value {
     });
     match put(field("ResponseURL"), &answer).await {
         Ok(()) => info!(status, reason = %reason, "answered CloudFormation"),
-        Err(err) => error!(error = %err, "could not answer CloudFormation; the stack waits for its timeout"),
+        Err(err) => {
+            error!(error = %err, "could not answer CloudFormation; the stack waits for its timeout")
+        }
     }
     answer
 }

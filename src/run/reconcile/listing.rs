@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use tracing::{info, warn};
 
 use crate::aws::ecs::described::task_event;
-use crate::aws::ecs::tasks::{describe_tasks, list_clusters, list_running_tasks, task_states, Listed};
+use crate::aws::ecs::tasks::{
+    describe_tasks, list_clusters, list_running_tasks, task_states, Listed,
+};
 use crate::aws::ecs::{LookupError, TaskState};
 use crate::error::TaskError;
 use crate::input::event::TaskStateChange;
@@ -46,7 +48,11 @@ pub async fn list_ecs(deployment: &Deployment) -> Result<Listing, LookupError> {
         list_clusters(ecs).await?
     } else {
         let identity = deployment.naming().identity();
-        identity.clusters.iter().map(|cluster| cluster.arn()).collect()
+        identity
+            .clusters
+            .iter()
+            .map(|cluster| cluster.arn())
+            .collect()
     };
     let mut listing = Listing::default();
     for cluster in &clusters {
@@ -73,9 +79,10 @@ async fn list_cluster(
     let details = described_details(&deployment.clients.ecs, cluster, arns).await?;
     for (detail, health) in &details {
         let task_id = detail.task_id().to_owned();
-        listing
-            .located
-            .insert(task_id.clone(), (cluster.to_owned(), detail.task_arn.clone()));
+        listing.located.insert(
+            task_id.clone(),
+            (cluster.to_owned(), detail.task_arn.clone()),
+        );
         listing
             .described
             .insert(task_id.clone(), (detail.clone(), health.clone()));

@@ -74,7 +74,10 @@ pub enum ReconcileError {
 }
 
 /// Brings the zone in line with the running tasks of the served clusters.
-pub async fn reconcile(deployment: &Deployment, mode: Mode) -> Result<ReconcileReport, ReconcileError> {
+pub async fn reconcile(
+    deployment: &Deployment,
+    mode: Mode,
+) -> Result<ReconcileReport, ReconcileError> {
     let calls_before = deployment.clients.calls.snapshot();
     let view = deployment.reader().view(Coverage::Zone).await?;
     let mut listing = list_ecs(deployment).await?;
@@ -91,7 +94,9 @@ pub async fn reconcile(deployment: &Deployment, mode: Mode) -> Result<ReconcileR
     let owned_tasks = view.snapshot.owned.len();
     let applier = deployment.applier(WholeSetScope::All, mode);
     let applied = applier
-        .apply(&listing.intents, view, |task_id| listing.located.get(task_id).cloned())
+        .apply(&listing.intents, view, |task_id| {
+            listing.located.get(task_id).cloned()
+        })
         .await;
     let mut drift: Vec<String> = applied
         .batches

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use ecs_srv::run::deployment::Publisher;
+use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::report::InvocationReport;
 use serde_json::{json, Value};
 
@@ -104,7 +104,7 @@ impl SqsQueue {
     /// invocation.
     pub async fn deliver(
         &mut self,
-        publisher: &Publisher,
+        publisher: &Deployment,
         mut after: impl FnMut(&InvocationReport),
     ) -> Delivered {
         let mut run = Delivered::default();
@@ -127,7 +127,7 @@ impl SqsQueue {
             .await;
             after(&report);
             run.invocations += 1;
-            if let Some(problem) = report.whole_set_errors.first() {
+            if let Some(problem) = report.name_errors.first() {
                 run.whole_set_error_invocations += 1;
                 run.first_whole_set_error
                     .get_or_insert_with(|| problem.clone());

@@ -168,7 +168,7 @@ fn medians(events: &[(&str, Value)]) -> Value {
 async fn one_event(
     zone: &Arc<Mutex<StrictZone>>,
     account: &Arc<Mutex<Account>>,
-    publisher: &ecs_srv::run::deployment::Publisher,
+    publisher: &ecs_srv::run::deployment::Deployment,
     task: &TaskSpec,
     desired_status: &str,
 ) -> Value {

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
 use ecs_srv::aws::{ApiCallLog, AwsClients};
-use ecs_srv::config::PublisherConfig;
+use ecs_srv::config::Settings;
 use ecs_srv::input::event::parse_task_event_value;
+use ecs_srv::input::payload::EventInput;
 use ecs_srv::plan::records::RecordSet;
-use ecs_srv::run::deployment::Publisher;
-use ecs_srv::run::events::EventInput;
+use ecs_srv::run::deployment::Deployment;
 use serde_json::Value;
 
 use crate::support::strict_zone::{route53_client, StrictZone};
@@ -32,12 +32,12 @@ pub const APEX: &str = "svc.internal.";
 /// pacing costs the suite little time. Whole SRV sets (on by default) are off unless the
 /// flags turn them on: most of these tests count the per-task sets, and the properties
 /// run both ways.
-pub fn config() -> PublisherConfig {
+pub fn config() -> Settings {
     config_with(&[])
 }
 
 /// The defaults plus `flags`, such as `["--srv-sets", "on"]`.
-pub fn config_with(flags: &[&str]) -> PublisherConfig {
+pub fn config_with(flags: &[&str]) -> Settings {
     let mut all = flags.to_vec();
     if !flags.contains(&"--srv-sets") {
         all.extend_from_slice(&["--srv-sets", "off"]);
@@ -96,14 +96,14 @@ pub fn clients(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> 
     let route53 = route53_client(Arc::clone(zone));
     let ecs = ecs_client(account);
     let ec2 = ec2_client(account);
-    AwsClients {
-        ecs: aws_sdk_ecs::Client::from_conf(
+    AwsClients::from_parts(
+        aws_sdk_ecs::Client::from_conf(
             ecs.config().to_builder().interceptor(calls.clone()).build(),
         ),
-        ec2: aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::Client::from_conf(
             ec2.config().to_builder().interceptor(calls.clone()).build(),
         ),
-        route53: aws_sdk_route53::Client::from_conf(
+        aws_sdk_route53::Client::from_conf(
             route53
                 .config()
                 .to_builder()
@@ -111,21 +111,21 @@ pub fn clients(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> 
                 .build(),
         ),
         calls,
-    }
+    )
 }
 
 /// A cold publisher (empty caches) over the zone and the account.
-pub async fn publisher(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> Publisher {
+pub async fn publisher(zone: &Arc<Mutex<StrictZone>>, account: &Arc<Mutex<Account>>) -> Deployment {
     publisher_with(config(), zone, account).await
 }
 
 /// A cold publisher with the given configuration.
 pub async fn publisher_with(
-    config: PublisherConfig,
+    config: Settings,
     zone: &Arc<Mutex<StrictZone>>,
     account: &Arc<Mutex<Account>>,
-) -> Publisher {
-    Publisher::new(config, clients(zone, account))
+) -> Deployment {
+    crate::support::config::deployment(config, clients(zone, account))
         .await
         .expect("GetHostedZone answers")
 }
@@ -135,12 +135,13 @@ pub async fn publisher_with(
 pub async fn world(
     hosts: usize,
     flags: &[&str],
-) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Publisher) {
+) -> (Arc<Mutex<StrictZone>>, Arc<Mutex<Account>>, Deployment) {
     let zone = empty_zone();
     let account = account_with_hosts(hosts);
-    let publisher = Publisher::new(config_with(flags), clients(&zone, &account))
-        .await
-        .expect("GetHostedZone answers");
+    let publisher =
+        crate::support::config::deployment(config_with(flags), clients(&zone, &account))
+            .await
+            .expect("GetHostedZone answers");
     (zone, account, publisher)
 }
 
@@ -152,6 +153,7 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
         .map(|(index, event)| EventInput {
             source: format!("event:{index}"),
             parsed: parse_task_event_value(event),
+            receipt_handle: None,
         })
         .collect()
 }
@@ -162,21 +164,20 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
 /// tree aliases are in neither (the documented-layout oracle checks them).
 pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
-    publisher: &Publisher,
+    publisher: &Deployment,
 ) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
-    use ecs_srv::plan::zone::{ownership, Ownership};
+    use ecs_srv::plan::ownership::{ownership, Ownership};
     let naming = publisher.naming();
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
-        let candidate = ecs_srv::aws::route53::owned_candidate(&set);
+        let candidate = ecs_srv::aws::route53::convert::listed_set(&set).ok();
         match candidate.as_ref().map(|c| ownership(naming, c)) {
             Some(Ownership::Task(_)) => {
                 let candidate = candidate.expect("a candidate");
-                let root = ecs_srv::plan::naming::tree_root(&candidate.name).to_owned();
-                owned.push(naming.moved(&candidate, &root));
+                owned.push(crate::support::at_tree_root(&candidate));
             }
-            Some(Ownership::WholeSet | Ownership::Branch) => {}
+            Some(Ownership::WholeSet | Ownership::Branch | Ownership::Latency) => {}
             Some(Ownership::Foreign) | None => foreign.push(set),
         }
     }
@@ -185,15 +186,12 @@ pub fn zone_contents(
 }
 
 /// The owned sets the running tasks should have, sorted.
-pub fn expected_records(publisher: &Publisher, running: &[&TaskSpec]) -> Vec<RecordSet> {
+pub fn expected_records(publisher: &Deployment, running: &[&TaskSpec]) -> Vec<RecordSet> {
     let mut sets: Vec<RecordSet> = running
         .iter()
         .flat_map(|task| {
-            ecs_srv::plan::desired::desired_records(
-                &task.running_task(),
-                &publisher.resolver.settings,
-            )
-            .expect("names fit")
+            ecs_srv::plan::desired::desired_records(&task.running_task(), &publisher.records)
+                .expect("names fit")
         })
         .collect();
     sets.sort();

@@ -5,10 +5,11 @@
 //!
 //! Per running task `T` of service label `S`, in zone `Z`:
 //! - `S.Z` A, routed, weight the highest of the task's containers, SetIdentifier
-//!   `OWNER:T:svc:C:<hash>` (C: the cluster, `demo` here);
-//! - `T.S.Z` A, routed, weight 1, `OWNER:T:task:C:<hash>`;
+//!   `OWNER:T:svc:C.R.A:<hash>` (C: the cluster's name, `demo` here; R and A: its region
+//!   and account, `us-east-1` and `123456789012` here);
+//! - `T.S.Z` A, routed, weight 1, `OWNER:T:task:C.R.A:<hash>`;
 //! - per container `P`, `_P._tcp.S.Z` SRV, routed, weight the container's, value
-//!   `1 <weight> <port> T.S.Z.`, `OWNER:T:srv:C:<hash>`;
+//!   `1 <weight> <port> T.S.Z.`, `OWNER:T:srv:C.R.A:<hash>`;
 //! - with whole sets on, per SRV name, `_P._tcp._all.S.Z` SRV, simple, every value.
 //!
 //! `<hash>` is the documented mark: FNV-1a (64-bit) of `"<name> <type>"`, folded to 32
@@ -16,7 +17,7 @@
 //! ours.
 //!
 //! Past 100 sets a shared name `N` is a tree: `N` holds only weighted aliases
-//! `OWNER:bK:tree:<hash of N>` to branches `_bK.N`, whose sets are the members' own, as
+//! `OWNER:bK:tree:R.A:<hash of N>` to branches `_bK.N`, whose sets are the members' own, as
 //! above but for the name; an alias weighs its branch's total weight (multivalue sets and
 //! whole-set values count 1 each), divided by the smallest power of two that brings the
 //! largest branch of `N` to 255, rounded, and at least 1 where the total is not 0. A whole
@@ -28,6 +29,11 @@ use std::collections::BTreeMap;
 use aws_sdk_route53::types::ResourceRecordSet;
 
 use super::tasks::{host_address, Mode, TaskSpec};
+
+/// Where the tasks' cluster is: the ORIGIN of their marks, `CLUSTER.REGION.ACCOUNT`.
+const ORIGIN: &str = "demo.us-east-1.123456789012";
+/// Where the deployment runs: the ORIGIN of its aliases' marks, `REGION.ACCOUNT`.
+const DEPLOYMENT: &str = "us-east-1.123456789012";
 use crate::support::sorted_values;
 
 /// How the deployment under test publishes.
@@ -100,14 +106,14 @@ pub fn documented_zone(layout: &Layout, running: &[&TaskSpec]) -> Vec<Documented
             format!("{service}.{apex}"),
             "A",
             highest,
-            format!("{owner}:{id}:svc:demo"),
+            format!("{owner}:{id}:svc:{ORIGIN}"),
             address.to_string(),
         ));
         sets.push(routed(
             target.clone(),
             "A",
             1,
-            format!("{owner}:{id}:task:demo"),
+            format!("{owner}:{id}:task:{ORIGIN}"),
             address.to_string(),
         ));
         for container in &task.containers {
@@ -126,7 +132,7 @@ pub fn documented_zone(layout: &Layout, running: &[&TaskSpec]) -> Vec<Documented
                 port_name,
                 "SRV",
                 weight,
-                format!("{owner}:{id}:srv:demo"),
+                format!("{owner}:{id}:srv:{ORIGIN}"),
                 value,
             ));
         }
@@ -283,7 +289,10 @@ fn check_trees(layout: &Layout, listed: &[ResourceRecordSet]) {
             .unwrap_or_default();
         assert_eq!(
             id,
-            format!("{mark}{index}:tree:{:08x}", mark_hash(&name, record_type)),
+            format!(
+                "{mark}{index}:tree:{DEPLOYMENT}:{:08x}",
+                mark_hash(&name, record_type)
+            ),
             "the alias to {branch} carries the documented mark"
         );
         assert_eq!(

@@ -199,7 +199,10 @@ impl TaskSpec {
             .collect();
         RunningTask {
             task_id: self.task_id.clone(),
-            cluster: "demo".to_owned(),
+            cluster: ecs_srv::plan::naming::ClusterId {
+                scope: crate::support::config::scope(),
+                name: "demo".to_owned(),
+            },
             ipv4: Some(address),
             ipv6: None,
             endpoints,

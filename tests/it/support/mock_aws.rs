@@ -18,7 +18,7 @@ use aws_sdk_route53::types::{
 };
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
 use ecs_srv::aws::{ApiCallLog, AwsClients};
-use ecs_srv::config::PublisherConfig;
+use ecs_srv::config::Settings;
 
 pub const ZONE_ID: &str = "ZMOCK123";
 pub const ZONE: &str = "mock.internal.";
@@ -108,15 +108,10 @@ pub fn mocked_clients(
             .interceptor(interceptor(route53_rules))
             .build(),
     );
-    AwsClients {
-        ecs,
-        ec2,
-        route53,
-        calls: ApiCallLog::default(),
-    }
+    AwsClients::from_parts(ecs, ec2, route53, ApiCallLog::default())
 }
 
-pub fn config() -> PublisherConfig {
+pub fn config() -> Settings {
     crate::support::config::publisher_config(ZONE_ID, &[])
 }
 

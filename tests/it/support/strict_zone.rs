@@ -11,7 +11,7 @@
 //! makes a computing rule panic. Instead each rule's request matcher keeps the typed
 //! input, and an input-free `http_response` generator answers from it, on the first
 //! attempt and on every retry. Answers are XML, so the SDK's own deserializers read them.
-//! One client serves one caller at a time (each Publisher gets its own client).
+//! One client serves one caller at a time (each Deployment gets its own client).
 
 mod rules;
 mod wire;
