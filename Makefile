@@ -5,8 +5,11 @@ SHELL := /bin/bash
 
 VENV        := .venv
 PYTHON      := $(VENV)/bin/python
-PIP         := $(VENV)/bin/pip
 REQUIREMENTS := tests/support/requirements.txt
+# checkov and parliament, the templates' security scanners, in a venv of their own: checkov
+# pins boto3 and botocore far below what moto runs on.
+SCANNERS_VENV := .venv-scanners
+SCANNER_REQUIREMENTS := tests/support/scanner-requirements.txt
 # Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test),
 # dig (the demo prints the zone with it, the DNS front's truncation test asks with it), and
 # the SRV clients the interop tests and the demo run for real: haproxy and prometheus.
@@ -22,12 +25,12 @@ endif
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help deps apt-deps venv build lint fmt test stress demo bench fuzz invoke watch package deploy clean
+.PHONY: help deps apt-deps venv scanners build lint fmt test stress demo bench fuzz invoke watch package deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-deps: apt-deps venv ## install Debian packages and the Python venv the tests need
+deps: apt-deps venv scanners ## install Debian packages and the Python venvs the tests need
 
 apt-deps:
 	@$(call apt_install,$(APT_PACKAGES))
@@ -43,14 +46,23 @@ define apt_install
 endef
 
 venv: $(VENV)/.installed
+scanners: $(SCANNERS_VENV)/.installed
 
+# python_venv creates the venv $(1) from the requirements file $(2), and says with what.
 # Debian's python3 has no venv module until python3-venv is installed.
-$(VENV)/.installed: $(REQUIREMENTS)
+define python_venv
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
-	@echo "make: creating $(VENV) with $$(grep -v '^#' $(REQUIREMENTS) | tr '\n' ' ')"
-	@python3 -m venv $(VENV)
-	@$(PIP) install -q --disable-pip-version-check -r $(REQUIREMENTS)
-	@touch $@
+	@echo "make: creating $(1) with $$(grep -v '^#' $(2) | tr '\n' ' ')"
+	@python3 -m venv $(1)
+	@$(1)/bin/pip install -q --disable-pip-version-check -r $(2)
+	@touch $(1)/.installed
+endef
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	$(call python_venv,$(VENV),$(REQUIREMENTS))
+
+$(SCANNERS_VENV)/.installed: $(SCANNER_REQUIREMENTS)
+	$(call python_venv,$(SCANNERS_VENV),$(SCANNER_REQUIREMENTS))
 
 # `--all-targets` builds the binaries with the same dependency features as `cargo test`
 # (the test-only mock crate switches on features of shared SDK crates), so build, test and
@@ -115,6 +127,6 @@ package: venv ## build the Lambda zip as `sam build` would (release, zig; arm64 
 deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build && sam deploy --guided
 
-clean: ## remove build output and the venv
+clean: ## remove build output and the venvs
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SCANNERS_VENV)

@@ -35,4 +35,7 @@ mod strict_zone;
 mod subtrees;
 mod template;
 mod template_env;
+mod template_operations;
+mod template_scanners;
 mod trees;
+mod zone_role;
