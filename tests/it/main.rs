@@ -38,4 +38,5 @@ mod template_env;
 mod template_operations;
 mod template_scanners;
 mod trees;
+mod version;
 mod zone_role;
