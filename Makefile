@@ -71,7 +71,7 @@ $(SCANNERS_VENV)/.installed: $(SCANNER_REQUIREMENTS)
 cdk-deps: $(CDK_DIR)/node_modules/.installed
 
 $(CDK_DIR)/node_modules/.installed: $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
-	@command -v npm >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	@command -v npm >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 	  { echo "make: the CDK construct's tests need Node.js 20 or later with npm (found: $$(node --version 2>/dev/null || echo none)); install them (Debian: apt-get install nodejs npm, or NodeSource's packages)" >&2; exit 1; }
 	@echo "make: installing the CDK construct's npm packages (npm ci in $(CDK_DIR))"
 	@cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
