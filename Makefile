@@ -5,8 +5,13 @@ SHELL := /bin/bash
 
 VENV        := .venv
 PYTHON      := $(VENV)/bin/python
-PIP         := $(VENV)/bin/pip
 REQUIREMENTS := tests/support/requirements.txt
+# checkov and parliament, the templates' security scanners, in a venv of their own: checkov
+# pins boto3 and botocore far below what moto runs on.
+SCANNERS_VENV := .venv-scanners
+SCANNER_REQUIREMENTS := tests/support/scanner-requirements.txt
+# The CDK construct's packages, installed with `npm ci` from the committed lock file.
+CDK_DIR := cdk
 # Debian packages the tests use: dnsmasq (a stock DNS server for the proxy's interop test),
 # dig (the demo prints the zone with it, the DNS front's truncation test asks with it), and
 # the SRV clients the interop tests and the demo run for real: haproxy and prometheus.
@@ -22,12 +27,12 @@ endif
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help deps apt-deps venv build lint fmt test stress demo bench fuzz invoke watch package deploy clean
+.PHONY: help deps apt-deps venv scanners cdk-deps cdk-test build lint fmt test stress demo bench fuzz invoke watch package deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-deps: apt-deps venv ## install Debian packages and the Python venv the tests need
+deps: apt-deps venv scanners cdk-deps ## install Debian packages, the Python venvs and the npm packages the tests need
 
 apt-deps:
 	@$(call apt_install,$(APT_PACKAGES))
@@ -43,14 +48,39 @@ define apt_install
 endef
 
 venv: $(VENV)/.installed
+scanners: $(SCANNERS_VENV)/.installed
 
+# python_venv creates the venv $(1) from the requirements file $(2), and says with what.
 # Debian's python3 has no venv module until python3-venv is installed.
-$(VENV)/.installed: $(REQUIREMENTS)
+define python_venv
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
-	@echo "make: creating $(VENV) with $$(grep -v '^#' $(REQUIREMENTS) | tr '\n' ' ')"
-	@python3 -m venv $(VENV)
-	@$(PIP) install -q --disable-pip-version-check -r $(REQUIREMENTS)
+	@echo "make: creating $(1) with $$(grep -v '^#' $(2) | tr '\n' ' ')"
+	@python3 -m venv $(1)
+	@$(1)/bin/pip install -q --disable-pip-version-check -r $(2)
+	@touch $(1)/.installed
+endef
+
+$(VENV)/.installed: $(REQUIREMENTS)
+	$(call python_venv,$(VENV),$(REQUIREMENTS))
+
+$(SCANNERS_VENV)/.installed: $(SCANNER_REQUIREMENTS)
+	$(call python_venv,$(SCANNERS_VENV),$(SCANNER_REQUIREMENTS))
+
+# aws-cdk-lib needs Node.js 20 or later; nothing installs Node.js itself, so its absence
+# stops here with what to do.
+cdk-deps: $(CDK_DIR)/node_modules/.installed
+
+$(CDK_DIR)/node_modules/.installed: $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
+	@command -v npm >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
+	  { echo "make: the CDK construct's tests need Node.js 20 or later with npm (found: $$(node --version 2>/dev/null || echo none)); install them (Debian: apt-get install nodejs npm, or NodeSource's packages)" >&2; exit 1; }
+	@echo "make: installing the CDK construct's npm packages (npm ci in $(CDK_DIR))"
+	@cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The construct's tests: aws-cdk-lib's assertions on the synthesized stack, and cfn-lint
+# (from $(VENV)) on the synthesized templates.
+cdk-test: cdk-deps venv ## build and test the CDK construct
+	cd $(CDK_DIR) && CFN_LINT="$(CURDIR)/$(VENV)/bin/cfn-lint" npm test
 
 # `--all-targets` builds the binaries with the same dependency features as `cargo test`
 # (the test-only mock crate switches on features of shared SDK crates), so build, test and
@@ -65,7 +95,7 @@ lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test: deps lint ## run every test of the workspace, and the lints
+test: deps lint cdk-test ## run every test of the workspace, the CDK construct's, and the lints
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo test --workspace --no-fail-fast
 
 # srv-proxy's stress scenarios (10,000 connections, a killed backend, a DNS outage, idle clients,
@@ -115,6 +145,6 @@ package: venv ## build the Lambda zip as `sam build` would (release, zig; arm64 
 deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
 	sam build && sam deploy --guided
 
-clean: ## remove build output and the venv
+clean: ## remove build output, the venvs and the npm packages
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SCANNERS_VENV) $(CDK_DIR)/node_modules $(CDK_DIR)/dist $(CDK_DIR)/cdk.out

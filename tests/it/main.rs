@@ -35,4 +35,8 @@ mod strict_zone;
 mod subtrees;
 mod template;
 mod template_env;
+mod template_operations;
+mod template_scanners;
 mod trees;
+mod version;
+mod zone_role;

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Map, Value};
+
+use crate::template_env::Stack;
 
 /// Environment variables the function needs whatever its settings parser says today.
 const FUNCTION_ENVIRONMENT: &[&str] = &[
@@ -45,6 +49,7 @@ pub const ACTIONS_THE_CODE_CALLS: &[(&str, bool)] = &[
     ("sqs:deleteMessage", true),
     ("sqs:getQueueAttributes", true),
     ("sqs:changeMessageVisibility", true),
+    ("sts:assumeRole", true),
 ];
 
 /// An SDK call as the call log names it (`ECS.DescribeTasks`) in IAM's spelling.
@@ -58,15 +63,20 @@ pub fn iam_action(logged_call: &str) -> String {
     format!("{}:{operation}", service.to_ascii_lowercase())
 }
 
-/// cfn-lint takes a few seconds; anything past this is a hang.
-const CFN_LINT_TIMEOUT: Duration = Duration::from_secs(180);
+/// cfn-lint, checkov and parliament take seconds; anything past this is a hang.
+const CHECKER_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn repo_path(relative: &str) -> PathBuf {
+pub(crate) fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 pub fn template() -> Value {
-    let path = repo_path("template.yaml");
+    read_template("template.yaml")
+}
+
+/// A template of the repository in the long form.
+pub(crate) fn read_template(relative: &str) -> Value {
+    let path = repo_path(relative);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
     let yaml: serde_norway::Value = serde_norway::from_str(&text)
@@ -107,7 +117,10 @@ fn to_long_form(yaml: serde_norway::Value) -> Value {
     }
 }
 
-fn resources_of_type<'a>(template: &'a Value, resource_type: &str) -> Vec<(&'a String, &'a Value)> {
+pub(crate) fn resources_of_type<'a>(
+    template: &'a Value,
+    resource_type: &str,
+) -> Vec<(&'a String, &'a Value)> {
     template["Resources"]
         .as_object()
         .expect("the template has Resources")
@@ -128,7 +141,7 @@ fn the_function(template: &Value) -> &Value {
 }
 
 /// Every IAM statement anywhere in the template, including both branches of `Fn::If`.
-fn statements(value: &Value, found: &mut Vec<Value>) {
+pub(crate) fn statements(value: &Value, found: &mut Vec<Value>) {
     match value {
         Value::Object(object) => {
             if object.contains_key("Effect") {
@@ -141,7 +154,7 @@ fn statements(value: &Value, found: &mut Vec<Value>) {
     }
 }
 
-fn as_list(value: &Value) -> Vec<Value> {
+pub(crate) fn as_list(value: &Value) -> Vec<Value> {
     match value {
         Value::Array(items) => items.clone(),
         Value::Null => Vec::new(),
@@ -201,6 +214,114 @@ fn route53_is_granted_on_the_hosted_zone_only() {
         assert!(
             !name.contains("route53") && !name.contains("administrator"),
             "broad managed policy {policy}"
+        );
+    }
+}
+
+/// The Route 53 condition keys as the code's changes need them: CREATE and DELETE, A, AAAA
+/// and SRV, names under `domain` (Route 53's normalized form) or anywhere in the zone.
+pub(crate) fn route53_change_condition(domain: &str) -> Value {
+    let names = if domain.is_empty() {
+        "*".to_owned()
+    } else {
+        format!("*.{domain}")
+    };
+    json!({
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE"],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "SRV"],
+        },
+        "ForAllValues:StringLike": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": names,
+        },
+    })
+}
+
+/// The statements of one role of a stack, evaluated.
+pub(crate) fn role_statements(stack: &Stack, role: &str) -> Vec<Value> {
+    let (_, role) = stack
+        .resources()
+        .into_iter()
+        .find(|(name, _)| name == role)
+        .unwrap_or_else(|| panic!("no role {role}"));
+    let mut found = Vec::new();
+    statements(&role["Properties"]["Policies"], &mut found);
+    found
+}
+
+fn lower_case_actions(statement: &Value) -> Vec<String> {
+    as_list(&statement["Action"])
+        .iter()
+        .map(|action| action.as_str().unwrap_or_default().to_ascii_lowercase())
+        .collect()
+}
+
+/// Both branches of HostedZoneRoleArn and of RecordDomain: in this account the role reads
+/// the zone apart from changing it, and changes only what the code sends; with a zone role
+/// it holds no Route 53 action at all, and may assume that one role.
+#[test]
+fn route53_changes_are_limited_to_what_the_code_sends_in_every_branch() {
+    let template = template();
+    let zone_role = "arn:aws:iam::210987654321:role/ecs-srv-zone";
+    for (role_arn, domain) in [
+        ("", ""),
+        ("", "svc.example.internal"),
+        (zone_role, ""),
+        (zone_role, "svc.example.internal"),
+    ] {
+        let stack = Stack::new(
+            &template,
+            &[
+                ("HostedZoneId", "Z0123456789ABCDEFGHIJ"),
+                ("HostedZoneRoleArn", role_arn),
+                ("RecordDomain", domain),
+            ],
+        );
+        let found = role_statements(&stack, "PublisherRole");
+        let route53: Vec<&Value> = found
+            .iter()
+            .filter(|s| {
+                lower_case_actions(s)
+                    .iter()
+                    .any(|a| a.starts_with("route53:"))
+            })
+            .collect();
+        let assume: Vec<&Value> = found
+            .iter()
+            .filter(|s| lower_case_actions(s).iter().any(|a| a.starts_with("sts:")))
+            .collect();
+        if !role_arn.is_empty() {
+            assert!(
+                route53.is_empty(),
+                "the zone role holds Route 53: {route53:?}"
+            );
+            assert_eq!(assume.len(), 1, "{assume:?}");
+            assert_eq!(lower_case_actions(assume[0]), ["sts:assumerole"]);
+            assert_eq!(assume[0]["Resource"], role_arn);
+            continue;
+        }
+        assert!(
+            assume.is_empty(),
+            "nothing to assume without a role: {assume:?}"
+        );
+        let (changes, reads): (Vec<&Value>, Vec<&Value>) = route53.iter().partition(|s| {
+            lower_case_actions(s).contains(&"route53:changeresourcerecordsets".to_owned())
+        });
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            lower_case_actions(changes[0]),
+            ["route53:changeresourcerecordsets"],
+            "changes apart from reads"
+        );
+        assert_eq!(changes[0]["Condition"], route53_change_condition(domain));
+        let read_actions: BTreeSet<String> =
+            reads.iter().flat_map(|s| lower_case_actions(s)).collect();
+        assert_eq!(
+            read_actions,
+            BTreeSet::from([
+                "route53:gethostedzone".to_owned(),
+                "route53:listresourcerecordsets".to_owned()
+            ])
         );
     }
 }
@@ -423,22 +544,47 @@ fn a_schedule_asks_for_a_reconcile_every_five_minutes_by_default() {
 
 #[test]
 fn cfn_lint_accepts_the_template() {
-    let cfn_lint = match std::env::var_os("CFN_LINT") {
+    let cfn_lint = checker(".venv", "cfn-lint", "CFN_LINT");
+    let (status, report) =
+        run_checker(&cfn_lint, &["--".into(), repo_path("template.yaml").into()]);
+    assert!(
+        status.success(),
+        "cfn-lint template.yaml failed ({status}):\n{report}"
+    );
+}
+
+/// A checker installed by `make deps` into `venv` (or where the variable `override_variable`
+/// points); a missing one fails the test with what to run.
+pub(crate) fn checker(venv: &str, name: &str, override_variable: &str) -> PathBuf {
+    let path = match std::env::var_os(override_variable) {
         Some(path) => PathBuf::from(path),
-        None => repo_path(".venv/bin/cfn-lint"),
+        None => repo_path(&format!("{venv}/bin/{name}")),
     };
     assert!(
-        cfn_lint.exists(),
-        "cfn-lint not found: run `make deps` (looked at {})",
-        cfn_lint.display()
+        path.exists(),
+        "{name} not found: run `make deps` (looked at {}; {override_variable} overrides)",
+        path.display()
     );
+    path
+}
+
+/// Runs a checker with its output (stdout and stderr together) kept in a file, so a large
+/// report cannot fill a pipe, and stops it if it hangs.
+pub(crate) fn run_checker(
+    program: &Path,
+    args: &[std::ffi::OsString],
+) -> (std::process::ExitStatus, String) {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = program
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let output_path =
-        std::env::temp_dir().join(format!("ecs-srv-cfn-lint-{}.txt", std::process::id()));
-    let output_file =
-        std::fs::File::create(&output_path).expect("creating the cfn-lint output file");
-    let mut child = Command::new(&cfn_lint)
-        .arg("--")
-        .arg(repo_path("template.yaml"))
+        std::env::temp_dir().join(format!("ecs-srv-{name}-{}-{run}.txt", std::process::id()));
+    let output_file = std::fs::File::create(&output_path).expect("creating the output file");
+    let mut child = Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(
             output_file
@@ -447,25 +593,22 @@ fn cfn_lint_accepts_the_template() {
         )
         .stderr(output_file)
         .spawn()
-        .unwrap_or_else(|error| panic!("running {}: {error}", cfn_lint.display()));
-    let deadline = Instant::now() + CFN_LINT_TIMEOUT;
+        .unwrap_or_else(|error| panic!("running {}: {error}", program.display()));
+    let deadline = Instant::now() + CHECKER_TIMEOUT;
     let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for cfn-lint") {
+        if let Some(status) = child.try_wait().expect("waiting for the checker") {
             break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("cfn-lint ran longer than {CFN_LINT_TIMEOUT:?}");
+            panic!("{name} ran longer than {CHECKER_TIMEOUT:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     let report = std::fs::read_to_string(&output_path).unwrap_or_default();
     let _ = std::fs::remove_file(&output_path);
-    assert!(
-        status.success(),
-        "cfn-lint template.yaml failed ({status}):\n{report}"
-    );
+    (status, report)
 }
 
 #[test]
@@ -514,6 +657,10 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
             json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] }),
             "{name} notifies the AlarmTopicArn when one is given"
         );
+        if *name == "EventLagAlarm" {
+            // A latency, compared with its own parameter (template_operations checks it).
+            continue;
+        }
         assert_eq!(
             alarm["Properties"]["Threshold"], 0,
             "{name}: any failure counts"

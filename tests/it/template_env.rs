@@ -13,15 +13,16 @@ use serde_json::Value;
 
 use crate::support::{create_private_zone, moto_clients, moto_env, seed_one_host_cluster};
 
-/// A stack: the template with its parameter values, able to evaluate expressions.
-struct Stack<'a> {
+/// A stack: the template with its parameter values, able to evaluate expressions. The
+/// scanner checks (`template_scanners`) evaluate the policies and the dashboard through it.
+pub(crate) struct Stack<'a> {
     template: &'a Value,
     parameters: BTreeMap<String, String>,
 }
 
 impl<'a> Stack<'a> {
     /// The template's defaults, overridden by `chosen`.
-    fn new(template: &'a Value, chosen: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(template: &'a Value, chosen: &[(&str, &str)]) -> Self {
         let mut parameters = BTreeMap::new();
         for (name, spec) in template["Parameters"].as_object().expect("Parameters") {
             if let Some(default) = spec.get("Default") {
@@ -41,7 +42,7 @@ impl<'a> Stack<'a> {
         }
     }
 
-    fn condition(&self, name: &str) -> bool {
+    pub(crate) fn condition(&self, name: &str) -> bool {
         let expression = &self.template["Conditions"][name];
         assert!(!expression.is_null(), "no condition {name}");
         self.eval(expression) == Some(Value::Bool(true))
@@ -56,19 +57,46 @@ impl<'a> Stack<'a> {
             "AWS::StackName" => Some(Value::from("ecs-srv")),
             _ => match self.parameters.get(name) {
                 Some(value) => Some(Value::from(value.as_str())),
-                None => {
-                    assert!(
-                        self.template["Resources"].get(name).is_some(),
-                        "Ref to {name}, neither a parameter nor a resource"
-                    );
-                    Some(Value::from(format!("ref:{name}")))
-                }
+                None => match name.split_once('.') {
+                    // `${Resource.Attribute}` inside Fn::Sub.
+                    Some((resource, attribute)) => Some(self.attribute(resource, attribute)),
+                    None => {
+                        assert!(
+                            self.template["Resources"].get(name).is_some(),
+                            "Ref to {name}, neither a parameter nor a resource"
+                        );
+                        Some(Value::from(format!("ref:{name}")))
+                    }
+                },
             },
         }
     }
 
+    /// `Fn::GetAtt`: an ARN shaped as the resource's type has it (policy linters check the
+    /// shape against the action), anything else a placeholder.
+    fn attribute(&self, resource: &str, attribute: &str) -> Value {
+        let kind = self.template["Resources"][resource]["Type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("GetAtt of {resource}, which is not a resource"));
+        let arn = match (kind, attribute) {
+            ("AWS::SQS::Queue", "Arn") => format!("arn:aws:sqs:us-east-1:123456789012:{resource}"),
+            ("AWS::Logs::LogGroup", "Arn") => {
+                format!("arn:aws:logs:us-east-1:123456789012:log-group:{resource}:*")
+            }
+            ("AWS::Events::Rule", "Arn") => {
+                format!("arn:aws:events:us-east-1:123456789012:rule/{resource}")
+            }
+            ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::123456789012:role/{resource}"),
+            ("AWS::Serverless::Function", "Arn") => {
+                format!("arn:aws:lambda:us-east-1:123456789012:function:{resource}")
+            }
+            _ => format!("getatt:{resource}.{attribute}"),
+        };
+        Value::from(arn)
+    }
+
     /// The value of an expression; `None` is `AWS::NoValue` (the key is left out).
-    fn eval(&self, value: &Value) -> Option<Value> {
+    pub(crate) fn eval(&self, value: &Value) -> Option<Value> {
         let Value::Object(object) = value else {
             return match value {
                 Value::Array(items) => Some(Value::Array(
@@ -128,7 +156,29 @@ impl<'a> Stack<'a> {
                     }
                     return Some(Value::from(text));
                 }
-                "Fn::GetAtt" => return Some(Value::from(format!("getatt:{argument}"))),
+                "Fn::Join" => {
+                    let delimiter = scalar(&self.eval(arg(0))?);
+                    let parts = self.eval(arg(1))?;
+                    let parts: Vec<String> = parts
+                        .as_array()
+                        .expect("Fn::Join of a list")
+                        .iter()
+                        .map(scalar)
+                        .collect();
+                    return Some(Value::from(parts.join(&delimiter)));
+                }
+                "Fn::GetAtt" => {
+                    let (resource, attribute) = match argument {
+                        Value::String(dotted) => {
+                            dotted.split_once('.').expect("Resource.Attribute")
+                        }
+                        _ => (
+                            arg(0).as_str().expect("a name"),
+                            arg(1).as_str().expect("a name"),
+                        ),
+                    };
+                    return Some(self.attribute(resource, attribute));
+                }
                 _ => {}
             }
         }
@@ -138,6 +188,21 @@ impl<'a> Stack<'a> {
                 .filter_map(|(key, value)| Some((key.clone(), self.eval(value)?)))
                 .collect(),
         ))
+    }
+
+    /// The resources this stack holds (those whose condition is true), evaluated.
+    pub(crate) fn resources(&self) -> Vec<(String, Value)> {
+        self.template["Resources"]
+            .as_object()
+            .expect("Resources")
+            .iter()
+            .filter(|(_, resource)| {
+                resource["Condition"]
+                    .as_str()
+                    .is_none_or(|condition| self.condition(condition))
+            })
+            .map(|(name, resource)| (name.clone(), self.eval(resource).expect("a resource")))
+            .collect()
     }
 
     /// The function's environment as Lambda would set it: every value a string.
