@@ -9,8 +9,7 @@ use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use aws_smithy_mocks::mock;
 use ecs_srv::input::event::parse_task_event_value;
 use ecs_srv::input::payload::EventInput;
-use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
-use ecs_srv::run::deployment::Deployment;
+use ecs_srv::plan::naming::RecordRole;
 use ecs_srv::run::report::Decision;
 use serde_json::Value;
 
@@ -24,7 +23,7 @@ fn input(value: Value) -> EventInput {
 
 /// The held records of the sample bridge task, written long ago with another TTL and
 /// weight than today's config would produce: a withdrawal must delete them as they are.
-fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecordSet> {
+fn held_bridge_records(task_id: &str) -> Vec<ResourceRecordSet> {
     let service = format!("web.{ZONE}");
     let task = format!("{task_id}.web.{ZONE}");
     let srv = format!("_web._tcp.web.{ZONE}");
@@ -60,10 +59,9 @@ fn held_bridge_records(naming: &ZoneNaming, task_id: &str) -> Vec<ResourceRecord
 
 #[tokio::test]
 async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
-    let naming = crate::support::naming(ZONE);
     let event = crate::support::fixture("bridge-draining.json");
     let task_id = crate::support::task_id_of(&event);
-    let held = held_bridge_records(&naming, &task_id);
+    let held = held_bridge_records(&task_id);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (zone, listing, change) = (
         hosted_zone_rule(),
@@ -99,7 +97,6 @@ async fn a_withdrawal_deletes_exactly_what_the_zone_holds() {
 
 #[tokio::test]
 async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_lands() {
-    let naming = crate::support::naming(ZONE);
     let event = crate::support::fixture("bridge-draining.json");
     let task_id = crate::support::task_id_of(&event);
     let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
@@ -110,7 +107,7 @@ async fn throttling_and_prior_request_not_complete_are_retried_until_the_change_
         .build();
     let (zone, listing) = (
         hosted_zone_rule(),
-        listing_rule(held_bridge_records(&naming, &task_id)),
+        listing_rule(held_bridge_records(&task_id)),
     );
     let clients = mocked_clients(&[], &[], &[&zone, &listing, &change]);
     let publisher = crate::support::config::deployment(config(), clients)
@@ -171,12 +168,11 @@ async fn an_unconfirmed_running_task_is_never_published() {
 
 #[tokio::test]
 async fn a_refused_batch_is_retried_task_by_task_so_one_conflict_blocks_nothing_else() {
-    let naming = crate::support::naming(ZONE);
     let draining = crate::support::fixture("bridge-draining.json");
     let stopped = crate::support::fixture("fargate-stopped.json");
     let bridge_id = crate::support::task_id_of(&draining);
     let fargate_id = crate::support::task_id_of(&stopped);
-    let mut held = held_bridge_records(&naming, &bridge_id);
+    let mut held = held_bridge_records(&bridge_id);
     let api = format!("api.{ZONE}");
     held.push(weighted(
         &api,

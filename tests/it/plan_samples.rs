@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use ecs_srv::config::RoutingPolicy;
 use ecs_srv::input::event::parse_task_event;
 use ecs_srv::plan::desired::{desired_records, RecordSettings};
-use ecs_srv::plan::naming::{Transport, ZoneNaming};
+use ecs_srv::plan::naming::Transport;
 use ecs_srv::plan::records::{RecordType, Routing};
 use ecs_srv::plan::task::{
     resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,

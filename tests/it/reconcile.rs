@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::support::*;
 use aws_sdk_route53::types::RrType;
-use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
+use ecs_srv::plan::naming::RecordRole;
 use serde_json::Value;
 
 const ZONE: &str = "recon.internal.";
@@ -50,7 +50,6 @@ async fn reconcile_repairs_both_sides_and_then_writes_nothing() {
     let (web_task, _) = run_task(&clients, &world, &web, "service:web", false).await;
 
     // An orphan an older deployment left behind, and a record somebody else owns.
-    let naming = crate::support::naming(ZONE);
     let orphan = "0123456789abcdef0123456789abcdef";
     let orphan_name = format!("api.{ZONE}");
     let orphan_id =

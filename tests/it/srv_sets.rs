@@ -10,8 +10,7 @@ use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, Rr
 use aws_smithy_mocks::mock;
 use ecs_srv::input::event::parse_task_event_value;
 use ecs_srv::input::payload::EventInput;
-use ecs_srv::plan::naming::{RecordRole, ZoneNaming};
-use ecs_srv::run::deployment::Deployment;
+use ecs_srv::plan::naming::RecordRole;
 use serde_json::json;
 
 fn input(value: serde_json::Value) -> EventInput {
@@ -89,7 +88,6 @@ fn srv_set(values: &[&str]) -> ResourceRecordSet {
 
 #[tokio::test]
 async fn a_conflicting_swap_rereads_and_swaps_against_what_is_there_now() {
-    let naming = crate::support::naming(mock_aws::ZONE);
     let event = fixture("bridge-draining.json");
     let task_id = task_id_of(&event);
     let srv_name = format!("_web._tcp.web.{}", mock_aws::ZONE);

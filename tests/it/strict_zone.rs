@@ -9,7 +9,6 @@ use crate::support::strict_zone::{
 };
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
-use ecs_srv::plan::naming::ZoneNaming;
 
 const ZONE_ID: &str = "ZMODEL1";
 const APEX: &str = "model.internal.";
