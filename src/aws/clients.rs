@@ -152,7 +152,7 @@ impl AwsClients {
             .and_then(|arn| arn.split(':').nth(1))
             .filter(|partition| !partition.is_empty())
             .map_or_else(
-                || crate::plan::naming::marks::partition_of(&region).to_owned(),
+                || crate::plan::naming::identity::partition_of(&region).to_owned(),
                 str::to_owned,
             );
         Ok(Scope {

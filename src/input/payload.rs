@@ -54,31 +54,7 @@ pub enum PayloadError {
 /// Sorts a payload into events. `origin` names it in sources (`file.json`, `lambda`).
 pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
     match payload {
-        Value::Object(ref object) if object.contains_key("Records") => {
-            let sqs: SqsEvent = serde_json::from_value(payload)
-                .map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
-            let inputs = sqs
-                .records
-                .into_iter()
-                .enumerate()
-                .map(|(index, message)| EventInput {
-                    source: message
-                        .message_id
-                        .unwrap_or_else(|| format!("{origin}:{index}")),
-                    receipt_handle: message.receipt_handle,
-                    parsed: match message.body {
-                        Some(body) => parse_task_event(body.as_bytes()),
-                        None => Err(EventError::NotJson {
-                            reason: "the SQS message has no body".to_owned(),
-                        }),
-                    },
-                })
-                .collect();
-            Ok(Invocation {
-                delivery: Delivery::Sqs,
-                inputs,
-            })
-        }
+        Value::Object(ref object) if object.contains_key("Records") => sqs_batch(payload, origin),
         Value::Object(_) => Ok(Invocation {
             delivery: Delivery::Direct,
             inputs: vec![EventInput {
@@ -87,31 +63,61 @@ pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadE
                 receipt_handle: None,
             }],
         }),
-        Value::Array(items) => {
-            let mut inputs = Vec::new();
-            for (index, item) in items.into_iter().enumerate() {
-                let source = format!("{origin}:{index}");
-                match read_payload(item, &source) {
-                    Ok(nested) => inputs.extend(nested.inputs),
-                    Err(err) => inputs.push(EventInput {
-                        source,
-                        parsed: Err(EventError::NotJson {
-                            reason: err.to_string(),
-                        }),
-                        receipt_handle: None,
-                    }),
-                }
-            }
-            Ok(Invocation {
-                delivery: Delivery::Direct,
-                inputs,
-            })
-        }
+        Value::Array(items) => Ok(Invocation {
+            delivery: Delivery::Direct,
+            inputs: listed(items, origin),
+        }),
         Value::Null => Err(PayloadError::Unrecognised("null")),
         Value::Bool(_) => Err(PayloadError::Unrecognised("boolean")),
         Value::Number(_) => Err(PayloadError::Unrecognised("number")),
         Value::String(_) => Err(PayloadError::Unrecognised("string")),
     }
+}
+
+/// An SQS batch: each message body one event, named by its message id.
+fn sqs_batch(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
+    let sqs: SqsEvent =
+        serde_json::from_value(payload).map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
+    let inputs = sqs
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(index, message)| EventInput {
+            source: message
+                .message_id
+                .unwrap_or_else(|| format!("{origin}:{index}")),
+            receipt_handle: message.receipt_handle,
+            parsed: match message.body {
+                Some(body) => parse_task_event(body.as_bytes()),
+                None => Err(EventError::NotJson {
+                    reason: "the SQS message has no body".to_owned(),
+                }),
+            },
+        })
+        .collect();
+    Ok(Invocation {
+        delivery: Delivery::Sqs,
+        inputs,
+    })
+}
+
+/// A list of payloads (a replay's file): each element's events, named `origin:index`.
+fn listed(items: Vec<Value>, origin: &str) -> Vec<EventInput> {
+    let mut inputs = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let source = format!("{origin}:{index}");
+        match read_payload(item, &source) {
+            Ok(nested) => inputs.extend(nested.inputs),
+            Err(err) => inputs.push(EventInput {
+                source,
+                parsed: Err(EventError::NotJson {
+                    reason: err.to_string(),
+                }),
+                receipt_handle: None,
+            }),
+        }
+    }
+    inputs
 }
 
 /// Whether a payload is EventBridge's scheduled event, which asks for a reconcile.

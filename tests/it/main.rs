@@ -11,6 +11,7 @@ mod simulated;
 mod support;
 
 mod batches;
+mod codebase;
 mod e2e;
 mod events;
 mod faults;

@@ -43,7 +43,21 @@ pub fn to_sdk_change(change: &Change, zone_id: &str) -> Result<sdk::Change, Stri
                 .map_err(|e| e.to_string())?,
         ),
     };
-    builder = match &set.routing {
+    builder = with_routing(builder, &set.routing);
+    let record_set = builder.build().map_err(|e| e.to_string())?;
+    sdk::Change::builder()
+        .action(action)
+        .resource_record_set(record_set)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The routing fields of a set: a SetIdentifier and the policy's own field.
+fn with_routing(
+    builder: sdk::builders::ResourceRecordSetBuilder,
+    routing: &Routing,
+) -> sdk::builders::ResourceRecordSetBuilder {
+    match routing {
         Routing::Simple => builder,
         Routing::Weighted {
             set_identifier,
@@ -60,13 +74,7 @@ pub fn to_sdk_change(change: &Change, zone_id: &str) -> Result<sdk::Change, Stri
         } => builder
             .set_identifier(set_identifier)
             .region(sdk::ResourceRecordSetRegion::from(region.as_str())),
-    };
-    let record_set = builder.build().map_err(|e| e.to_string())?;
-    sdk::Change::builder()
-        .action(action)
-        .resource_record_set(record_set)
-        .build()
-        .map_err(|e| e.to_string())
+    }
 }
 
 /// A listed set of a shape ecs-srv writes, or how to stay out of its way.

@@ -4,13 +4,15 @@
 //! [`labels`] makes every label, [`marks`] every SetIdentifier; a [`ZoneNaming`] puts
 //! them together for one zone and one deployment.
 
+pub mod identity;
 pub mod labels;
 pub mod marks;
 #[cfg(test)]
 mod tests;
 
+pub use identity::{cluster_label, ClusterId, Identity, Scope};
 pub use labels::{dns_label, short_hash, srv_port_label, Transport, MAX_LABEL_LEN, MAX_NAME_LEN};
-pub use marks::{cluster_label, ClusterId, Identity, RecordRole, Scope, SetMark};
+pub use marks::{RecordRole, SetMark};
 
 use crate::plan::tree::names::tree_root;
 use labels::srv_owner_parts;

@@ -98,6 +98,32 @@ pub async fn reconcile(
             listing.located.get(task_id).cloned()
         })
         .await;
+    let report = report(
+        mode,
+        listing,
+        owned_tasks,
+        applied,
+        deployment.clients.calls.since(&calls_before),
+    );
+    info!(
+        dry_run = report.dry_run,
+        running = report.running_tasks,
+        changes = report.changes.len(),
+        drift = report.drift.len(),
+        failures = report.failures.len(),
+        "reconcile finished"
+    );
+    Ok(report)
+}
+
+/// What the reconcile says it did: the listing, what the pipeline applied, and the drift.
+fn report(
+    mode: Mode,
+    listing: listing::Listing,
+    owned_tasks: usize,
+    applied: crate::apply::Applied,
+    api_calls: BTreeMap<String, u64>,
+) -> ReconcileReport {
     let mut drift: Vec<String> = applied
         .batches
         .iter()
@@ -113,7 +139,7 @@ pub async fn reconcile(
             *refusals.entry(err.metric_kind()).or_default() += 1;
         }
     }
-    let report = ReconcileReport {
+    ReconcileReport {
         dry_run: mode == Mode::DryRun,
         clusters: listing.clusters,
         skipped_clusters: listing.skipped_clusters,
@@ -131,15 +157,6 @@ pub async fn reconcile(
             .collect(),
         name_errors: applied.name_errors,
         sharded_whole_sets: applied.sharded_whole_sets,
-        api_calls: deployment.clients.calls.since(&calls_before),
-    };
-    info!(
-        dry_run = report.dry_run,
-        running = report.running_tasks,
-        changes = report.changes.len(),
-        drift = report.drift.len(),
-        failures = report.failures.len(),
-        "reconcile finished"
-    );
-    Ok(report)
+        api_calls,
+    }
 }

@@ -11,23 +11,14 @@ pub(super) struct PublishedPort {
 }
 
 /// The container's ports in this network mode, in declaration order, without repeats
-/// (ECS lists one binding per address family for the same port).
+/// (ECS lists one binding per address family for the same port): from the task's network
+/// bindings in bridge and host mode when it has any, else from the definition's mappings.
 pub(super) fn container_ports(
     detail: &TaskStateChange,
     mode: NetworkMode,
     container: &ContainerDefinitionFacts,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PublishedPort>, ResolveError> {
-    let mut missing_bindings: Vec<u16> = Vec::new();
-    let mut ports: Vec<PublishedPort> = Vec::new();
-    let mut push = |port: PublishedPort| {
-        let seen = ports
-            .iter()
-            .any(|p| p.container_port == port.container_port && p.transport == port.transport);
-        if !seen {
-            ports.push(port);
-        }
-    };
     let bindings: &[NetworkBinding] = detail
         .containers
         .iter()
@@ -36,30 +27,75 @@ pub(super) fn container_ports(
         .unwrap_or_default();
     let use_bindings =
         matches!(mode, NetworkMode::Bridge | NetworkMode::Host) && !bindings.is_empty();
+    let mut ports = Vec::new();
     if use_bindings {
-        for binding in bindings {
-            match (binding.container_port, binding.host_port) {
-                _ if binding.host_port_range.is_some()
-                    || binding.container_port_range.is_some() =>
-                {
-                    warnings.push(format!(
-                        "container {}: a port range binding is not published (SRV names one port)",
-                        container.name
-                    ))
-                }
-                (Some(container_port), Some(host_port)) if host_port != 0 => push(PublishedPort {
-                    container_port,
-                    published_port: host_port,
-                    transport: transport_of(binding.protocol),
-                }),
-                _ => warnings.push(format!(
-                    "container {}: a network binding without a host port is skipped",
-                    container.name
-                )),
-            }
+        for port in bound_ports(bindings, container, warnings) {
+            push_new(&mut ports, port);
         }
         return Ok(ports);
     }
+    let (mapped, missing_bindings) = mapped_ports(mode, container, warnings);
+    if !missing_bindings.is_empty() {
+        return Err(ResolveError::MissingBindings {
+            task_id: detail.task_id().to_owned(),
+            container: container.name.clone(),
+            ports: missing_bindings,
+        });
+    }
+    for port in mapped {
+        push_new(&mut ports, port);
+    }
+    Ok(ports)
+}
+
+fn push_new(ports: &mut Vec<PublishedPort>, port: PublishedPort) {
+    let seen = ports
+        .iter()
+        .any(|p| p.container_port == port.container_port && p.transport == port.transport);
+    if !seen {
+        ports.push(port);
+    }
+}
+
+/// The ports of the task's network bindings (bridge and host mode).
+fn bound_ports(
+    bindings: &[NetworkBinding],
+    container: &ContainerDefinitionFacts,
+    warnings: &mut Vec<String>,
+) -> Vec<PublishedPort> {
+    let mut ports = Vec::new();
+    for binding in bindings {
+        match (binding.container_port, binding.host_port) {
+            _ if binding.host_port_range.is_some() || binding.container_port_range.is_some() => {
+                warnings.push(format!(
+                    "container {}: a port range binding is not published (SRV names one port)",
+                    container.name
+                ))
+            }
+            (Some(container_port), Some(host_port)) if host_port != 0 => {
+                ports.push(PublishedPort {
+                    container_port,
+                    published_port: host_port,
+                    transport: transport_of(binding.protocol),
+                })
+            }
+            _ => warnings.push(format!(
+                "container {}: a network binding without a host port is skipped",
+                container.name
+            )),
+        }
+    }
+    ports
+}
+
+/// The ports of the definition's mappings, and the container ports of bridge mappings to
+/// dynamic host ports, which only bindings could tell.
+fn mapped_ports(
+    mode: NetworkMode,
+    container: &ContainerDefinitionFacts,
+    warnings: &mut Vec<String>,
+) -> (Vec<PublishedPort>, Vec<u16>) {
+    let (mut ports, mut missing_bindings) = (Vec::new(), Vec::new());
     for mapping in &container.port_mappings {
         let Some(container_port) = mapping
             .container_port
@@ -71,31 +107,21 @@ pub(super) fn container_ports(
             ));
             continue;
         };
-        match mode {
-            NetworkMode::Awsvpc | NetworkMode::Host => push(PublishedPort {
+        let published = match mode {
+            NetworkMode::Awsvpc | NetworkMode::Host => Some(container_port),
+            NetworkMode::Bridge => mapping.host_port.filter(|port| *port != 0),
+            NetworkMode::None => continue,
+        };
+        match published {
+            Some(published_port) => ports.push(PublishedPort {
                 container_port,
-                published_port: container_port,
+                published_port,
                 transport: mapping.transport,
             }),
-            NetworkMode::Bridge => match mapping.host_port.filter(|port| *port != 0) {
-                Some(host_port) => push(PublishedPort {
-                    container_port,
-                    published_port: host_port,
-                    transport: mapping.transport,
-                }),
-                None => missing_bindings.push(container_port),
-            },
-            NetworkMode::None => {}
+            None => missing_bindings.push(container_port),
         }
     }
-    if !missing_bindings.is_empty() {
-        return Err(ResolveError::MissingBindings {
-            task_id: detail.task_id().to_owned(),
-            container: container.name.clone(),
-            ports: missing_bindings,
-        });
-    }
-    Ok(ports)
+    (ports, missing_bindings)
 }
 
 fn transport_of(protocol: Option<TransportProtocol>) -> Transport {
