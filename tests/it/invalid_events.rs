@@ -62,7 +62,7 @@ fn direct(raw: &[u8]) -> Vec<EventInput> {
         Err(_) => vec![EventInput {
             source: "direct".to_owned(),
             parsed: parse_task_event(raw),
-            receipt_handle: None,
+            message: None,
         }],
     }
 }
