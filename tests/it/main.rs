@@ -20,6 +20,7 @@ mod health;
 mod interop;
 mod invalid_events;
 mod ipv6;
+mod lambda_contract;
 mod lookups;
 mod mocks;
 mod plan_samples;

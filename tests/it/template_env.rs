@@ -213,7 +213,7 @@ impl<'a> Stack<'a> {
     }
 
     /// The function's environment as Lambda would set it: every value a string.
-    fn function_environment(&self) -> BTreeMap<String, String> {
+    pub(crate) fn function_environment(&self) -> BTreeMap<String, String> {
         let variables = &self.template["Resources"]["PublisherFunction"]["Properties"]
             ["Environment"]["Variables"];
         let evaluated = self.eval(variables).expect("the variables exist");
