@@ -1,8 +1,6 @@
 //! The `dns-front` binary as a script uses it: configured by environment, port 0, the
 //! address read back from its first stdout line.
 
-mod support;
-
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,16 +10,16 @@ use hickory_proto::rr::{RData, RecordType};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use support::dns::{DnsClient, Transport};
-use support::moto::Moto;
-use support::zone::{Policy, TestZone};
+use crate::support::dns::{DnsClient, Transport};
+use crate::support::moto::Moto;
+use crate::support::zone::{Policy, TestZone};
 
 /// Covers the AWS SDK's start-up (it may look for instance metadata) on a loaded machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn the_binary_prints_its_address_and_answers() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = TestZone::create(moto.route53().await, "bin.test.").await;
     zone.upsert(
         "app.bin.test.",

@@ -4,6 +4,8 @@
 //! moto deletes every record with a SetIdentifier when one is deleted, whatever the name,
 //! so each record set here gets an identifier of its own.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord,
     ResourceRecordSet, RrType,
@@ -20,6 +22,9 @@ pub enum Policy<'a> {
     MultiValue(&'a str),
 }
 
+/// Tells apart the zones the tests of one binary create in their shared moto.
+static NEXT_ZONE: AtomicUsize = AtomicUsize::new(0);
+
 /// A hosted zone in moto.
 pub struct TestZone {
     pub client: aws_sdk_route53::Client,
@@ -32,7 +37,10 @@ impl TestZone {
         let created = client
             .create_hosted_zone()
             .name(name)
-            .caller_reference(format!("dns-front-test-{name}"))
+            .caller_reference(format!(
+                "dns-front-test-{name}-{}",
+                NEXT_ZONE.fetch_add(1, Ordering::Relaxed)
+            ))
             .hosted_zone_config(
                 HostedZoneConfig::builder()
                     .comment("dns-front test")
