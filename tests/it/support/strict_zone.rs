@@ -295,7 +295,7 @@ impl StrictZone {
         wire::hosted_zone(
             &self.zone_id,
             &self.apex,
-            self.sets.len() + rules::APEX_SETS,
+            rules::counted_sets(&self.facts(), &self.sets),
         )
     }
 
