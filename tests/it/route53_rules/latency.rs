@@ -9,6 +9,7 @@ use super::{
     accepted, alias_here, built, create, delete, plain, refused, refused_as, simple, weighted,
     zone, APEX, ZONE_ID,
 };
+use crate::support::answers::{leaf_values, AnswerIndex};
 use crate::support::strict_zone::route53_client;
 
 fn in_region(
@@ -221,5 +222,28 @@ async fn a_latency_alias_may_aim_at_a_tree_of_weighted_aliases() {
             (Some("us-east-1"), Some("us-east-1"))
         ],
         "the listing carries each latency set's Region"
+    );
+    // What the zone answers, by the one oracle: each region its own, Frankfurt Ireland's.
+    let index = AnswerIndex::of(ZONE_ID, &model.lock().unwrap().record_sets());
+    let answered = |region: &str| -> Vec<String> {
+        let mut values: Vec<String> = index
+            .shares_from(&format!("web.{APEX}"), "A", Some(region))
+            .iter()
+            .flat_map(leaf_values)
+            .collect();
+        values.sort();
+        values.dedup();
+        values
+    };
+    assert_eq!(
+        answered("us-east-1"),
+        vec!["10.0.0.1"],
+        "through the us-east-1 tree"
+    );
+    assert_eq!(answered("eu-west-1"), vec!["10.1.0.1"]);
+    assert_eq!(
+        answered("eu-central-1"),
+        vec!["10.1.0.1"],
+        "the closest region's"
     );
 }

@@ -68,11 +68,23 @@ impl AnswerIndex {
     }
 
     /// Every value set a query for `name` and `record_type` can be answered with, and the
-    /// share of answers it is in (sets never answered left out), asked from no region.
+    /// share of answers it is in (sets never answered left out), asked from no region in
+    /// particular (a latency name answers each region's set in turn).
     pub fn shares(&self, name: &str, record_type: &str) -> Vec<LeafShare<'_>> {
+        self.shares_from(name, record_type, None)
+    }
+
+    /// Like [`Self::shares`], asked from a VPC in `region`: a latency name answers that
+    /// region's set, else the closest region's.
+    pub fn shares_from(
+        &self,
+        name: &str,
+        record_type: &str,
+        region: Option<&str>,
+    ) -> Vec<LeafShare<'_>> {
         let parsed = Name::from_ascii(normalise_name(name)).expect("a test name parses");
         let kind = RecordType::from_str(record_type).expect("a known record type");
-        dns_front::answer_shares(self, &LowerName::new(&parsed), kind, None)
+        dns_front::answer_shares(self, &LowerName::new(&parsed), kind, region)
     }
 }
 

@@ -1,5 +1,5 @@
-//! The `dns-front` binary as a script uses it: configured by environment, port 0, the
-//! address read back from its first stdout line.
+//! The `dns-front` binary as a script uses it: configured by environment (the asking
+//! region included), port 0, the address read back from its first stdout line.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Stdio;
@@ -29,6 +29,18 @@ async fn the_binary_prints_its_address_and_answers() {
         &["10.2.0.1"],
     )
     .await;
+    // A latency name with a set per region: the binary answers the region it is told it
+    // stands for.
+    for (region, value) in [("us-east-1", "10.3.0.1"), ("eu-west-1", "10.3.0.2")] {
+        zone.upsert(
+            "geo.bin.test.",
+            RrType::A,
+            10,
+            Policy::Latency(region, region),
+            &[value],
+        )
+        .await;
+    }
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_dns-front"))
         .env("AWS_ENDPOINT_URL", moto.endpoint())
@@ -38,6 +50,7 @@ async fn the_binary_prints_its_address_and_answers() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("HOSTED_ZONE_ID", &zone.id)
         .env("DNS_FRONT_REFRESH", "100ms")
+        .env("DNS_FRONT_ASKING_REGION", "eu-west-1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -59,16 +72,21 @@ async fn the_binary_prints_its_address_and_answers() {
 
     for transport in [Transport::Udp, Transport::Tcp] {
         let mut dns = DnsClient::connect(addr, transport).await;
-        let response = dns.ask("app.bin.test.", RecordType::A).await;
-        let addresses: Vec<Ipv4Addr> = response
-            .answers
-            .iter()
-            .filter_map(|record| match &record.data {
-                RData::A(address) => Some(address.0),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(addresses, vec![Ipv4Addr::new(10, 2, 0, 1)], "{transport:?}");
+        for (name, address) in [
+            ("app.bin.test.", Ipv4Addr::new(10, 2, 0, 1)),
+            ("geo.bin.test.", Ipv4Addr::new(10, 3, 0, 2)),
+        ] {
+            let response = dns.ask(name, RecordType::A).await;
+            let addresses: Vec<Ipv4Addr> = response
+                .answers
+                .iter()
+                .filter_map(|record| match &record.data {
+                    RData::A(address) => Some(address.0),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(addresses, vec![address], "{name} over {transport:?}");
+        }
     }
 
     child.start_kill().expect("dns-front can be stopped");
