@@ -197,7 +197,7 @@ async fn owned_names(zone_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_message() {
     let scene = scene("contract-sqs", 151).await;
-    let proxy = FaultProxy::start(&moto().endpoint, &scene.throttle_marker).await;
+    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
     let api = RuntimeApi::start().await;
     let overrides = [
         ("RETRY_QUEUE_URL", String::new()),
@@ -256,7 +256,7 @@ async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_messag
 async fn with_the_templates_retry_queue_a_retryable_event_waits_there_and_comes_back_through_the_event_queue(
 ) {
     let scene = scene("contract-retry", 161).await;
-    let proxy = FaultProxy::start(&moto().endpoint, &scene.throttle_marker).await;
+    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
     let sqs = &moto_clients().sqs;
     let fifo = sqs
         .create_queue()
@@ -359,7 +359,7 @@ async fn with_the_templates_retry_queue_a_retryable_event_waits_there_and_comes_
 #[tokio::test]
 async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input() {
     let scene = scene("contract-direct", 171).await;
-    let proxy = FaultProxy::start(&moto().endpoint, &scene.throttle_marker).await;
+    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
     let api = RuntimeApi::start().await;
     let mut function = Function::start(
         &api,
@@ -408,7 +408,7 @@ async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input(
 #[tokio::test]
 async fn the_schedule_repairs_what_no_event_announced() {
     let scene = scene("contract-schedule", 181).await;
-    let proxy = FaultProxy::start(&moto().endpoint, "nothing-is-throttled-here").await;
+    let proxy = FaultProxy::start(moto().endpoint(), "nothing-is-throttled-here").await;
     let api = RuntimeApi::start().await;
     let parameters = [("UseSqsQueue", "false")];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &parameters, &[]));
