@@ -77,7 +77,7 @@ pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> Sq
         inputs.iter().map(|input| input.message.clone()).collect();
     let report = crate::run::events::process(deployment, inputs).await;
     crate::run::metrics::Metrics::of_events(&report).emit();
-    crate::run::handler::log_failures(&report);
+    report.log_failures();
     // The report has one outcome per input, in input order.
     for (message, outcome) in messages.iter().zip(&report.events) {
         let retryable = outcome.error.is_some() && outcome.retryable;
@@ -86,7 +86,7 @@ pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> Sq
         }
     }
     if !invocation.scheduled.is_empty() {
-        crate::run::handler::scheduled_reconcile(deployment).await;
+        crate::run::schedule::reconcile_from_queue(deployment).await;
     }
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = again

@@ -40,6 +40,7 @@ mod mocks;
 mod plan_samples;
 mod properties;
 mod reconcile;
+mod reconcile_listing;
 mod reconcile_race;
 mod replay;
 mod replay_large;

@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use crate::aws::ecs::described::task_event;
 use crate::aws::ecs::tasks::{
-    describe_tasks, list_clusters, list_running_tasks, task_states, Listed,
+    clusters_not_active, describe_tasks, list_clusters, list_running_tasks, task_states, Listed,
 };
 use crate::aws::ecs::{LookupError, TaskState};
 use crate::error::TaskError;
@@ -55,7 +55,15 @@ pub async fn list_ecs(deployment: &Deployment) -> Result<Listing, LookupError> {
             .collect()
     };
     let mut listing = Listing::default();
+    let not_active = clusters_not_active(ecs, &clusters).await?;
     for cluster in &clusters {
+        if let Some(reason) = not_active.get(cluster) {
+            warn!(cluster = %cluster, reason = %reason, "cluster not active (deleted or inactive); skipped, the others are repaired");
+            listing
+                .skipped_clusters
+                .insert(cluster.clone(), reason.clone());
+            continue;
+        }
         let arns = match list_running_tasks(ecs, cluster).await? {
             Listed::Tasks(arns) => arns,
             Listed::NoCluster(reason) => {
