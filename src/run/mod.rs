@@ -13,3 +13,4 @@ pub mod reconcile;
 pub mod replay;
 pub mod report;
 pub mod schedule;
+pub mod status;

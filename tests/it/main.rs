@@ -49,6 +49,7 @@ mod safe_defaults;
 mod scale;
 mod sqs_burst;
 mod srv_sets;
+mod status;
 mod subtrees;
 mod template;
 mod template_env;
