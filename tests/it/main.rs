@@ -39,6 +39,7 @@ mod lookups;
 mod mocks;
 mod plan_samples;
 mod properties;
+mod purge;
 mod reconcile;
 mod reconcile_listing;
 mod reconcile_race;
