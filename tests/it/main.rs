@@ -27,6 +27,7 @@ mod support;
 mod batches;
 mod codebase;
 mod e2e;
+mod estate;
 mod events;
 mod faults;
 mod fuzz_events;

@@ -17,8 +17,6 @@ use crate::support::http::{read_request, write_response};
 use crate::support::runtime_api::{Answer, Function, RuntimeApi};
 use crate::support::*;
 
-const ZONE: &str = "purge.internal.";
-
 fn ecs_srv(zone_id: &str, cluster: &str, args: &[&str], owner: &str) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_ecs-srv"))
         .args(args)
