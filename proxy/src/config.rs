@@ -65,6 +65,13 @@ pub struct ProxySettings {
     #[arg(long, env = "SRV_PROXY_IDLE_TIMEOUT", default_value = "1h", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
+    /// The least time between two DNS lookups of a route's name, whatever the answer's TTL: a
+    /// TTL 0 name is asked again at most this often, and every connection still makes its own
+    /// weighted pick from the answer in use. 0s asks again for every connection (one lookup in
+    /// flight at a time).
+    #[arg(long, env = "SRV_PROXY_MIN_TTL", default_value = "1s", value_parser = parse_duration)]
+    pub min_ttl: Duration,
+
     /// Connect retries on other targets after a failed connect, before a fresh DNS resolution.
     #[arg(long, env = "SRV_PROXY_RETRIES", default_value_t = 2)]
     pub retries: u32,
@@ -275,5 +282,6 @@ mod tests {
         assert_eq!(format!("{:?}", cli.settings), format!("{defaults:?}"));
         assert_eq!(defaults.max_connections, 4096);
         assert_eq!(defaults.drain_timeout, Duration::from_secs(25));
+        assert_eq!(defaults.min_ttl, Duration::from_secs(1));
     }
 }

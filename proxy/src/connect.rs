@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 
 use crate::answer::{RouteAnswer, TargetSlot};
 use crate::config::ProxySettings;
-use crate::discovery::Discovery;
+use crate::discovery::{Discovery, DnsTiming};
 use crate::metrics::ProxyMetrics;
 use crate::picker::pick_target;
 use crate::resolve::{Resolve, ResolveError};
@@ -57,7 +57,15 @@ impl RouteConnector {
         seed: Option<u64>,
     ) -> Self {
         Self {
-            discovery: Discovery::new(srv_name, resolver, metrics, settings.connect_timeout),
+            discovery: Discovery::new(
+                srv_name,
+                resolver,
+                metrics,
+                DnsTiming {
+                    wait_limit: settings.connect_timeout,
+                    min_ttl: settings.min_ttl,
+                },
+            ),
             rng: Mutex::new(seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64)),
             settings,
         }
