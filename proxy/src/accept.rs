@@ -62,10 +62,9 @@ async fn handle_client(
     let route = connector.srv_name();
     counters.total.inc();
     counters.active.inc();
-    let _ = client.set_nodelay(true);
+    // TCP_NODELAY: the client inherits it from its listener, the backend gets it before connect.
     match connector.connect().await {
         Ok((mut backend, target)) => {
-            let _ = backend.set_nodelay(true);
             match relay(&mut client, &mut backend, idle_timeout, &counters.bytes).await {
                 Ok(RelayEnd::Finished) => {}
                 Ok(RelayEnd::IdleTimeout) => {

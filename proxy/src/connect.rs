@@ -8,12 +8,16 @@
 //! The way through for a working target allocates nothing: the answer, its labels and its metric
 //! handles were built when DNS answered (see [`crate::answer`]).
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rustix::io::Errno;
+use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 use crate::answer::{RouteAnswer, TargetSlot};
@@ -108,7 +112,7 @@ impl RouteConnector {
                 slot.state.connect_retries.inc();
             }
             let timeout = self.settings.connect_timeout;
-            let error = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            let error = match tokio::time::timeout(timeout, dial(addr)).await {
                 Ok(Ok(stream)) => {
                     let policy = &self.settings.ejection;
                     slot.state.record().record_success(policy, Instant::now());
@@ -148,4 +152,31 @@ impl RouteConnector {
         pick_target(&answer.targets, healthy, &mut *rng)
             .or_else(|| pick_target(&answer.targets, untried, &mut *rng))
     }
+}
+
+/// Connects to `addr` with `TCP_NODELAY` set. Whether the connect worked is read from the
+/// readiness epoll reports (an error or hang-up with the writable event), so a connection that
+/// works costs no `getsockopt(SO_ERROR)`; only a failed one asks for its error.
+async fn dial(addr: SocketAddr) -> io::Result<TcpStream> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+    sockopt::set_tcp_nodelay(&socket, true)?;
+    match rustix::net::connect(&socket, &addr) {
+        Ok(()) | Err(Errno::INPROGRESS) => {}
+        Err(errno) => return Err(errno.into()),
+    }
+    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+    let ready = stream.ready(Interest::WRITABLE).await?;
+    if ready.is_write_closed() || ready.is_error() {
+        let error = stream.take_error()?.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::ConnectionRefused, "the connect was hung up")
+        });
+        return Err(error);
+    }
+    Ok(stream)
 }
