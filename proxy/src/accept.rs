@@ -11,11 +11,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::admission::OpenConnections;
 use crate::connect::{ConnectError, RouteConnector};
 use crate::metrics::{DirectionLabel, ProxyMetrics};
 use crate::relay::{relay, ByteCounters, RelayEnd};
 use crate::resolve::ResolveError;
-use crate::server::OpenConnections;
 
 /// Accepts on `listener` until `stop`, admitting each client under the connection limit.
 pub(crate) async fn accept_loop(

@@ -8,10 +8,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use hickory_resolver::proto::rr::Name;
 
-use crate::health::EjectionPolicy;
+use crate::ejection::EjectionPolicy;
+use crate::health::HealthArgs;
 
 /// The address a route listens on when only a port is given: loopback, so that a sidecar is
 /// reachable from its own task only.
@@ -20,8 +21,12 @@ pub const DEFAULT_LISTEN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// srv-proxy: listens locally and forwards each TCP connection to one target of a DNS SRV name,
 /// chosen by priority and weight (RFC 2782).
 #[derive(Debug, Parser)]
-#[command(name = "srv-proxy", version, about, long_about = None)]
+#[command(name = "srv-proxy", version, about, long_about = None, subcommand_negates_reqs = true)]
 pub struct Cli {
+    /// Without a command, srv-proxy runs the proxy.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// A route, LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp.web.ecs.internal. LISTEN may be a
     /// bare port, which binds 127.0.0.1. Repeat the flag (or separate with commas) for more routes.
     #[arg(
@@ -50,6 +55,15 @@ pub struct Cli {
     /// The knobs of every connection.
     #[command(flatten)]
     pub settings: ProxySettings,
+}
+
+/// What else the binary can do besides running the proxy.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Asks the proxy running beside it (at its --metrics address) whether it accepts clients
+    /// and has a usable answer for every route; exits 0 if so. For a container health check in
+    /// an image without a shell: ["CMD", "/srv-proxy", "health"].
+    Health(HealthArgs),
 }
 
 /// The knobs that shape every connection, whatever its route: derived once from the flags and
@@ -237,6 +251,17 @@ mod tests {
         assert_eq!(cli.dns, None);
         assert_eq!(cli.metrics, None);
         assert_eq!(cli.log_format, LogFormat::Text);
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn health_needs_no_route_but_the_metrics_address() {
+        let cli = Cli::try_parse_from(["srv-proxy", "health", "--metrics", "9901"]).expect("flags");
+        let Some(Command::Health(args)) = cli.command else {
+            panic!("the health command");
+        };
+        assert_eq!(args.metrics, Some("127.0.0.1:9901".parse().expect("addr")));
+        assert_eq!(args.timeout, Duration::from_secs(4));
     }
 
     #[test]

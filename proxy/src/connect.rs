@@ -80,6 +80,12 @@ impl RouteConnector {
         self.discovery.srv_name()
     }
 
+    /// The answer a client would get now: resolving (and waiting no longer than a client) when
+    /// the route has none yet. Used by the health check.
+    pub async fn answer_now(&self) -> Result<Arc<RouteAnswer>, ResolveError> {
+        self.discovery.targets(false).await
+    }
+
     /// Connects to one target of the route, following the retry rules above, and says which.
     pub async fn connect(&self) -> Result<(TcpStream, SocketAddr), ConnectError> {
         let mut answer = self.discovery.targets(false).await?;

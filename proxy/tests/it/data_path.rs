@@ -131,7 +131,8 @@ async fn the_metrics_scrape_parses() {
         .await
         .expect("bind metrics");
     let metrics_addr = listener.local_addr().expect("addr");
-    tokio::spawn(serve_metrics(listener, Arc::clone(&proxy.registry)));
+    let health = Arc::new(srv_proxy::health::ProxyHealth::default());
+    tokio::spawn(serve_metrics(listener, Arc::clone(&proxy.registry), health));
     let mut stream = TcpStream::connect(metrics_addr)
         .await
         .expect("connect metrics");

@@ -7,7 +7,7 @@ use crate::support::WEB;
 use crate::support::{
     backend_reached, dead_port, reached_counts, start_backend, start_proxy, test_settings, Backend,
 };
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::ejection::EjectionPolicy;
 
 /// [`WEB`] at two equal targets: a backend `alive`, and a port where nothing listens.
 async fn alive_and_dead() -> (TestDns, Backend, u16) {
