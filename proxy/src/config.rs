@@ -27,8 +27,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// A route, LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp.web.ecs.internal. LISTEN may be a
-    /// bare port, which binds 127.0.0.1. Repeat the flag (or separate with commas) for more routes.
+    /// A route, LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp._all.web.ecs.internal (a service's
+    /// whole SRV set). LISTEN may be a bare port, which binds 127.0.0.1. Repeat the flag (or
+    /// separate with commas) for more routes.
     #[arg(
         long = "route",
         env = "SRV_PROXY_ROUTES",
@@ -166,7 +167,7 @@ pub fn parse_route(text: &str) -> Result<RouteSpec, String> {
     let text = text.trim();
     let Some((listen, srv_name)) = text.split_once('=') else {
         return Err(format!(
-            "route {text:?} must look like LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp.web.ecs.internal"
+            "route {text:?} must look like LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp._all.web.ecs.internal"
         ));
     };
     let listen = parse_listen_addr(listen).map_err(|error| format!("route {text:?}: {error}"))?;

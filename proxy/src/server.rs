@@ -28,7 +28,7 @@ use crate::resolve::Resolve;
 pub struct BoundRoute {
     /// An already bound listener.
     pub listener: tokio::net::TcpListener,
-    /// The SRV name, e.g. `_web._tcp.web.ecs.internal`.
+    /// The SRV name, e.g. `_web._tcp._all.web.ecs.internal`.
     pub srv_name: String,
 }
 
