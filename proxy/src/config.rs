@@ -12,7 +12,6 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use hickory_resolver::proto::rr::Name;
 
 use crate::ejection::EjectionPolicy;
-use crate::health::HealthArgs;
 
 /// The address a route listens on when only a port is given: loopback, so that a sidecar is
 /// reachable from its own task only.
@@ -65,6 +64,19 @@ pub enum Command {
     /// and has a usable answer for every route; exits 0 if so. For a container health check in
     /// an image without a shell: ["CMD", "/srv-proxy", "health"].
     Health(HealthArgs),
+}
+
+/// `srv-proxy health`: asks the proxy running beside it whether it is healthy.
+#[derive(Clone, Debug, Args)]
+pub struct HealthArgs {
+    /// The running proxy's --metrics address; an unspecified IP (0.0.0.0, ::) is asked on
+    /// loopback.
+    #[arg(long, env = "SRV_PROXY_METRICS", value_name = "ADDR", required = true, value_parser = parse_listen_addr)]
+    pub metrics: Option<SocketAddr>,
+
+    /// How long the whole probe may take (keep it under the health check's own timeout).
+    #[arg(long, env = "SRV_PROXY_HEALTH_TIMEOUT", default_value = "4s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// The knobs that shape every connection, whatever its route: derived once from the flags and

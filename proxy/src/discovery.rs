@@ -33,6 +33,7 @@ use tokio::time::Instant;
 use crate::answer::RouteAnswer;
 use crate::metrics::{DnsErrorLabel, ProxyMetrics};
 use crate::resolve::{Resolve, ResolveError, SrvAnswer};
+use crate::state_log::{self, NameState};
 
 /// How long a failure is remembered before DNS is asked again. It keeps a burst of clients
 /// during an outage from each starting a lookup of its own.
@@ -51,21 +52,6 @@ pub struct DnsTiming {
     /// The least time between two lookups of the name, also when the TTL is shorter or a
     /// connection asks for a fresh answer.
     pub min_ttl: Duration,
-}
-
-/// The health of a route's name, as logged on each change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NameState {
-    /// Nothing resolved yet.
-    Unknown,
-    /// The last resolution gave targets.
-    Resolved,
-    /// DNS fails, and the last good answer is in use.
-    Stale,
-    /// DNS fails, and there was never a good answer.
-    Failing,
-    /// NXDOMAIN or an empty answer: clients are closed at once.
-    Gone,
 }
 
 struct RouteState {
@@ -307,7 +293,7 @@ impl RouteDns {
                     )),
                 };
                 if unchanged.is_none() || state.name != NameState::Resolved {
-                    self.log_resolved(&in_use.answer, state.name);
+                    state_log::resolved(&self.srv_name, &in_use.answer, state.name);
                 }
                 self.counters.targets.set(in_use.targets.len() as i64);
                 state.refresh_from = now + refresh_after(in_use.ttl()).max(self.timing.min_ttl);
@@ -334,48 +320,12 @@ impl RouteDns {
                     self.counters.targets.set(0);
                 }
                 if next_state != state.name {
-                    self.log_failure(&error, next_state);
+                    state_log::failure(&self.srv_name, &error, next_state);
                 }
                 state.name = next_state;
                 state.refresh_from = now + FAILURE_HOLD.max(self.timing.min_ttl);
                 state.error = Some(error);
             }
-        }
-    }
-
-    fn log_resolved(&self, answer: &SrvAnswer, previous: NameState) {
-        let targets: Vec<String> = answer
-            .targets
-            .iter()
-            .map(|t| format!("{}={} p{} w{}", t.host, t.addr, t.priority, t.weight))
-            .collect();
-        tracing::info!(
-            route = %self.srv_name,
-            previous = ?previous,
-            ttl_secs = answer.ttl.as_secs(),
-            targets = %targets.join(", "),
-            "route resolves to {} target(s)",
-            answer.targets.len()
-        );
-    }
-
-    fn log_failure(&self, error: &ResolveError, next_state: NameState) {
-        match next_state {
-            NameState::Gone => tracing::warn!(
-                route = %self.srv_name,
-                %error,
-                "name is gone; closing new client connections at once"
-            ),
-            NameState::Stale => tracing::warn!(
-                route = %self.srv_name,
-                %error,
-                "DNS is failing; keeping the last good answer"
-            ),
-            _ => tracing::error!(
-                route = %self.srv_name,
-                %error,
-                "DNS is failing and there is no earlier answer; closing client connections"
-            ),
         }
     }
 }

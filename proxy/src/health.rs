@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::Args;
-
-use crate::config::{parse_duration, parse_listen_addr};
+use crate::config::HealthArgs;
 use crate::connect::RouteConnector;
 
 /// What the running proxy knows about its own health, shared with the `/health` endpoint.
@@ -75,19 +73,6 @@ impl ProxyHealth {
         }
         HealthReport { healthy, text }
     }
-}
-
-/// `srv-proxy health`: asks the proxy running beside it whether it is healthy.
-#[derive(Clone, Debug, Args)]
-pub struct HealthArgs {
-    /// The running proxy's --metrics address; an unspecified IP (0.0.0.0, ::) is asked on
-    /// loopback.
-    #[arg(long, env = "SRV_PROXY_METRICS", value_name = "ADDR", required = true, value_parser = parse_listen_addr)]
-    pub metrics: Option<SocketAddr>,
-
-    /// How long the whole probe may take (keep it under the health check's own timeout).
-    #[arg(long, env = "SRV_PROXY_HEALTH_TIMEOUT", default_value = "4s", value_parser = parse_duration)]
-    pub timeout: Duration,
 }
 
 /// Asks `GET /health` and says whether the answer was `200`, with the proxy's text, or why the

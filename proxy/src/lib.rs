@@ -40,3 +40,4 @@ pub mod picker;
 pub mod relay;
 pub mod resolve;
 pub mod server;
+mod state_log;
