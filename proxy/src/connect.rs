@@ -16,7 +16,6 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rustix::io::Errno;
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
@@ -26,6 +25,7 @@ use crate::discovery::{Discovery, DnsTiming};
 use crate::metrics::ProxyMetrics;
 use crate::picker::pick_target;
 use crate::resolve::{Resolve, ResolveError};
+use crate::socket::nodelay_socket;
 
 /// Why no backend connection could be made for a client.
 #[derive(Debug, thiserror::Error)]
@@ -164,14 +164,7 @@ impl RouteConnector {
 /// readiness epoll reports (an error or hang-up with the writable event), so a connection that
 /// works costs no `getsockopt(SO_ERROR)`; only a failed one asks for its error.
 async fn dial(addr: SocketAddr) -> io::Result<TcpStream> {
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
-    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
-    sockopt::set_tcp_nodelay(&socket, true)?;
+    let socket = nodelay_socket(&addr)?;
     match rustix::net::connect(&socket, &addr) {
         Ok(()) | Err(Errno::INPROGRESS) => {}
         Err(errno) => return Err(errno.into()),

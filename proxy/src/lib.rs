@@ -40,4 +40,5 @@ pub mod picker;
 pub mod relay;
 pub mod resolve;
 pub mod server;
+mod socket;
 mod state_log;

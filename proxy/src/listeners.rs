@@ -15,7 +15,9 @@
 use std::io;
 use std::net::TcpListener;
 
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use rustix::net::sockopt;
+
+use crate::socket::nodelay_socket;
 
 /// The backlog of each sibling, as tokio's own `TcpListener::bind` uses.
 const BACKLOG: i32 = 1024;
@@ -46,16 +48,9 @@ pub fn per_worker(listener: TcpListener, workers: usize) -> io::Result<Vec<TcpLi
 fn reuseport_sibling(listener: &TcpListener) -> io::Result<TcpListener> {
     let addr = listener.local_addr()?;
     sockopt::set_socket_reuseport(listener, true)?;
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
-    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+    let socket = nodelay_socket(&addr)?;
     sockopt::set_socket_reuseaddr(&socket, true)?;
     sockopt::set_socket_reuseport(&socket, true)?;
-    sockopt::set_tcp_nodelay(&socket, true)?;
     if addr.is_ipv6() {
         sockopt::set_ipv6_v6only(&socket, sockopt::ipv6_v6only(listener)?)?;
     }
