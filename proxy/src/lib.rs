@@ -12,7 +12,7 @@
 //! - [`answer`]: an answer's targets with their metric handles and ejection records;
 //! - [`resolve`]: the [`resolve::Resolve`] seam, with [`hickory`] behind it in production;
 //! - [`picker`] and [`ejection`]: RFC 2782 choice and passive ejection;
-//! - [`relay`]: the byte copy with half-close and idle timeout;
+//! - [`relay`]: the byte copy with half-close and idle timeout, on sockets that `socket` opens;
 //! - [`metrics`] and [`metrics_http`]: Prometheus `/metrics` and `/health`;
 //! - [`health`]: the proxy's view of its own health, and the `srv-proxy health` probe.
 //!

@@ -15,6 +15,10 @@
 //! A read that returns less than the buffer holds has drained the socket, so the relay goes back
 //! to waiting for readiness at once instead of asking again only to hear `WouldBlock`: one
 //! `recv` per message instead of two, which is most of what a small request costs a proxy.
+//!
+//! When the sender's FIN had already come with its last bytes (a server that closes after a short
+//! answer), those bytes are held back with `MSG_MORE` until the FIN is passed on, so that both
+//! leave in one segment, which the receiver acknowledges once.
 
 use std::cell::RefCell;
 use std::io;
