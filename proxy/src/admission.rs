@@ -20,6 +20,15 @@ pub(crate) struct OpenConnections {
 }
 
 impl OpenConnections {
+    /// No limit reached yet and nothing open.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            tracker: TaskTracker::new(),
+            limit,
+            admitting: Mutex::new(()),
+        }
+    }
+
     /// Spawns `connection` unless the limit is reached; else hands it back, so that the caller
     /// counts the refusal before the client sees its connection closed.
     pub(crate) fn admit<F>(&self, connection: F) -> Result<(), F>
@@ -35,15 +44,6 @@ impl OpenConnections {
         }
         self.tracker.spawn(connection);
         Ok(())
-    }
-
-    /// No limit reached yet and nothing open.
-    pub(crate) fn new(limit: usize) -> Self {
-        Self {
-            tracker: TaskTracker::new(),
-            limit,
-            admitting: Mutex::new(()),
-        }
     }
 
     /// Connections open now.

@@ -10,11 +10,11 @@ and once more at TTL 0 (the demo's setting: a resolution for every connection), 
 request figures only, since bulk transfers do not depend on DNS.
 
 The machine is shared, and its load drifts by more than the differences measured. So every
-figure is measured in rounds, and within a round the peers run that figure one right after the
-other (direct, HAProxy, HAProxy with splice-auto, nginx stream, srv-proxy, srv-proxy at TTL 0),
-each round starting one peer further on. A ratio between two peers is taken within each round,
-from measurements seconds apart, and the report gives the median of those ratios with their
-spread. The memory figure is measured in rounds too, each peer freshly started. At least
+figure is measured in rounds, and within a round the peers run that figure one after the other:
+HAProxy, srv-proxy and srv-proxy at TTL 0 first, right after each other, then direct, HAProxy
+with splice-auto and nginx stream, each group starting one peer further on from round to round.
+A ratio between two peers is taken within each round, from measurements seconds apart, and the
+report gives the median of those ratios with their spread. The memory figure is measured in rounds too, each peer freshly started. At least
 MIN_ROUNDS rounds. Everything listens on 127.0.0.1 and every tool has a time limit.
 """
 
@@ -375,6 +375,18 @@ def in_turn(peers, round_number):
     return peers[shift:] + peers[:shift]
 
 
+# The peers whose ratios the report gives: measured one right after the other in every round.
+COMPARED = ("HAProxy", "srv-proxy", "srv-proxy TTL 0")
+
+
+def figure_order(peers, round_number):
+    """HAProxy and srv-proxy first, within seconds of each other, in an order that turns from
+    round to round; then the other peers, turning too."""
+    compared = [p for p in peers if p.name in COMPARED]
+    others = [p for p in peers if p.name not in COMPARED]
+    return in_turn(compared, round_number) + in_turn(others, round_number)
+
+
 def measure(figure, peer, seconds):
     if figure.startswith("iperf"):
         return iperf(peer.ports["iperf"], int(figure[len("iperf"):]), seconds)
@@ -432,7 +444,7 @@ def main():
     for round_number in range(1, args.rounds + 1):
         for figure in ALL_FIGURES:
             log(f"round {round_number}/{args.rounds}: {figure}")
-            for peer in in_turn([p for p in peers if figure in p.figures], round_number):
+            for peer in figure_order([p for p in peers if figure in p.figures], round_number):
                 record(figure, peer, measure(figure, peer, args.seconds))
     for peer in peers:
         peer.stop()

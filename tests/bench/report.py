@@ -57,9 +57,10 @@ def proxy_section(data, binary_bytes, machine_facts, load):
                      f"run holds {data['idle_connections']:,}.")
     return f"""## srv-proxy beside its peers
 
-{data['rounds']} rounds. Within a round each figure is measured for every peer, one peer right after
-the other ({data['seconds']} s per measurement, iperf3 omits its first second), each round starting one peer
-further on; all on 127.0.0.1. The machine is shared and its load drifts by more than the differences
+{data['rounds']} rounds. Within a round each figure is measured for every peer ({data['seconds']} s per
+measurement, iperf3 omits its first second): HAProxy, srv-proxy and srv-proxy at TTL 0 first, right
+after each other, then the other peers, each group in an order that turns from round to round; all
+on 127.0.0.1. The machine is shared and its load drifts by more than the differences
 measured, so a peer is compared with HAProxy within each round, from measurements seconds apart:
 the ratio columns give the **median of the per-round ratios, with their lowest and highest** in
 brackets. A goal is met when the median reaches it; "every round" says the lowest ratio did too.
