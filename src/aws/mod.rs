@@ -8,4 +8,4 @@ pub mod ecs;
 pub mod route53;
 
 pub use calls::ApiCallLog;
-pub use clients::{AwsClients, IdentityError, ZoneRole, MAX_ATTEMPTS};
+pub use clients::{AwsClients, IdentityError, MAX_ATTEMPTS};
