@@ -33,6 +33,9 @@
 //! sends each ChangeBatch at the paced rate; the outcome comes back as a
 //! [`run::report::InvocationReport`], its metric line and, on SQS, the messages to
 //! deliver again.
+// The module docs are a map for contributors and link to the internals: read them with
+// `cargo doc --document-private-items`, where every link resolves.
+#![allow(rustdoc::private_intra_doc_links)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(clippy::too_many_lines)]

@@ -19,6 +19,8 @@
 //! The binary is a thin shell around [`app::run_cli`]; tests drive [`server::serve`] in-process
 //! with listeners bound to `127.0.0.1:0`.
 
+// The map above links to the internals: read it with `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(clippy::too_many_lines)]

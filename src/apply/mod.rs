@@ -12,11 +12,11 @@
 //! meanwhile ([`recheck`]); and keep the view for the next invocation ([`view`]). A
 //! failure is pinned to the unit it belongs to; nothing of a refused unit is half-written.
 
-pub mod outcome;
-pub mod recheck;
+pub(crate) mod outcome;
+pub(crate) mod recheck;
 mod send;
-pub mod sender;
-pub mod view;
+pub(crate) mod sender;
+pub(crate) mod view;
 mod whole_sets;
 
 use tracing::{info, warn};

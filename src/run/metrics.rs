@@ -148,11 +148,6 @@ impl Metrics {
         );
     }
 
-    /// One figure's value, for tests and reports.
-    pub fn get(&self, name: &str) -> Option<u64> {
-        self.counts.get(name).copied()
-    }
-
     /// The embedded-metric-format line for function `function` at `now`.
     pub fn line(&self, function: &str, now: SystemTime) -> Value {
         let mut root = Map::new();

@@ -4,7 +4,7 @@
 //! write (`--dry-run` sends nothing and reports the batches). The stack runs it when it is
 //! deleted ([`stack`]), so that deleting the stack leaves the zone as it found it.
 
-pub mod stack;
+pub(crate) mod stack;
 
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@
 //! withdraw live tasks. The dry run is the same run through the same pipeline, with a
 //! sender that sends nothing.
 
-pub mod listing;
+pub(crate) mod listing;
 
 use std::collections::BTreeMap;
 

@@ -7,8 +7,8 @@
 //! reconcile would do. [`explain`] turns that into a verdict per task and per service,
 //! and [`render`] into words.
 
-pub mod explain;
-pub mod render;
+pub(crate) mod explain;
+pub(crate) mod render;
 
 use crate::plan::whole_sets::WholeSetScope;
 use crate::run::deployment::{Deployment, Mode};
