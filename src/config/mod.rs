@@ -73,8 +73,12 @@ pub struct Settings {
     pub route53_write_rate: f64,
 
     /// Seconds a warm function may reuse its last view of the zone instead of reading it
-    /// again (0: read on every invocation). Only safe when this function is the zone's
-    /// only writer, as on the SQS path with reserved concurrency 1.
+    /// again (0: read on every invocation). Safe when one invocation at a time writes
+    /// this deployment's tasks, as the SQS path's one message group ensures: a view that
+    /// missed one of its own writes would find nothing to withdraw. Other deployments on
+    /// the zone (other accounts, regions) write only their own tasks' record sets, and a
+    /// change a stale view gets wrong about a shared name is refused by Route 53 (exact
+    /// DELETE and CREATE) and planned again on a fresh read.
     #[arg(long, env = "ZONE_CACHE_SECONDS", default_value = "0", value_parser = parse_zone_cache_seconds)]
     pub zone_cache_seconds: u64,
 
