@@ -12,6 +12,7 @@ mod support;
 
 mod batches;
 mod codebase;
+mod delivery;
 mod e2e;
 mod events;
 mod faults;
