@@ -54,10 +54,10 @@ export interface EcsSrvProps {
   readonly healthGate?: boolean;
   /** Task events through an SQS queue, in batches (UseSqsQueue). */
   readonly useSqsQueue?: boolean;
-  /** Most task events per invocation on the SQS path (SqsBatchSize). */
+  /** Most task events per invocation on the SQS path, 1 to 10 (SqsBatchSize). */
   readonly sqsBatchSize?: number;
-  /** How long the SQS path waits to fill a batch, whole seconds (SqsBatchingWindowSeconds). */
-  readonly sqsBatchingWindow?: cdk.Duration;
+  /** How soon a task not healthy yet is looked at again, whole seconds (HealthRecheckSeconds). */
+  readonly healthRecheck?: cdk.Duration;
   /** When to reconcile, or false for never (ReconcileSchedule). */
   readonly reconcileSchedule?: events.Schedule | false;
   /** Route 53 requests per second at most, 0.1 to 100 (Route53WriteRate). */
@@ -101,7 +101,7 @@ export const PARAMETER_VALUES = {
   HealthGate: (p: EcsSrvProps) => onOff(p.healthGate),
   UseSqsQueue: (p: EcsSrvProps) => trueFalse(p.useSqsQueue),
   SqsBatchSize: (p: EcsSrvProps) => p.sqsBatchSize,
-  SqsBatchingWindowSeconds: (p: EcsSrvProps) => seconds(p.sqsBatchingWindow),
+  HealthRecheckSeconds: (p: EcsSrvProps) => seconds(p.healthRecheck),
   ReconcileSchedule: (p: EcsSrvProps) =>
     p.reconcileSchedule === false ? '' : p.reconcileSchedule?.expressionString,
   Route53WriteRate: (p: EcsSrvProps) => p.route53WriteRate,

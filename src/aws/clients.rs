@@ -37,6 +37,8 @@ pub struct AwsClients {
     pub route53: aws_sdk_route53::Client,
     /// STS: who and where the function itself is.
     pub sts: aws_sdk_sts::Client,
+    /// SQS: re-checks delayed on the retry queue, and visibility of the event queue.
+    pub sqs: aws_sdk_sqs::Client,
     /// Requests sent so far, by service and operation.
     pub calls: ApiCallLog,
     /// The region the clients are configured for.
@@ -111,6 +113,11 @@ impl AwsClients {
                     .interceptor(calls.clone())
                     .build(),
             ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             region: sdk.region().map(ToString::to_string),
             calls,
         }
@@ -118,6 +125,7 @@ impl AwsClients {
 
     /// Clients built elsewhere (test doubles answering ECS, EC2 and Route 53), sharing
     /// `calls`. Such clients never ask STS: build the deployment with its scope known.
+    /// Their SQS client answers nothing; [`Self::with_sqs`] gives them one that does.
     pub fn from_parts(
         ecs: aws_sdk_ecs::Client,
         ec2: aws_sdk_ec2::Client,
@@ -127,14 +135,29 @@ impl AwsClients {
         let sts = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .build();
+        let sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
         Self {
             ecs,
             ec2,
             route53,
             sts: aws_sdk_sts::Client::from_conf(sts),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs),
             calls,
             region: None,
         }
+    }
+
+    /// The same clients with another SQS client (a test double), counted like the others.
+    pub fn with_sqs(mut self, sqs: aws_sdk_sqs::Client) -> Self {
+        let config = sqs
+            .config()
+            .to_builder()
+            .interceptor(self.calls.clone())
+            .build();
+        self.sqs = aws_sdk_sqs::Client::from_conf(config);
+        self
     }
 
     /// Where the function runs: its region, and its partition and account from STS

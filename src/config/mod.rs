@@ -99,6 +99,29 @@ pub struct Settings {
     #[arg(long, env = "REGIONAL_NAMES", default_value = "off", value_parser = parse_regional_names, action = clap::ArgAction::Set)]
     pub regional_names: bool,
 
+    /// The queue the function consumes task events from (its URL): a FIFO queue keeps one
+    /// writer; the function relays delayed re-checks into it and, on a standard queue,
+    /// shortens a waiting message's visibility. Empty: neither.
+    #[arg(long, env = "EVENT_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
+    pub event_queue_url: String,
+
+    /// A standard queue for delayed re-checks (its URL): a task that is not healthy yet,
+    /// or any other failure a retry may fix, waits there and comes back through
+    /// EVENT_QUEUE_URL, so the event queue never waits for it. Empty: such failures are
+    /// reported back to the event queue.
+    #[arg(long, env = "RETRY_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
+    pub retry_queue_url: String,
+
+    /// Where a re-check that failed too often is parked (a queue URL, the stack's
+    /// dead-letter queue). Empty: it is reported back to the event queue.
+    #[arg(long, env = "DEAD_LETTER_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
+    pub dead_letter_queue_url: String,
+
+    /// Seconds before a running task that is not healthy yet is looked at again, on the
+    /// SQS path: what bounds the time from HEALTHY to its records.
+    #[arg(long, env = "HEALTH_RECHECK_SECONDS", default_value = "10", value_parser = parse_recheck_seconds)]
+    pub health_recheck_seconds: u64,
+
     /// Write only under this domain, a name within the zone (`ecs.example.internal`).
     /// Empty: the zone's apex.
     #[arg(long, env = "RECORD_DOMAIN", default_value = "", value_parser = parse_record_domain)]

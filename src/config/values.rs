@@ -192,3 +192,33 @@ pub(super) fn parse_record_owner(raw: &str) -> Result<String, String> {
         ))
     }
 }
+
+/// An SQS queue URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`, or an emulator's),
+/// or empty.
+pub(super) fn parse_queue_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let valid = url.is_empty()
+        || ((url.starts_with("https://") || url.starts_with("http://"))
+            && (1..=80).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'));
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err(format!(
+            "queue URLs (EVENT_QUEUE_URL, RETRY_QUEUE_URL, DEAD_LETTER_QUEUE_URL) must look like https://sqs.us-east-1.amazonaws.com/111122223333/name, or be empty, got {raw:?}"
+        ))
+    }
+}
+
+/// SQS takes delays and visibility timeouts of 0 to 900 seconds.
+pub(super) fn parse_recheck_seconds(raw: &str) -> Result<u64, String> {
+    match raw.trim().parse::<u64>() {
+        Ok(seconds) if (1..=900).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "HEALTH_RECHECK_SECONDS must be whole seconds from 1 to 900, got {raw:?}"
+        )),
+    }
+}

@@ -16,8 +16,33 @@ pub struct EventInput {
     pub source: String,
     /// The parsed event, or why it could not be parsed.
     pub parsed: Result<TaskEvent, EventError>,
-    /// The SQS receipt handle, which lets the function set the message's visibility.
-    pub receipt_handle: Option<String>,
+    /// The SQS message that carried it, on the SQS path.
+    pub message: Option<QueuedMessage>,
+}
+
+/// What the SQS path knows of the message that carried an event: enough to re-check it
+/// later (send its body again) or to set its visibility.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedMessage {
+    /// The queue's ARN (`eventSourceARN`).
+    pub queue_arn: String,
+    /// The receipt handle of this delivery.
+    pub receipt_handle: String,
+    /// The body as it came.
+    pub body: String,
+    /// How many times ecs-srv has re-checked the event (message attribute
+    /// `ecs-srv-attempt`; 0 for an event straight from EventBridge).
+    pub attempt: u32,
+}
+
+/// The message attribute that counts an event's re-checks.
+pub const ATTEMPT_ATTRIBUTE: &str = "ecs-srv-attempt";
+
+impl QueuedMessage {
+    /// The queue's name, the last part of its ARN.
+    pub fn queue_name(&self) -> &str {
+        self.queue_arn.rsplit(':').next().unwrap_or_default()
+    }
 }
 
 /// How the events of an invocation arrived, which decides how failures are reported.
@@ -36,6 +61,8 @@ pub struct Invocation {
     pub delivery: Delivery,
     /// Each event, parsed or with the reason it was refused.
     pub inputs: Vec<EventInput>,
+    /// The SQS messages that carried EventBridge's scheduled event: a reconcile is asked.
+    pub scheduled: Vec<String>,
 }
 
 /// Why a whole payload was refused: nothing in it could be attributed to an event.
@@ -60,12 +87,14 @@ pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadE
             inputs: vec![EventInput {
                 source: origin.to_owned(),
                 parsed: parse_task_event_value(payload),
-                receipt_handle: None,
+                message: None,
             }],
+            scheduled: Vec::new(),
         }),
         Value::Array(items) => Ok(Invocation {
             delivery: Delivery::Direct,
             inputs: listed(items, origin),
+            scheduled: Vec::new(),
         }),
         Value::Null => Err(PayloadError::Unrecognised("null")),
         Value::Bool(_) => Err(PayloadError::Unrecognised("boolean")),
@@ -78,26 +107,54 @@ pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadE
 fn sqs_batch(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
     let sqs: SqsEvent =
         serde_json::from_value(payload).map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
-    let inputs = sqs
-        .records
-        .into_iter()
-        .enumerate()
-        .map(|(index, message)| EventInput {
-            source: message
-                .message_id
-                .unwrap_or_else(|| format!("{origin}:{index}")),
-            receipt_handle: message.receipt_handle,
-            parsed: match message.body {
-                Some(body) => parse_task_event(body.as_bytes()),
-                None => Err(EventError::NotJson {
-                    reason: "the SQS message has no body".to_owned(),
-                }),
-            },
-        })
-        .collect();
-    Ok(Invocation {
+    let mut invocation = Invocation {
         delivery: Delivery::Sqs,
-        inputs,
+        inputs: Vec::new(),
+        scheduled: Vec::new(),
+    };
+    for (index, message) in sqs.records.into_iter().enumerate() {
+        let source = message
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("{origin}:{index}"));
+        let body = message.body.clone().unwrap_or_default();
+        let scheduled =
+            serde_json::from_str::<Value>(&body).is_ok_and(|value| is_scheduled_event(&value));
+        if scheduled {
+            invocation.scheduled.push(source);
+            continue;
+        }
+        let parsed = match &message.body {
+            Some(body) => parse_task_event(body.as_bytes()),
+            None => Err(EventError::NotJson {
+                reason: "the SQS message has no body".to_owned(),
+            }),
+        };
+        invocation.inputs.push(EventInput {
+            source,
+            parsed,
+            message: queued(message, body),
+        });
+    }
+    Ok(invocation)
+}
+
+/// What the SQS path keeps of a message, when it says where it came from.
+fn queued(
+    message: aws_lambda_events::event::sqs::SqsMessage,
+    body: String,
+) -> Option<QueuedMessage> {
+    let attempt = message
+        .message_attributes
+        .get(ATTEMPT_ATTRIBUTE)
+        .and_then(|attribute| attribute.string_value.as_deref())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0);
+    Some(QueuedMessage {
+        queue_arn: message.event_source_arn?,
+        receipt_handle: message.receipt_handle?,
+        body,
+        attempt,
     })
 }
 
@@ -113,7 +170,7 @@ fn listed(items: Vec<Value>, origin: &str) -> Vec<EventInput> {
                 parsed: Err(EventError::NotJson {
                     reason: err.to_string(),
                 }),
-                receipt_handle: None,
+                message: None,
             }),
         }
     }

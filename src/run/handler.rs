@@ -8,7 +8,6 @@
 //! Lambda's retries and the on-failure destination take over; a permanent failure is
 //! logged once, at error level, and let go. Every invocation writes one metric line.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::error;
@@ -67,18 +66,33 @@ pub async fn handle(
         return reconcile_response(report);
     }
     let invocation = read_payload(event.payload, &event.context.request_id)?;
+    if invocation.delivery == Delivery::Sqs {
+        let response = crate::run::delivery::answer_batch(deployment, invocation).await;
+        return Ok(serde_json::to_value(response).unwrap_or(Value::Null));
+    }
     let report = crate::run::events::process(deployment, invocation.inputs).await;
     Metrics::of_events(&report).emit();
-    Ok(lambda_response(invocation.delivery, &report)?)
+    log_failures(&report);
+    Ok(lambda_response(&report)?)
 }
 
-/// What a finished invocation answers to Lambda. Only retryable failures go back to the
-/// trigger; a permanent one is logged here, once, at error level, and let go, so that it
-/// is not redelivered for days and parked in a dead-letter queue beside real outages.
-pub fn lambda_response(
-    delivery: Delivery,
-    report: &InvocationReport,
-) -> Result<Value, EventsFailed> {
+/// A reconcile asked for through the event queue (the schedule, delivered as a message):
+/// its failure is logged and counted, and the next schedule tries again.
+pub async fn scheduled_reconcile(deployment: &Deployment) {
+    match reconcile(deployment, Mode::Write).await {
+        Ok(report) => {
+            Metrics::of_reconcile(&report).emit();
+            if let Err(diagnostic) = reconcile_response(report) {
+                error!(error = %diagnostic.error_message, "reconcile incomplete");
+            }
+        }
+        Err(err) => error!(error = %err, "reconcile aborted"),
+    }
+}
+
+/// Logs each permanent failure once, at error level: it is reported, not redelivered, so
+/// that it is not retried for days and parked in a dead-letter queue beside real outages.
+pub fn log_failures(report: &InvocationReport) {
     for failure in report.permanent_failures() {
         error!(
             source = %failure.source,
@@ -91,34 +105,24 @@ pub fn lambda_response(
     for problem in &report.name_errors {
         error!(error = %problem, "name not brought in line");
     }
-    match delivery {
-        Delivery::Sqs => {
-            let mut response = SqsBatchResponse::default();
-            response.batch_item_failures = report
-                .retryable_sources()
-                .into_iter()
-                .map(|id| {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = id.to_owned();
-                    failure
-                })
-                .collect();
-            Ok(serde_json::to_value(response).unwrap_or(Value::Null))
-        }
-        Delivery::Direct if !report.retryable_sources().is_empty() => {
-            let failed: Vec<&String> = report
-                .events
-                .iter()
-                .filter(|e| e.retryable)
-                .filter_map(|e| e.error.as_ref())
-                .collect();
-            Err(EventsFailed {
-                failed: failed.len(),
-                total: report.events.len(),
-                first: failed.first().map(|s| s.to_string()).unwrap_or_default(),
-            })
-        }
-        Delivery::Direct => Ok(serde_json::to_value(report).unwrap_or(Value::Null)),
+}
+
+/// What a direct invocation answers: it fails, so that Lambda retries it and then keeps
+/// it in the dead-letter queue, only when an event failed in a way a retry may fix.
+pub fn lambda_response(report: &InvocationReport) -> Result<Value, EventsFailed> {
+    let failed: Vec<&String> = report
+        .events
+        .iter()
+        .filter(|e| e.retryable)
+        .filter_map(|e| e.error.as_ref())
+        .collect();
+    match failed.first() {
+        Some(first) => Err(EventsFailed {
+            failed: failed.len(),
+            total: report.events.len(),
+            first: first.to_string(),
+        }),
+        None => Ok(serde_json::to_value(report).unwrap_or(Value::Null)),
     }
 }
 

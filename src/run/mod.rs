@@ -2,6 +2,7 @@
 //! reconcile, and the entry points that call them (the Lambda handler and replay).
 
 pub mod commands;
+pub mod delivery;
 pub mod deployment;
 pub mod events;
 pub mod handler;

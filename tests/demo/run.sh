@@ -3,7 +3,8 @@
 # cargo-lambda's Lambda Runtime API, task servers on loopback and srv-proxy; see
 # tests/demo/src/lib.rs for the steps. The Makefile builds first and sets TARGET_DIR (the
 # cargo target directory); the demo binary stops every process it started, also on
-# failure and Ctrl-C.
+# failure and Ctrl-C. ECS_SRV_ROOT tells the demo which checkout's venv and tools to use:
+# this one, even when the binary was built by another clone sharing the target directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target_dir="${TARGET_DIR:-${CARGO_TARGET_DIR:-target}}"
@@ -13,4 +14,5 @@ if [[ ! -x "$demo" ]]; then
   exit 1
 fi
 export TARGET_DIR="$target_dir"
+export ECS_SRV_ROOT="$PWD"
 exec "$demo" "$@"

@@ -14,11 +14,9 @@ use ecs_srv_demo::{Check, Demo, DemoSetup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_events_become_records_dns_answers_and_traffic() {
-    let setup = DemoSetup::locate(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        Path::new(env!("CARGO_BIN_EXE_ecs-srv")),
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
+    let workspace = ecs_srv_demo::workspace_here().unwrap_or_else(|e| panic!("{e:#}"));
+    let setup = DemoSetup::locate(&workspace, Path::new(env!("CARGO_BIN_EXE_ecs-srv")))
+        .unwrap_or_else(|e| panic!("{e:#}"));
     let requests = setup.requests;
 
     // 1. Emulators and the function.

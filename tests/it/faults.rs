@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::simulated::account::{Failing, Host};
 use crate::simulated::tasks::{instance_id, simple_task, Mode, TaskSpec};
-use crate::support::strict_zone::{Fault, FaultPlan, Outcome, StrictZone};
+use crate::support::strict_zone::{Fault, FaultPlan, StrictZone, SDK_MAX_ATTEMPTS};
 use aws_sdk_route53::types::ChangeAction;
 
 /// How many times each record set was created in accepted batches.
@@ -31,16 +31,12 @@ fn creations(zone: &Arc<Mutex<StrictZone>>) -> BTreeMap<(String, Option<String>)
 #[tokio::test]
 async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
     let plans = [
-        FaultPlan {
-            every: 2,
-            fault: Fault::Throttling,
-            operations: Vec::new(),
-        },
-        FaultPlan {
-            every: 2,
-            fault: Fault::PriorRequestNotComplete,
-            operations: vec!["ChangeResourceRecordSets"],
-        },
+        FaultPlan::every(2, Fault::Throttling, &[]),
+        FaultPlan::every(
+            2,
+            Fault::PriorRequestNotComplete,
+            &["ChangeResourceRecordSets"],
+        ),
     ];
     for plan in plans {
         let zone = crate::simulated::empty_zone();
@@ -95,15 +91,11 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
         assert_eq!(foreign.len(), crate::simulated::foreign_records().len());
         let zone_state = zone.lock().unwrap();
         assert!(
-            zone_state.rejections().is_empty(),
+            zone_state.problems().is_empty(),
             "{plan:?}: a doubled change would be refused: {:?}",
-            zone_state.rejections()
+            zone_state.problems()
         );
-        let faults = zone_state
-            .calls
-            .iter()
-            .filter(|c| c.outcome == Outcome::Faulted(plan.fault))
-            .count();
+        let faults = zone_state.faults_met(plan.fault);
         let matching = zone_state
             .calls
             .iter()
@@ -159,7 +151,7 @@ async fn a_vanished_host_fails_only_its_own_task_and_names_the_instance() {
             crate::simulated::expected_records(&publisher, &[&elsewhere, &own_address]),
             "{gone:?}: nothing of the failed task"
         );
-        assert!(zone.lock().unwrap().rejections().is_empty());
+        assert_eq!(zone.lock().unwrap().problems(), Vec::<String>::new());
     }
 }
 
@@ -211,7 +203,7 @@ async fn describe_instances_failing_fails_its_tasks_until_it_recovers() {
             owned,
             crate::simulated::expected_records(&publisher, &[&bridge, &host, &awsvpc])
         );
-        assert!(zone.lock().unwrap().rejections().is_empty());
+        assert_eq!(zone.lock().unwrap().problems(), Vec::<String>::new());
     }
 }
 
@@ -305,4 +297,84 @@ async fn a_failing_task_definition_look_up_names_the_definition_and_spares_the_o
         owned,
         crate::simulated::expected_records(&publisher, &[&fine])
     );
+}
+
+/// Route 53 failing for longer than the SDK's retry budget, on the writes and on the
+/// reads, with either transient error: the events whose batch met it fail as retryable,
+/// the zone holds exactly the records of the events that succeeded (a task is never half
+/// written), and delivering the same events again, once the fault has cleared, converges.
+#[tokio::test]
+async fn route53_failing_past_the_retry_budget_is_retryable_and_leaves_nothing_half_done() {
+    let operations = ["ChangeResourceRecordSets", "ListResourceRecordSets"];
+    let faults = [Fault::Throttling, Fault::PriorRequestNotComplete];
+    for (operation, fault) in operations.into_iter().flat_map(|o| faults.map(|f| (o, f))) {
+        let case = format!("{fault:?} on {operation}");
+        let zone = crate::simulated::empty_zone();
+        zone.lock()
+            .unwrap()
+            .seed(crate::simulated::foreign_records());
+        let account = crate::simulated::account_with_hosts(3);
+        let modes = [Mode::Bridge, Mode::Host, Mode::Awsvpc];
+        let tasks: Vec<TaskSpec> = (0..6)
+            .map(|i| simple_task(i, modes[i % 3], ["web", "api"][i % 2], i % 3))
+            .collect();
+        let refs: Vec<&TaskSpec> = tasks.iter().collect();
+        let publisher = crate::simulated::publisher(&zone, &account).await;
+        zone.lock()
+            .unwrap()
+            .inject(FaultPlan::past_retry_budget(fault, &[operation]));
+        let events = crate::simulated::running_events(&account, &refs);
+        let report =
+            ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events.clone()))
+                .await;
+        let failed = report.retryable_sources();
+        assert!(
+            !failed.is_empty(),
+            "{case}: the fault reached the core: {report:?}"
+        );
+        assert_eq!(
+            report.permanent_failures().count(),
+            0,
+            "{case}: a transient fault is never reported as permanent: {report:?}"
+        );
+        let landed: Vec<&TaskSpec> = tasks
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !failed.contains(&format!("event:{index}").as_str()))
+            .map(|(_, task)| task)
+            .collect();
+        let (owned, foreign) = crate::simulated::zone_contents(&zone, &publisher);
+        assert_eq!(
+            owned,
+            crate::simulated::expected_records(&publisher, &landed),
+            "{case}: exactly the tasks whose events succeeded, each whole"
+        );
+        assert_eq!(foreign.len(), crate::simulated::foreign_records().len());
+
+        let met = zone.lock().unwrap().faults_met(fault);
+        assert!(
+            met > 0 && met.is_multiple_of(SDK_MAX_ATTEMPTS as usize),
+            "{case}: each call met the fault on every attempt ({met} faults)"
+        );
+        zone.lock().unwrap().clear_faults();
+        let again =
+            ecs_srv::run::events::process(&publisher, crate::simulated::inputs(events)).await;
+        assert!(!again.has_failures(), "{case}: delivered again: {again:?}");
+        let (owned, _) = crate::simulated::zone_contents(&zone, &publisher);
+        assert_eq!(
+            owned,
+            crate::simulated::expected_records(&publisher, &refs),
+            "{case}: every task once the fault has cleared"
+        );
+        assert_eq!(
+            zone.lock().unwrap().problems(),
+            Vec::<String>::new(),
+            "{case}"
+        );
+        assert_eq!(
+            zone.lock().unwrap().faults_met(fault),
+            met,
+            "{case}: no fault after it cleared"
+        );
+    }
 }

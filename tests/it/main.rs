@@ -2,10 +2,24 @@
 //! starts once, and every area shares one set of doubles.
 //!
 //! - `support`: the moto server and its seeding, canned-response clients, the sample
-//!   events, and the strict Route 53 model.
+//!   events, the strict Route 53 model, and what a zone answers.
 //! - `simulated`: a whole simulated account (the strict zone plus an ECS and EC2 world
 //!   answered through the real SDK clients) for the reliability suite.
 //! - one module per area below.
+//!
+//! Which double a new test should use:
+//! - Route 53 must accept or refuse something, page, throttle or fail past the retry
+//!   budget: the strict model (`support::strict_zone`), which holds Route 53's documented
+//!   rules (`route53_rules` proves each) and reports ecs-srv's own stricter choices apart.
+//! - The publisher end to end over many events, faults and properties: the simulated
+//!   account (`simulated`), the strict model beside an ECS and EC2 world.
+//! - One ECS or EC2 answer moto cannot give (health, networkBindings, an error):
+//!   canned responses (`support::mock_aws`).
+//! - The real binaries, the Lambda runtime, the demo, real ECS and EC2 shapes: moto
+//!   (`support::moto`), started once by `moto-launcher`; it enforces almost none of Route
+//!   53's rules, so never prove a Route 53 rule with it.
+//! - What a name answers (weights, trees, latency): `support::answers`, the DNS front's
+//!   rules, over any of the above's record sets.
 
 mod simulated;
 mod support;
@@ -21,6 +35,7 @@ mod health;
 mod interop;
 mod invalid_events;
 mod ipv6;
+mod lambda_contract;
 mod lookups;
 mod mocks;
 mod plan_samples;
@@ -29,11 +44,11 @@ mod reconcile;
 mod reconcile_race;
 mod replay;
 mod replay_large;
+mod route53_rules;
 mod safe_defaults;
 mod scale;
 mod sqs_burst;
 mod srv_sets;
-mod strict_zone;
 mod subtrees;
 mod template;
 mod template_env;

@@ -17,7 +17,7 @@ fn input(value: Value) -> EventInput {
     EventInput {
         source: "mock".to_owned(),
         parsed: parse_task_event_value(value),
-        receipt_handle: None,
+        message: None,
     }
 }
 

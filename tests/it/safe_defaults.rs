@@ -320,9 +320,9 @@ async fn a_new_record_ttl_converges_on_a_live_zone_without_a_refused_batch() {
     assert!(repaired.failures.is_empty(), "{repaired:#?}");
     let zone = zone.lock().unwrap();
     assert!(
-        zone.rejections().is_empty(),
+        zone.problems().is_empty(),
         "no batch was refused on the way: {:?}",
-        zone.rejections()
+        zone.problems()
     );
     assert!(
         zone.record_sets().iter().all(|set| set.ttl() == Some(30)),
@@ -348,9 +348,9 @@ async fn a_new_routing_policy_moves_each_name_in_one_batch_and_new_tasks_publish
         {
             let zone = zone.lock().unwrap();
             assert!(
-                zone.rejections().is_empty(),
+                zone.problems().is_empty(),
                 "{from} to {to}: nothing refused: {:?}",
-                zone.rejections()
+                zone.problems()
             );
             let shared: Vec<_> = zone
                 .record_sets()

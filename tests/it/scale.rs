@@ -150,13 +150,10 @@ fn ecs_ec2_calls(publisher: &Deployment) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// Every refusal by the strict model, as `code: message`: a correct core gets none, at
-/// any size.
+/// Every refusal by the strict model and every breach of ecs-srv's own layout promises:
+/// a correct core gets none, at any size.
 pub fn rejections(zone: &StrictZone) -> Vec<String> {
-    zone.rejections()
-        .iter()
-        .map(|call| format!("{:?}", call.outcome))
-        .collect()
+    zone.problems()
 }
 
 /// Merges `figures` into the JSON object in the file named by `SCALE_FIGURES`, under

@@ -17,7 +17,7 @@ fn input(value: serde_json::Value) -> EventInput {
     EventInput {
         source: "test".to_owned(),
         parsed: parse_task_event_value(value),
-        receipt_handle: None,
+        message: None,
     }
 }
 

@@ -397,7 +397,7 @@ fn the_function_is_built_by_cargo_lambda_for_arm64_by_default() {
 
 /// The names given to `env = "..."` in the function's settings parser.
 fn environment_read_by_the_function() -> Vec<String> {
-    let path = repo_path("src/config.rs");
+    let path = repo_path("src/config/mod.rs");
     let source = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
     source
@@ -426,8 +426,8 @@ fn every_variable_the_function_reads_is_passed() {
         );
         if let Some(parameter) = value["Ref"].as_str() {
             assert!(
-                parameters[parameter].is_object(),
-                "{name} refers to a missing parameter {parameter}"
+                parameters[parameter].is_object() || template["Resources"][parameter].is_object(),
+                "{name} refers to {parameter}, neither a parameter nor a resource"
             );
         }
     }
@@ -479,49 +479,67 @@ fn failed_events_are_kept_and_the_sqs_path_reports_per_message() {
         invoke_config["DestinationConfig"]["OnFailure"]["Type"],
         "SQS"
     );
-    assert_eq!(
-        properties["ReservedConcurrentExecutions"],
-        json!({ "Fn::If": ["UseSqs", 1, { "Ref": "AWS::NoValue" }] })
+    assert!(
+        properties["ReservedConcurrentExecutions"].is_null(),
+        "one writer comes from the FIFO queue's one message group, not from throttling"
     );
 
     let mappings = resources_of_type(&template, "AWS::Lambda::EventSourceMapping");
-    assert_eq!(mappings.len(), 1, "one SQS event source");
-    let mapping = mappings[0].1;
-    assert_eq!(mapping["Condition"], "UseSqs");
-    assert!(as_list(&mapping["Properties"]["FunctionResponseTypes"])
-        .contains(&json!("ReportBatchItemFailures")));
-    assert!(
-        !mapping["Properties"]["BatchSize"].is_null()
-            && !mapping["Properties"]["MaximumBatchingWindowInSeconds"].is_null()
-    );
+    assert_eq!(mappings.len(), 2, "the event queue and the retry queue");
+    for (_, mapping) in &mappings {
+        assert_eq!(mapping["Condition"], "UseSqs");
+        assert!(as_list(&mapping["Properties"]["FunctionResponseTypes"])
+            .contains(&json!("ReportBatchItemFailures")));
+        assert!(
+            mapping["Properties"]["MaximumBatchingWindowInSeconds"].is_null(),
+            "FIFO batches take no batching window"
+        );
+    }
 }
 
-/// The health gate's re-check on the SQS path is the message's redelivery: the visibility
-/// timeout is the re-check interval, Lambda requires it to be at least the function
-/// timeout, and the receives must outlast the slowest health check ECS allows.
+/// One writer without throttling: the event queue is FIFO with one message group (set by
+/// both rules that send to it), its visibility timeout is six times the function's timeout
+/// as Lambda asks, and a task that is not healthy yet is re-checked through the retry
+/// queue after HealthRecheckSeconds, whatever that timeout.
 #[test]
-fn pending_health_is_re_checked_every_half_minute_for_as_long_as_checks_can_take() {
+fn the_event_queue_keeps_one_writer_and_rechecks_do_not_wait_for_its_timeout() {
     let template = template();
     let timeout = the_function(&template)["Properties"]["Timeout"]
         .as_u64()
         .expect("a function timeout");
     let queues = resources_of_type(&template, "AWS::SQS::Queue");
-    let (_, queue) = queues
-        .iter()
-        .find(|(name, _)| *name == "TaskEventQueue")
-        .expect("the task event queue");
-    let properties = &queue["Properties"];
-    let visibility = properties["VisibilityTimeout"].as_u64().expect("a number");
-    let receives = properties["RedrivePolicy"]["maxReceiveCount"]
-        .as_u64()
-        .expect("a number");
-    assert!(visibility >= timeout, "Lambda refuses a shorter visibility");
-    assert!(visibility <= 30, "a pending task is looked at within 30 s");
-    let slowest_settle = 300 + 300 * 10;
+    let queue = |wanted: &str| {
+        queues
+            .iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, queue)| &queue["Properties"])
+            .unwrap_or_else(|| panic!("no {wanted}"))
+    };
+    let events = queue("TaskEventQueue");
+    assert_eq!(events["FifoQueue"], true);
+    assert_eq!(queue("TaskEventDeadLetterQueue")["FifoQueue"], true);
+    for name in ["TaskEventQueue", "RetryQueue"] {
+        let visibility = queue(name)["VisibilityTimeout"].as_u64().expect("a number");
+        assert!(
+            visibility >= 6 * timeout,
+            "{name}: {visibility} s < 6 × {timeout} s"
+        );
+    }
     assert!(
-        receives * visibility >= slowest_settle,
-        "{receives} × {visibility} s"
+        queue("RetryQueue")["FifoQueue"].is_null(),
+        "delays need a standard queue"
     );
+    for (name, rule) in resources_of_type(&template, "AWS::Events::Rule") {
+        let targets = serde_json::to_string(&rule["Properties"]["Targets"]).unwrap();
+        if targets.contains("TaskEventQueue") {
+            assert!(
+                targets.contains("\"MessageGroupId\":\"ecs-srv\""),
+                "{name}: {targets}"
+            );
+        }
+    }
+    let recheck = &template["Parameters"]["HealthRecheckSeconds"];
+    assert_eq!(recheck["Default"], 10);
     assert_eq!(template["Parameters"]["HealthGate"]["Default"], "on");
 }
 
@@ -672,27 +690,26 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
 fn the_sqs_path_is_the_default_and_retries_within_a_minute() {
     let template = template();
     assert_eq!(template["Parameters"]["UseSqsQueue"]["Default"], "true");
-    let timeout = the_function(&template)["Properties"]["Timeout"]
-        .as_u64()
-        .expect("a function timeout");
+    let variables = &the_function(&template)["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        variables["RETRY_QUEUE_URL"],
+        json!({ "Fn::If": ["UseSqs", { "Ref": "RetryQueue" }, ""] }),
+        "failed events wait on the retry queue, with their own delay, not the event queue's timeout"
+    );
+    assert!(
+        template["Parameters"]["HealthRecheckSeconds"]["Default"].as_u64() <= Some(60),
+        "a task not healthy yet is looked at again within a minute"
+    );
     let queue = &template["Resources"]["TaskEventQueue"]["Properties"];
     let visibility = queue["VisibilityTimeout"]
         .as_u64()
         .expect("a visibility timeout");
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"]
+        .as_u64()
+        .expect("a number");
     assert!(
-        visibility >= timeout,
-        "Lambda refuses a queue whose visibility timeout ({visibility} s) is below the function's timeout ({timeout} s)"
-    );
-    assert!(
-        visibility <= 60,
-        "a failed message comes back within a minute, not after {visibility} s"
-    );
-    assert!(
-        queue["RedrivePolicy"]["maxReceiveCount"]
-            .as_u64()
-            .unwrap_or(0)
-            >= 5,
-        "a message gets several retries before the dead-letter queue"
+        receives * visibility >= 3_600,
+        "an hour's outage is ridden out"
     );
 }
 

@@ -61,11 +61,18 @@ impl<'a> Stack<'a> {
                     // `${Resource.Attribute}` inside Fn::Sub.
                     Some((resource, attribute)) => Some(self.attribute(resource, attribute)),
                     None => {
+                        let kind = self.template["Resources"][name]["Type"].as_str();
                         assert!(
-                            self.template["Resources"].get(name).is_some(),
+                            kind.is_some(),
                             "Ref to {name}, neither a parameter nor a resource"
                         );
-                        Some(Value::from(format!("ref:{name}")))
+                        // A queue's Ref is its URL.
+                        Some(Value::from(match kind {
+                            Some("AWS::SQS::Queue") => {
+                                format!("https://sqs.us-east-1.amazonaws.com/123456789012/{name}")
+                            }
+                            _ => format!("ref:{name}"),
+                        }))
                     }
                 },
             },
@@ -206,7 +213,7 @@ impl<'a> Stack<'a> {
     }
 
     /// The function's environment as Lambda would set it: every value a string.
-    fn function_environment(&self) -> BTreeMap<String, String> {
+    pub(crate) fn function_environment(&self) -> BTreeMap<String, String> {
         let variables = &self.template["Resources"]["PublisherFunction"]["Properties"]
             ["Environment"]["Variables"];
         let evaluated = self.eval(variables).expect("the variables exist");

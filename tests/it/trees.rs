@@ -10,11 +10,15 @@ use aws_sdk_route53::types::ResourceRecordSet;
 
 use crate::simulated::account::Account;
 use crate::simulated::tasks::{simple_task, Mode, TaskSpec};
-use crate::simulated::{inputs, running_events, stopped_events, world, zone_contents, APEX};
+use crate::simulated::{
+    inputs, running_events, stopped_events, world, zone_contents, APEX, ZONE_ID,
+};
 use crate::support::answers::answer_shares;
 use crate::support::strict_zone::StrictZone;
 use ecs_srv::run::deployment::Deployment;
 use ecs_srv::run::events::process;
+
+mod deploys;
 
 /// The SQS path's default batch (template.yaml, SqsBatchSize).
 const SQS_BATCH: usize = 10;
@@ -40,13 +44,14 @@ async fn deliver(publisher: &Deployment, events: Vec<serde_json::Value>) {
 
 /// The task ids a query for the service's A name and its SRV name can be answered with.
 fn answered_tasks(sets: &[ResourceRecordSet]) -> (BTreeSet<String>, BTreeSet<String>) {
-    let addresses: BTreeSet<String> = answer_shares(sets, &format!("web.{APEX}"), "A")
+    let addresses: BTreeSet<String> = answer_shares(ZONE_ID, sets, &format!("web.{APEX}"), "A")
         .into_keys()
         .collect();
-    let targets: BTreeSet<String> = answer_shares(sets, &format!("_app._tcp.web.{APEX}"), "SRV")
-        .into_keys()
-        .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
-        .collect();
+    let targets: BTreeSet<String> =
+        answer_shares(ZONE_ID, sets, &format!("_app._tcp.web.{APEX}"), "SRV")
+            .into_keys()
+            .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
+            .collect();
     (addresses, targets)
 }
 
@@ -69,9 +74,9 @@ fn task_target(task: &TaskSpec) -> String {
 fn check_quotas(zone: &Arc<Mutex<StrictZone>>) {
     let zone = zone.lock().unwrap();
     assert!(
-        zone.rejections().is_empty(),
-        "the strict model refused a batch: {:?}",
-        zone.rejections().first()
+        zone.problems().is_empty(),
+        "the strict model refused a batch, or ecs-srv broke its own layout: {:?}",
+        zone.problems().first()
     );
 }
 
@@ -87,7 +92,7 @@ async fn a_service_of_250_tasks_is_answered_whole_with_flat_weights() {
     check_quotas(&zone);
 
     let sets = zone.lock().unwrap().record_sets();
-    let shares = answer_shares(&sets, &format!("_app._tcp.web.{APEX}"), "SRV");
+    let shares = answer_shares(ZONE_ID, &sets, &format!("_app._tcp.web.{APEX}"), "SRV");
     assert_eq!(shares.len(), 250, "every task is an answer of the SRV name");
     let (lowest, highest) = shares
         .values()
@@ -107,6 +112,33 @@ async fn a_service_of_250_tasks_is_answered_whole_with_flat_weights() {
         crate::simulated::expected_records(&publisher, &tasks.iter().collect::<Vec<_>>()),
         "the task sets are the documented ones, wherever their branch"
     );
+}
+
+/// A weight label of 0 keeps a task's records in its branch of the tree, and Route 53 never
+/// answers it while its neighbours weigh more: every other task keeps its share.
+#[tokio::test]
+async fn a_task_of_weight_zero_stays_in_its_tree_and_is_never_answered() {
+    let (zone, account, publisher) = world(1, &["--srv-sets", "off"]).await;
+    let mut tasks = service(0..150);
+    tasks[7].containers[0].weight = Some(0);
+    deliver(&publisher, running(&account, &tasks)).await;
+    check_quotas(&zone);
+    let sets = zone.lock().unwrap().record_sets();
+    let (owned, _) = zone_contents(&zone, &publisher);
+    assert_eq!(
+        owned,
+        crate::simulated::expected_records(&publisher, &tasks.iter().collect::<Vec<_>>()),
+        "the weight-0 task's records are written like the others'"
+    );
+    let shares = answer_shares(ZONE_ID, &sets, &format!("_app._tcp.web.{APEX}"), "SRV");
+    let answered: BTreeSet<String> = shares
+        .keys()
+        .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(answered.len(), 149, "every task but the weight-0 one");
+    assert!(!answered.contains(&task_target(&tasks[7])));
+    let total: f64 = shares.values().sum();
+    assert!((total - 1.0).abs() < 1e-9, "one pick per query: {total}");
 }
 
 #[tokio::test]
@@ -205,7 +237,7 @@ async fn a_whole_set_past_one_record_set_is_sharded_and_every_target_stays_in_it
         "350 targets need shards: {}",
         shards.len()
     );
-    let answered: BTreeSet<String> = answer_shares(&sets, &all, "SRV")
+    let answered: BTreeSet<String> = answer_shares(ZONE_ID, &sets, &all, "SRV")
         .into_keys()
         .map(|value| value.split(' ').nth(3).unwrap_or_default().to_owned())
         .collect();
@@ -230,177 +262,6 @@ async fn a_whole_set_past_one_record_set_is_sharded_and_every_target_stays_in_it
             && whole[0].resource_records().len() == 100,
         "one simple whole set again: {whole:?}"
     );
-}
-
-/// One case of the deploy property: `old` tasks replaced by as many new ones.
-#[derive(Clone, Debug)]
-struct Deploy {
-    old: usize,
-    seed: u64,
-    largest_invocation: usize,
-    multivalue: bool,
-    whole_sets: bool,
-}
-
-fn deploy_strategy() -> impl proptest::strategy::Strategy<Value = Deploy> {
-    use proptest::prelude::*;
-    (
-        60usize..=220,
-        any::<u64>(),
-        1usize..=25,
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(
-            |(old, seed, largest_invocation, multivalue, whole_sets)| Deploy {
-                old,
-                seed,
-                largest_invocation,
-                multivalue,
-                whole_sets,
-            },
-        )
-}
-
-/// Tasks of `web`, a third of them with a weight label, so that the trees' alias weights
-/// are scaled as well as counted.
-fn weighted_service(range: std::ops::Range<usize>, rng: &mut rand::rngs::StdRng) -> Vec<TaskSpec> {
-    use rand::Rng;
-    range
-        .map(|index| {
-            let mut task = simple_task(index, Mode::Awsvpc, "web", 0);
-            if rng.random_bool(0.33) {
-                task.containers[0].weight = Some(rng.random_range(0..=255));
-            }
-            task
-        })
-        .collect()
-}
-
-async fn run_deploy(case: Deploy) -> Result<(), proptest::test_runner::TestCaseError> {
-    use proptest::prop_assert;
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(case.seed);
-    let flags = [
-        "--routing-policy",
-        if case.multivalue {
-            "multivalue"
-        } else {
-            "weighted"
-        },
-        "--srv-sets",
-        if case.whole_sets { "on" } else { "off" },
-    ];
-    let (zone, account, publisher) = world(1, &flags).await;
-    let old = weighted_service(0..case.old, &mut rng);
-    let new = weighted_service(10_000..10_000 + case.old, &mut rng);
-    deliver(&publisher, running(&account, &old)).await;
-    let (start, since) = {
-        let zone = zone.lock().unwrap();
-        (zone.record_sets(), zone.calls.len())
-    };
-    // Per pair: the new task runs, then the old one drains, then it stops (ECS's rolling
-    // deploy at 100% minimum healthy); pairs interleave at random, events are delivered in
-    // the order ECS sent them, in invocations of random size, and some twice.
-    let mut chains: Vec<Vec<(usize, &str, &str, u64)>> = (0..case.old)
-        .map(|i| {
-            vec![
-                (i, "STOPPED", "STOPPED", 4),
-                (i, "RUNNING", "STOPPED", 3),
-                (i + case.old, "RUNNING", "RUNNING", 2),
-            ]
-        })
-        .collect();
-    let all: Vec<&TaskSpec> = old.iter().chain(&new).collect();
-    let mut sent: Vec<serde_json::Value> = Vec::new();
-    for _ in 0..(case.old * 3) {
-        let open: Vec<usize> = (0..chains.len())
-            .filter(|i| !chains[*i].is_empty())
-            .collect();
-        let Some(&chain) = open.get(rng.random_range(0..open.len().max(1))) else {
-            break;
-        };
-        let (task, last, desired, version) = chains[chain].pop().expect("an open chain");
-        crate::simulated::set_task(&account, all[task], last, desired, version);
-        sent.push(all[task].event(last, desired, version));
-    }
-    let mut next = 0;
-    while next < sent.len() {
-        let size = rng
-            .random_range(1..=case.largest_invocation)
-            .min(sent.len() - next);
-        let mut events = sent[next..next + size].to_vec();
-        if next > 0 && rng.random_bool(0.1) {
-            events.push(sent[rng.random_range(0..next)].clone());
-        }
-        next += size;
-        let report = process(&publisher, inputs(events)).await;
-        let failed: Vec<_> = report
-            .events
-            .iter()
-            .filter_map(|e| e.error.clone())
-            .collect();
-        prop_assert!(failed.is_empty(), "{case:?}: {failed:?}");
-    }
-    let zone_now = zone.lock().unwrap();
-    prop_assert!(
-        zone_now.rejections().is_empty(),
-        "{case:?}: {:?}",
-        zone_now.rejections().first()
-    );
-    let states = zone_now.states_since(&start, since);
-    drop(zone_now);
-    let smallest = fewest_answered(&states);
-    prop_assert!(
-        smallest >= case.old,
-        "{case:?}: the names answered {smallest} tasks at one moment"
-    );
-
-    let (owned, _) = zone_contents(&zone, &publisher);
-    let new_refs: Vec<&TaskSpec> = new.iter().collect();
-    prop_assert!(
-        owned == crate::simulated::expected_records(&publisher, &new_refs),
-        "{case:?}: the zone holds the new tasks' records, and only theirs"
-    );
-    let layout = crate::simulated::oracle::Layout {
-        apex: APEX,
-        owner: "ecs-srv",
-        ttl: 10,
-        multivalue: case.multivalue,
-        whole_sets: case.whole_sets,
-    };
-    prop_assert!(
-        crate::simulated::oracle::listed_zone(&layout, &zone.lock().unwrap().record_sets())
-            == crate::simulated::oracle::documented_zone(&layout, &new_refs),
-        "{case:?}: the zone is laid out as the README documents it"
-    );
-    Ok(())
-}
-
-/// Deploys that replace every task of services of a few hundred, through the strict model:
-/// no batch is refused for any quota, the names never answer with fewer tasks than ran
-/// before, and the zone ends as documented. `TREE_PROPTEST_CASES` sets the number of cases
-/// (default 6).
-#[test]
-fn deploys_that_replace_every_task_keep_every_quota_and_every_task_answered() {
-    let cases = std::env::var("TREE_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(6);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
-        cases,
-        failure_persistence: None,
-        ..proptest::test_runner::Config::default()
-    });
-    if let Err(failure) = runner.run(&deploy_strategy(), |case| {
-        runtime.block_on(run_deploy(case))
-    }) {
-        panic!("{failure}");
-    }
 }
 
 #[tokio::test]

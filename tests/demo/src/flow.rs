@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use dns_front::{FrontConfig, Route53Zone, RunningFront};
+use moto_launcher::MotoServer;
 use tokio::net::TcpListener;
 
 use crate::account::{
@@ -16,7 +17,6 @@ use crate::backend::TaskServer;
 use crate::dns::{zone_records, DnsClient, ZoneRecord};
 use crate::events::{self, Stage};
 use crate::lambda::Function;
-use crate::processes::{start_moto, ChildGuard};
 use crate::report::*;
 use crate::traffic::RunningProxy;
 use crate::DemoSetup;
@@ -38,7 +38,7 @@ const DNS_WAIT_ATTEMPTS: usize = 200;
 pub struct Demo {
     setup: DemoSetup,
     work_dir: tempfile::TempDir,
-    moto: Option<ChildGuard>,
+    moto: Option<MotoServer>,
     clients: AwsClients,
     network: Network,
     front: Option<RunningFront>,
@@ -60,9 +60,14 @@ impl Demo {
             .prefix("ecs-srv-demo-")
             .tempdir()
             .context("creating a work directory")?;
-        let launcher = setup.repo_root.join("tests/support/moto_server.py");
-        let (moto, endpoint) =
-            start_moto(&setup.python, &launcher, &work_dir.path().join("moto.log")).await?;
+        let moto_log = work_dir.path().join("moto.log");
+        let (python, script) = (setup.python.clone(), setup.moto_script.clone());
+        let moto = tokio::task::spawn_blocking(move || {
+            MotoServer::start_with(&python, &script, Some(&moto_log))
+        })
+        .await
+        .context("starting moto")??;
+        let endpoint = moto.endpoint().to_owned();
         let clients = AwsClients::for_endpoint(&endpoint);
         let network = account::create_network(&clients).await?;
 
@@ -306,8 +311,10 @@ impl Demo {
             report.stopped.push("the DNS front".to_owned());
         }
         if let Some(moto) = self.moto.take() {
-            let line = with_pid("moto", moto.id());
-            moto.stop().await?;
+            let line = with_pid("moto", Some(moto.pid()));
+            tokio::task::spawn_blocking(move || moto.stop())
+                .await
+                .context("stopping moto")??;
             report.stopped.push(line);
         }
         Ok(report)

@@ -57,8 +57,8 @@ async fn main() -> ExitCode {
 /// Runs the steps in order; the first step that fails (or finds a problem) ends the run,
 /// and dropping `demo` on the way out stops everything it started.
 async fn run() -> Result<()> {
-    let repo_root = repo_root()?;
-    let setup = DemoSetup::locate(&repo_root, &ecs_srv_binary()?)?;
+    let workspace = ecs_srv_demo::workspace_here()?;
+    let setup = DemoSetup::locate(&workspace, &ecs_srv_binary(workspace.root())?)?;
     let out = Printer::new();
     out.title(
         "ecs-srv demo: ECS task events → Route 53 SRV records → DNS → srv-proxy, all on loopback",
@@ -346,23 +346,17 @@ async fn dig_tally(out: &Printer, port: u16, name: &str, times: usize) {
     ));
 }
 
-/// The repository root: this crate lives in `tests/demo`.
-fn repo_root() -> Result<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.canonicalize()
-        .with_context(|| format!("finding the repository root at {}", root.display()))
-}
-
-/// `ecs-srv` from ECS_SRV_BIN, else from `$TARGET_DIR/debug`, else beside this binary:
-/// `cargo build --workspace` puts both in the same directory.
-fn ecs_srv_binary() -> Result<PathBuf> {
+/// `ecs-srv` from ECS_SRV_BIN, else from `$TARGET_DIR/debug` (relative to the checkout the
+/// demo runs in, `root`), else beside this binary: `cargo build --workspace` puts both in
+/// the same directory.
+fn ecs_srv_binary(root: &Path) -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("ECS_SRV_BIN") {
         return Ok(PathBuf::from(path));
     }
     if let Some(dir) = std::env::var_os("TARGET_DIR") {
         let dir = PathBuf::from(dir);
         let dir = if dir.is_relative() {
-            repo_root()?.join(dir)
+            root.join(dir)
         } else {
             dir
         };

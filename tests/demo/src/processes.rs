@@ -1,5 +1,6 @@
-//! The child processes the demo starts (moto, cargo-lambda's runtime emulator, the
-//! `ecs-srv` function) and the small waits around them.
+//! The child processes the demo starts itself (cargo-lambda's runtime emulator, the
+//! `ecs-srv` function, HAProxy, Prometheus) and the small waits around them. moto is
+//! started by `moto-launcher`, the workspace's one launcher.
 //!
 //! Every child lives in a [`ChildGuard`], which kills it when dropped. A failed step, a
 //! panicking test or Ctrl-C in the demo unwinds through the guards, so nothing is left
@@ -12,7 +13,6 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -33,8 +33,7 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
-    /// Starts `command` with stdout and stderr appended to `log`. Only the stdout pipe is
-    /// overridden when the caller already asked for one (moto reports its port there).
+    /// Starts `command` with its stderr written to `log`; stdout is the caller's to set.
     pub fn spawn(name: &str, command: &mut Command, log: &Path) -> Result<Self> {
         let file = std::fs::File::create(log)
             .with_context(|| format!("creating the log file {}", log.display()))?;
@@ -93,8 +92,8 @@ impl ChildGuard {
         }
     }
 
-    /// Stops the child: a child with a stdin pipe (moto's launcher) is asked by closing it
-    /// and gets a moment to exit cleanly; any other, or one that lingers, is killed.
+    /// Stops the child: a child with a stdin pipe is asked by closing it and gets a moment
+    /// to exit cleanly; any other, or one that lingers, is killed.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(stdin) = self.child.stdin.take() {
             drop(stdin);
@@ -124,49 +123,6 @@ pub fn log_tail(path: &Path) -> String {
         .map(|line| format!("    {line}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Starts moto through `tests/support/moto_server.py` and returns it with its endpoint.
-/// The launcher prints `READY http://127.0.0.1:PORT` once it serves, and exits when its
-/// stdin closes, so even a killed demo leaves no moto behind.
-pub async fn start_moto(
-    python: &Path,
-    launcher: &Path,
-    log: &Path,
-) -> Result<(ChildGuard, String)> {
-    let mut command = Command::new(python);
-    command
-        .arg(launcher)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let mut moto = ChildGuard::spawn("moto", &mut command, log).with_context(|| {
-        format!(
-            "moto needs a Python with moto[server]: run `make deps` (it creates .venv), or set ECS_SRV_PYTHON (tried {})",
-            python.display()
-        )
-    })?;
-    let stdout = moto
-        .child_mut()
-        .stdout
-        .take()
-        .context("moto's stdout pipe")?;
-    let mut line = String::new();
-    let read = tokio::time::timeout(
-        Duration::from_secs(60),
-        BufReader::new(stdout).read_line(&mut line),
-    )
-    .await;
-    let endpoint = match read {
-        Ok(Ok(_)) => line.trim().strip_prefix("READY ").map(str::to_owned),
-        _ => None,
-    };
-    match endpoint {
-        Some(endpoint) => Ok((moto, endpoint)),
-        None => bail!(
-            "moto did not report READY (it printed {line:?}); run `make deps` to install moto[server]. Its log:\n{}",
-            moto.log_tail()
-        ),
-    }
 }
 
 /// A port that was free on 127.0.0.1 a moment ago, for programs that cannot be told to

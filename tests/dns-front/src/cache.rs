@@ -134,7 +134,7 @@ mod tests {
 
     fn served_octet(zone: Arc<IndexedZone>) -> Option<u8> {
         let name = LowerName::from(Name::from_ascii("web.zone.").ok()?);
-        match zone.answer(&name, RecordType::A, &mut StdRng::seed_from_u64(0)) {
+        match zone.answer(&name, RecordType::A, None, &mut StdRng::seed_from_u64(0)) {
             ZoneAnswer::Records(records) => match records.first().map(|record| &record.data) {
                 Some(RData::A(address)) => Some(address.0.octets()[3]),
                 _ => None,

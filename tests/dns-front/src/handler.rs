@@ -20,14 +20,18 @@ pub struct FrontHandler<S> {
     /// One generator for the whole server, so a seeded run gives the same sequence of
     /// picks for the same sequence of queries.
     rng: Mutex<StdRng>,
+    /// The region the queries come from, for latency sets.
+    asking_region: Option<String>,
 }
 
 impl<S: ZoneSource> FrontHandler<S> {
-    /// A handler answering from `cache`, drawing weighted and multivalue picks from `rng`.
-    pub fn new(cache: Arc<ZoneCache<S>>, rng: StdRng) -> Self {
+    /// A handler answering from `cache` for a VPC in `asking_region`, drawing weighted and
+    /// multivalue picks from `rng`.
+    pub fn new(cache: Arc<ZoneCache<S>>, rng: StdRng, asking_region: Option<String>) -> Self {
         Self {
             cache,
             rng: Mutex::new(rng),
+            asking_region,
         }
     }
 
@@ -43,7 +47,8 @@ impl<S: ZoneSource> FrontHandler<S> {
         let zone = self.cache.current().await;
         let answer = {
             let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-            zone.answer(query.name(), query.query_type(), &mut *rng)
+            let region = self.asking_region.as_deref();
+            zone.answer(query.name(), query.query_type(), region, &mut *rng)
         };
         tracing::debug!(name = %query.name(), record_type = %query.query_type(), ?answer, "answered");
         match answer {

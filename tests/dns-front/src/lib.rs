@@ -5,9 +5,14 @@
 //! Route 53's routing rules. On a laptop the zone lives in moto server, which has no DNS
 //! side. This crate reads the zone through the Route 53 API and answers A, AAAA and SRV
 //! queries (any type whose values parse, in fact) over UDP and TCP on loopback, with the
-//! same rules: one weighted record set per query, up to eight multivalue sets, every simple
-//! value, aliases to names of the zone followed (so trees of weighted aliases answer as
-//! they do in a VPC), NXDOMAIN or NODATA with the zone's SOA.
+//! same rules: one weighted record set per query, up to eight multivalue sets, the latency
+//! set of the asking VPC's region (a setting of the server) or of the closest region that
+//! has one, every simple value, aliases to names of the zone followed (so trees of weighted
+//! aliases answer as they do in a VPC), NXDOMAIN or NODATA with the zone's SOA.
+//!
+//! The rules are pure (`routing`) and public: [`answer_shares`] gives the exact share of
+//! answers each record set is in, which the root crate's tests use as their one reading of
+//! what Route 53 answers through alias trees, over zones converted by [`record_set_entry`].
 //!
 //! ```no_run
 //! # async fn demo(client: aws_sdk_route53::Client) -> Result<(), dns_front::FrontError> {
@@ -23,8 +28,12 @@
 
 mod cache;
 mod handler;
+mod latency;
 mod record_set;
 mod route53;
+mod routing;
+#[cfg(test)]
+mod test_sets;
 mod zone;
 
 use std::net::SocketAddr;
@@ -39,9 +48,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use cache::ZoneSource;
+pub use latency::closest as closest_region;
+pub use record_set::to_entry as record_set_entry;
 pub use route53::{Route53Zone, ZoneReadError};
+pub use routing::{answer_shares, LeafShare, RecordSets};
 pub use zone::{
-    RecordSetEntry, Routing, SetData, ZoneSnapshot, MAX_ALIAS_DEPTH, MULTIVALUE_ANSWER_LIMIT,
+    IndexedZone, RecordSetEntry, Routing, SetData, ZoneAnswer, ZoneSnapshot, MAX_ALIAS_DEPTH,
+    MULTIVALUE_ANSWER_LIMIT,
 };
 
 use cache::ZoneCache;
@@ -69,6 +82,10 @@ pub struct FrontConfig {
     /// Seed for the weighted and multivalue picks; `None` seeds from the OS. Tests seed it
     /// so that a sequence of queries always gets the same answers.
     pub rng_seed: Option<u64>,
+    /// The AWS region of the VPC whose queries this server stands for (`us-east-1`…):
+    /// latency sets answer by it. `None` answers a latency name like equal weighted sets,
+    /// one region's set at random per query.
+    pub asking_region: Option<String>,
 }
 
 impl Default for FrontConfig {
@@ -77,6 +94,7 @@ impl Default for FrontConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             refresh: Duration::from_millis(200),
             rng_seed: None,
+            asking_region: None,
         }
     }
 }
@@ -138,7 +156,7 @@ pub async fn start<S: ZoneSource>(
     }
     let (cache, rng) = load(&config, source).await?;
     let (udp, tcp) = bind_port_pair(config.listen).await?;
-    serve(cache, rng, udp, tcp, config.listen)
+    serve(cache, rng, &config, udp, tcp, config.listen)
 }
 
 /// The first zone read, and the generator for the picks.
@@ -181,13 +199,14 @@ pub async fn start_on<S: ZoneSource>(
         .map_err(|e| bind_error("TCP", e))?;
     let udp = UdpSocket::from_std(udp).map_err(|e| bind_error("UDP", e))?;
     let tcp = TcpListener::from_std(tcp).map_err(|e| bind_error("TCP", e))?;
-    serve(cache, rng, udp, tcp, local)
+    serve(cache, rng, &config, udp, tcp, local)
 }
 
 /// Serves `cache` on bound sockets from a spawned task.
 fn serve<S: ZoneSource>(
     cache: ZoneCache<S>,
     rng: StdRng,
+    config: &FrontConfig,
     udp: UdpSocket,
     tcp: TcpListener,
     asked: SocketAddr,
@@ -198,7 +217,8 @@ fn serve<S: ZoneSource>(
         source,
     })?;
 
-    let mut server = Server::new(FrontHandler::new(Arc::new(cache), rng));
+    let handler = FrontHandler::new(Arc::new(cache), rng, config.asking_region.clone());
+    let mut server = Server::new(handler);
     server.register_socket(udp);
     server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
     let (stop, stopped) = oneshot::channel();
@@ -209,7 +229,7 @@ fn serve<S: ZoneSource>(
             tracing::warn!(%error, "dns-front did not shut down cleanly");
         }
     });
-    tracing::info!(%addr, "dns-front listening on UDP and TCP");
+    tracing::info!(%addr, asking_region = ?config.asking_region, "dns-front listening on UDP and TCP");
     Ok(RunningFront {
         addr,
         stop: Some(stop),

@@ -32,6 +32,11 @@ struct Args {
     /// Seed for the weighted and multivalue picks, for repeatable runs. Random if unset.
     #[arg(long, env = "DNS_FRONT_SEED")]
     seed: Option<u64>,
+
+    /// The AWS region of the VPC this server stands for (e.g. us-east-1): a latency name
+    /// answers that region's set, else the closest region's. Unset: one region at random.
+    #[arg(long, env = "DNS_FRONT_ASKING_REGION")]
+    asking_region: Option<String>,
 }
 
 #[tokio::main]
@@ -52,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         listen: args.listen,
         refresh: args.refresh,
         rng_seed: args.seed,
+        asking_region: args.asking_region,
     };
     let front = dns_front::start(config, zone)
         .await

@@ -12,11 +12,11 @@ use hickory_proto::serialize::txt::ParseError;
 
 use crate::zone::{RecordSetEntry, Routing, SetData};
 
-/// Converts one API record set read from hosted zone `zone_id`, or says why it cannot be
-/// served. A set of an unknown type, or an alias to anything but a name of this zone, is
+/// Converts one API record set read from hosted zone `zone_id` (moto's listing, or the
+/// root crate's strict model), or says why it cannot be served. A set of an unknown type, or an alias to anything but a name of this zone, is
 /// skipped; a value that does not parse is dropped and the rest of its set kept. Every
 /// problem found is pushed onto `problems` for the caller to log.
-pub(crate) fn to_entry(
+pub fn to_entry(
     record_set: &ResourceRecordSet,
     zone_id: &str,
     problems: &mut Vec<String>,
@@ -127,17 +127,18 @@ fn unwrap_moto_soa(text: &str) -> &str {
 }
 
 fn routing_of(record_set: &ResourceRecordSet) -> Routing {
-    match (
-        record_set.set_identifier(),
-        record_set.weight(),
-        record_set.multi_value_answer(),
-    ) {
-        (Some(_), Some(weight), _) => {
-            Routing::Weighted(u8::try_from(weight.clamp(0, 255)).unwrap_or(u8::MAX))
-        }
-        (Some(_), None, Some(true)) => Routing::MultiValue,
-        (Some(_), None, _) => Routing::OtherIdentified,
-        (None, _, _) => Routing::Simple,
+    if record_set.set_identifier().is_none() {
+        return Routing::Simple;
+    }
+    if let Some(weight) = record_set.weight() {
+        return Routing::Weighted(u8::try_from(weight.clamp(0, 255)).unwrap_or(u8::MAX));
+    }
+    if let Some(region) = record_set.region() {
+        return Routing::Latency(region.as_str().to_owned());
+    }
+    match record_set.multi_value_answer() {
+        Some(true) => Routing::MultiValue,
+        _ => Routing::OtherIdentified,
     }
 }
 
@@ -247,8 +248,17 @@ mod tests {
             .multi_value_answer(true)
             .build()
             .expect("set");
+        let latency = record_set("web.zone.", RrType::A, &["10.0.0.1"])
+            .set_identifier("c")
+            .region(aws_sdk_route53::types::ResourceRecordSetRegion::EuWest1)
+            .build()
+            .expect("set");
         assert_eq!(routing_of(&weighted), Routing::Weighted(7));
         assert_eq!(routing_of(&multivalue), Routing::MultiValue);
+        assert_eq!(
+            routing_of(&latency),
+            Routing::Latency("eu-west-1".to_owned())
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The zone as Route 53 would answer it: record sets grouped by name and type, and the
-//! answer rules (one weighted pick, up to eight multivalue sets, every simple value, and
-//! aliases followed to the records they stand for).
+//! The zone as Route 53 would answer it: record sets grouped by name and type, answered
+//! by the rules in `routing` (one weighted pick, up to eight multivalue sets, the asking
+//! region's latency set, every simple value, and aliases followed to the records they
+//! stand for), with NXDOMAIN and NODATA as Route 53 gives them.
 //!
 //! Everything here is pure: the random source is passed in, so tests can seed it and the
 //! server can share one behind a lock.
@@ -8,8 +9,9 @@
 use std::collections::{HashMap, HashSet};
 
 use hickory_proto::rr::{rdata::SOA, LowerName, Name, RData, Record, RecordType};
-use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
+
+use crate::routing::{choose_sets, AliasWalk, RecordSets};
 
 /// Route 53 returns at most this many record sets for one multivalue query.
 pub const MULTIVALUE_ANSWER_LIMIT: usize = 8;
@@ -18,13 +20,8 @@ pub const MULTIVALUE_ANSWER_LIMIT: usize = 8;
 /// levels deep; the bound only keeps an alias loop in a test zone from hanging a query.
 pub const MAX_ALIAS_DEPTH: usize = 8;
 
-/// Aliases followed for one answer in all. Depth alone does not bound the work: moto accepts
-/// multivalue aliases, which Route 53 refuses, and eight of them looping back would be
-/// followed eight to the eighth times.
-const MAX_ALIAS_FOLLOWS: usize = 64;
-
 /// How Route 53 chooses among the record sets of one name and type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Routing {
     /// No SetIdentifier: the only record set of its name and type; every value is returned.
     Simple,
@@ -32,8 +29,11 @@ pub enum Routing {
     Weighted(u8),
     /// Up to eight record sets per query, chosen at random.
     MultiValue,
-    /// Latency, geolocation, failover and the like. A laptop has no region or health to
-    /// choose by, so these are answered like weighted sets of equal weight: one per query.
+    /// The set of this region answers queries from it, or from regions closer to it than
+    /// to any other region that has a set.
+    Latency(String),
+    /// Geolocation, failover and the like. A laptop has no location or health to choose
+    /// by, so these are answered like weighted sets of equal weight: one per query.
     OtherIdentified,
 }
 
@@ -144,12 +144,13 @@ impl IndexedZone {
         }
     }
 
-    /// Answers one question with Route 53's rules, drawing from `rng` where the rules are
-    /// random.
+    /// Answers one question from a VPC in `asking_region` (when known) with Route 53's
+    /// rules, drawing from `rng` where the rules are random.
     pub fn answer(
         &self,
         name: &LowerName,
         record_type: RecordType,
+        asking_region: Option<&str>,
         rng: &mut impl Rng,
     ) -> ZoneAnswer {
         if !self.apex.zone_of(name) {
@@ -158,13 +159,11 @@ impl IndexedZone {
         if !self.existing_names.contains(name) {
             return ZoneAnswer::NameError(self.negative_soa.clone());
         }
-        let records = match self.record_sets.get(&(name.clone(), record_type)) {
-            Some(sets) => {
-                let mut walk = AliasWalk {
-                    depth: 0,
-                    follows_left: MAX_ALIAS_FOLLOWS,
-                };
-                self.expand(&sets[0].name, sets, rng, &mut walk)
+        let sets = self.sets_at(name, record_type);
+        let records = match sets.first() {
+            Some(first) => {
+                let owner = first.name.clone();
+                self.expand(&owner, &sets, asking_region, rng, &mut AliasWalk::new())
             }
             None => Vec::new(),
         };
@@ -182,35 +181,30 @@ impl IndexedZone {
     fn expand(
         &self,
         owner: &Name,
-        sets: &[RecordSetEntry],
+        sets: &[&RecordSetEntry],
+        asking_region: Option<&str>,
         rng: &mut impl Rng,
         walk: &mut AliasWalk,
     ) -> Vec<Record> {
         let mut records = Vec::new();
-        for set in choose_sets(sets, rng) {
+        for set in choose_sets(sets, asking_region, rng) {
             match &set.data {
                 SetData::Values { ttl, values } => records.extend(
                     values
                         .iter()
                         .map(|value| Record::from_rdata(owner.clone(), *ttl, value.clone())),
                 ),
-                SetData::Alias { target }
-                    if walk.depth >= MAX_ALIAS_DEPTH || walk.follows_left == 0 =>
-                {
+                SetData::Alias { target } if !walk.may_follow() => {
                     tracing::warn!(
                         %owner, alias = %set.name, %target, record_type = %set.record_type,
-                        "alias not followed: more than {MAX_ALIAS_DEPTH} deep or \
-                         {MAX_ALIAS_FOLLOWS} in one answer (an alias loop?)"
+                        "alias not followed: too deep or too many in one answer (an alias loop?)"
                     );
                 }
                 SetData::Alias { target } => {
-                    let key = (LowerName::new(target), set.record_type);
-                    if let Some(target_sets) = self.record_sets.get(&key) {
-                        walk.follows_left -= 1;
-                        walk.depth += 1;
-                        records.extend(self.expand(owner, target_sets, rng, walk));
-                        walk.depth -= 1;
-                    }
+                    let target_sets = self.sets_at(&LowerName::new(target), set.record_type);
+                    walk.enter();
+                    records.extend(self.expand(owner, &target_sets, asking_region, rng, walk));
+                    walk.leave();
                 }
             }
         }
@@ -218,63 +212,13 @@ impl IndexedZone {
     }
 }
 
-/// Where an answer is in following aliases: how deep, and how many follows it may still make.
-struct AliasWalk {
-    depth: usize,
-    follows_left: usize,
-}
-
-/// Applies the routing rules to the record sets of one name and type. Route 53 refuses to
-/// mix policies on one name and type, but the emulator accepts it; mixed sets are answered
-/// with the union of each policy's choice so the mistake shows instead of hiding.
-fn choose_sets<'a>(sets: &'a [RecordSetEntry], rng: &mut impl Rng) -> Vec<&'a RecordSetEntry> {
-    let mut chosen: Vec<&RecordSetEntry> = sets
-        .iter()
-        .filter(|set| set.routing == Routing::Simple)
-        .collect();
-    let one_of: Vec<&RecordSetEntry> = sets
-        .iter()
-        .filter(|set| matches!(set.routing, Routing::Weighted(_) | Routing::OtherIdentified))
-        .collect();
-    if let Some(pick) = pick_weighted(&one_of, rng) {
-        chosen.push(pick);
+impl RecordSets for IndexedZone {
+    fn sets_at(&self, name: &LowerName, record_type: RecordType) -> Vec<&RecordSetEntry> {
+        self.record_sets
+            .get(&(name.clone(), record_type))
+            .map(|sets| sets.iter().collect())
+            .unwrap_or_default()
     }
-    let multivalue: Vec<&RecordSetEntry> = sets
-        .iter()
-        .filter(|set| set.routing == Routing::MultiValue)
-        .collect();
-    let mut sample: Vec<&RecordSetEntry> = multivalue
-        .choose_multiple(rng, MULTIVALUE_ANSWER_LIMIT)
-        .copied()
-        .collect();
-    sample.shuffle(rng);
-    chosen.extend(sample);
-    chosen
-}
-
-/// Draws one record set with probability weight / total. When every weight is zero Route 53
-/// answers as if they were equal, so this picks uniformly then.
-fn pick_weighted<'a>(
-    sets: &[&'a RecordSetEntry],
-    rng: &mut impl Rng,
-) -> Option<&'a RecordSetEntry> {
-    let weight_of = |set: &RecordSetEntry| match set.routing {
-        Routing::Weighted(weight) => u64::from(weight),
-        _ => 1,
-    };
-    let total: u64 = sets.iter().map(|set| weight_of(set)).sum();
-    if total == 0 {
-        return sets.choose(rng).copied();
-    }
-    let mut ticket = rng.random_range(0..total);
-    for set in sets {
-        let weight = weight_of(set);
-        if ticket < weight {
-            return Some(set);
-        }
-        ticket -= weight;
-    }
-    None
 }
 
 /// The SOA record for the authority section of negative answers. A zone read from Route 53

@@ -1,29 +1,11 @@
 //! Unit tests of the answer rules, on hand-built snapshots with a seeded generator.
 
-use hickory_proto::rr::rdata::{A, SRV};
+use hickory_proto::rr::rdata::SRV;
 
 use super::*;
+use crate::test_sets::{a_set, alias, name, zone};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-
-fn name(text: &str) -> Name {
-    Name::from_ascii(text).expect("test names are valid")
-}
-
-fn a_set(owner: &str, routing: Routing, last_octets: &[u8]) -> RecordSetEntry {
-    RecordSetEntry {
-        name: name(owner),
-        record_type: RecordType::A,
-        routing,
-        data: SetData::Values {
-            ttl: 10,
-            values: last_octets
-                .iter()
-                .map(|octet| RData::A(A::new(10, 0, 0, *octet)))
-                .collect(),
-        },
-    }
-}
 
 fn srv_set(owner: &str, routing: Routing, target: &str) -> RecordSetEntry {
     RecordSetEntry {
@@ -37,26 +19,8 @@ fn srv_set(owner: &str, routing: Routing, target: &str) -> RecordSetEntry {
     }
 }
 
-fn alias(owner: &str, record_type: RecordType, routing: Routing, target: &str) -> RecordSetEntry {
-    RecordSetEntry {
-        name: name(owner),
-        record_type,
-        routing,
-        data: SetData::Alias {
-            target: name(target),
-        },
-    }
-}
-
-fn zone(record_sets: Vec<RecordSetEntry>) -> IndexedZone {
-    IndexedZone::new(ZoneSnapshot {
-        apex: name("zone."),
-        record_sets,
-    })
-}
-
 fn ask(zone: &IndexedZone, owner: &str, record_type: RecordType, rng: &mut StdRng) -> ZoneAnswer {
-    zone.answer(&LowerName::from(name(owner)), record_type, rng)
+    zone.answer(&LowerName::from(name(owner)), record_type, None, rng)
 }
 
 fn records(answer: ZoneAnswer) -> Vec<Record> {

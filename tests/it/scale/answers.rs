@@ -1,28 +1,25 @@
 //! What a service's names answer: the task targets a client can reach from
-//! `_P._tcp.S.Z` SRV and `S.Z` A, following weighted sets and alias sets the way Route 53
-//! resolves them, over a view of the zone that follows every accepted ChangeBatch.
-//!
-//! Route 53 answers a weighted name with one of its sets of weight above zero (any of
-//! them when all weigh zero), and an alias set with whatever its target name (same zone,
-//! same type) answers. The union over every pick is what the name can answer with; a
-//! tree of weighted aliases (`_b0.N`, `_b1.N`, ...) is followed to its leaves.
+//! `_P._tcp.S.Z` SRV and `S.Z` A, over a view of the zone that follows every accepted
+//! ChangeBatch. The answers come from the DNS front's rules (`support::answers`), the one
+//! reading of Route 53 the tests share: the union over every pick (sets of weight zero
+//! beside heavier ones are never picked), trees of weighted aliases followed to their
+//! leaves.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSet};
 
+use crate::support::answers::{leaf_values, AnswerIndex};
 use crate::support::strict_zone::{normalise_name, Outcome, StrictZone};
-
-/// Alias hops followed at most: a tree needs one or two, a loop is cut here.
-const MAX_ALIAS_DEPTH: usize = 8;
 
 type NameType = (String, String);
 
 /// The zone's sets by name and type, brought up to date batch by batch from the zone's
-/// call log.
+/// call log, with the answer rules' index of them kept in step.
 #[derive(Debug, Default)]
 pub struct ZoneView {
     sets: HashMap<NameType, BTreeMap<Option<String>, ResourceRecordSet>>,
+    answers: AnswerIndex,
     len: usize,
     seen_calls: usize,
 }
@@ -30,7 +27,10 @@ pub struct ZoneView {
 impl ZoneView {
     /// The zone as it stands; later batches are folded in by [`Self::follow`].
     pub fn of(zone: &StrictZone) -> Self {
-        let mut view = ZoneView::default();
+        let mut view = ZoneView {
+            answers: AnswerIndex::new(&zone.zone_id),
+            ..ZoneView::default()
+        };
         for set in zone.record_sets() {
             view.insert(set);
         }
@@ -51,6 +51,7 @@ impl ZoneView {
     }
 
     fn insert(&mut self, set: ResourceRecordSet) {
+        self.answers.insert(&set);
         let (name_type, id) = Self::key(&set);
         if self
             .sets
@@ -69,6 +70,7 @@ impl ZoneView {
         };
         match change.action() {
             ChangeAction::Delete => {
+                self.answers.remove(set);
                 let (name_type, id) = Self::key(set);
                 let group = self.sets.get_mut(&name_type);
                 if group.and_then(|g| g.remove(&id)).is_some() {
@@ -149,31 +151,6 @@ impl ZoneView {
                     })
             })
     }
-
-    /// The leaf sets a query for `name` can be answered with.
-    fn leaves<'a>(
-        &'a self,
-        name: &str,
-        record_type: &str,
-        depth: usize,
-        out: &mut Vec<&'a ResourceRecordSet>,
-    ) {
-        let sets: Vec<&ResourceRecordSet> = self.at(name, record_type).collect();
-        let any_positive = sets.iter().any(|s| s.weight().is_some_and(|w| w > 0));
-        for set in sets {
-            let weight = set.weight();
-            if any_positive && weight == Some(0) {
-                continue;
-            }
-            match set.alias_target() {
-                Some(alias) if depth < MAX_ALIAS_DEPTH => {
-                    self.leaves(alias.dns_name(), record_type, depth + 1, out);
-                }
-                Some(_) => {}
-                None => out.push(set),
-            }
-        }
-    }
 }
 
 /// The task targets a service's shared names answer with.
@@ -195,19 +172,22 @@ impl Answer {
 
 /// What `_P._tcp.S.Z` SRV and `S.Z` A answer with in `view`.
 pub fn answer(view: &ZoneView, srv_name: &str, a_name: &str) -> Answer {
-    let mut srv = Vec::new();
-    view.leaves(srv_name, "SRV", 0, &mut srv);
-    let srv_targets = srv
+    let srv_targets = view
+        .answers
+        .shares(srv_name, "SRV")
         .iter()
-        .flat_map(|set| set.resource_records())
-        .filter_map(|record| record.value().rsplit(' ').next())
-        .map(normalise_name)
+        .flat_map(leaf_values)
+        .filter_map(|value| value.rsplit(' ').next().map(normalise_name))
         .collect();
-    let mut a = Vec::new();
-    view.leaves(a_name, "A", 0, &mut a);
+    let a_leaves = view
+        .answers
+        .shares(a_name, "A")
+        .iter()
+        .map(|leaf| leaf_values(leaf).len())
+        .sum();
     Answer {
         srv_targets,
-        a_leaves: a.iter().map(|set| set.resource_records().len()).sum(),
+        a_leaves,
     }
 }
 

@@ -153,7 +153,7 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
         .map(|(index, event)| EventInput {
             source: format!("event:{index}"),
             parsed: parse_task_event_value(event),
-            receipt_handle: None,
+            message: None,
         })
         .collect()
 }

@@ -6,8 +6,11 @@
 pub mod answers;
 pub mod config;
 pub mod events;
+pub mod fault_proxy;
+pub mod http;
 pub mod mock_aws;
 pub mod moto;
+pub mod runtime_api;
 pub mod seed;
 pub mod strict_zone;
 pub mod zone;

@@ -3,64 +3,34 @@
 //! moto accepts what Route 53 refuses: a DELETE with the wrong weight, a CREATE of a set
 //! that exists, mixed routing policies, repeated changes in one batch; it never throttles
 //! and cannot page weighted sets. This model refuses all of that the way Route 53 does
-//! (the checks, each with its documentation, are in `rules.rs`), can inject `Throttling`
-//! or `PriorRequestNotComplete` on every Nth call, and logs every call.
+//! (the checks, each with the page it comes from, are in `rules.rs` and its modules),
+//! takes anything Route 53 takes, aliases out of the zone included, can inject `Throttling`
+//! or `PriorRequestNotComplete` on a schedule of calls or past the SDK's retry budget
+//! (`faults.rs`), and logs every call. Beside Route 53's rules it records, never refuses,
+//! breaches of ecs-srv's own stricter layout promises (`own_choices.rs`).
 //!
-//! It plugs in through `aws-smithy-mocks` rules. Not through `then_compute_response`:
-//! on an SDK retry the mock layer calls the rule again with a placeholder input, which
-//! makes a computing rule panic. Instead each rule's request matcher keeps the typed
-//! input, and an input-free `http_response` generator answers from it, on the first
-//! attempt and on every retry. Answers are XML, so the SDK's own deserializers read them.
-//! One client serves one caller at a time (each Deployment gets its own client).
+//! It sits behind the real SDK client (`client.rs`), answering in Route 53's XML
+//! (`wire.rs`).
 
+mod client;
+mod faults;
+mod own_choices;
 mod rules;
 mod wire;
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_route53::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsInput;
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsInput;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use std::sync::{Arc, Mutex};
 
-pub use rules::{normalise_name, ListKey, Rejection};
+pub use client::{interceptor, quick_retries, route53_client, test_credentials, SDK_MAX_ATTEMPTS};
+pub use faults::{Fault, FaultPlan};
+pub use own_choices::{OwnChoiceBreach, NO_ALIAS_WITHOUT_TARGET, ONE_VALUE_PER_WEIGHTED_SET};
+pub use rules::{normalise_name, ListKey, Rejection, DEFAULT_MAX_RECORD_SETS};
 
 /// Route 53's largest page of ListResourceRecordSets.
 pub const MAX_PAGE: usize = 300;
-
-/// A transient error Route 53 answers under load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// Too many requests per second for the account.
-    Throttling,
-    /// A change to this zone is still being applied.
-    PriorRequestNotComplete,
-}
-
-impl Fault {
-    fn code(self) -> &'static str {
-        match self {
-            Fault::Throttling => "Throttling",
-            Fault::PriorRequestNotComplete => "PriorRequestNotComplete",
-        }
-    }
-}
-
-/// Which calls fail: every `every`th call to one of `operations` (all when empty).
-#[derive(Clone, Debug)]
-pub struct FaultPlan {
-    /// 2 fails the 2nd, 4th, 6th... matching call.
-    pub every: usize,
-    /// The error.
-    pub fault: Fault,
-    /// Operation names such as `ChangeResourceRecordSets`; empty means every operation.
-    pub operations: Vec<&'static str>,
-}
 
 /// How one call ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +54,7 @@ pub struct Call {
     pub outcome: Outcome,
 }
 
-/// The hosted zone.
+/// The hosted zone: a private zone, as ecs-srv's are.
 #[derive(Debug)]
 pub struct StrictZone {
     /// The zone id, without `/hostedzone/`.
@@ -94,10 +64,13 @@ pub struct StrictZone {
     /// Sets per ListResourceRecordSets page at most (Route 53: 300); lower it to make
     /// small zones page.
     pub page_size: usize,
+    /// The zone's record set quota (Route 53's default: 10,000, the zone's own SOA and NS
+    /// included); lower it to reach it cheaply.
+    pub max_record_sets: usize,
     sets: rules::ZoneSets,
-    faults: Option<FaultPlan>,
-    fault_counter: usize,
+    faults: faults::FaultSchedule,
     changes_applied: usize,
+    breaches: Vec<OwnChoiceBreach>,
     /// Every call, in order, retries included.
     pub calls: Vec<Call>,
 }
@@ -106,13 +79,14 @@ impl StrictZone {
     /// An empty zone.
     pub fn new(zone_id: &str, apex: &str) -> Self {
         StrictZone {
-            zone_id: zone_id.to_owned(),
+            zone_id: zone_id.trim_start_matches("/hostedzone/").to_owned(),
             apex: normalise_name(apex),
             page_size: MAX_PAGE,
+            max_record_sets: DEFAULT_MAX_RECORD_SETS,
             sets: rules::ZoneSets::new(),
-            faults: None,
-            fault_counter: 0,
+            faults: faults::FaultSchedule::default(),
             changes_applied: 0,
+            breaches: Vec::new(),
             calls: Vec::new(),
         }
     }
@@ -124,12 +98,25 @@ impl StrictZone {
 
     /// Injects faults from now on.
     pub fn inject(&mut self, plan: FaultPlan) {
-        self.faults = Some(plan);
-        self.fault_counter = 0;
+        self.faults.start(plan);
+    }
+
+    /// Answers every call from now on.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    fn facts(&self) -> rules::ZoneFacts {
+        rules::ZoneFacts {
+            zone_id: self.zone_id.clone(),
+            apex: self.apex.clone(),
+            max_record_sets: self.max_record_sets,
+        }
     }
 
     /// Seeds sets that somebody else wrote, through the same rules as any CREATE, in
-    /// batches of a few hundred (a request's limits hold for seeding too).
+    /// batches of a few hundred (a request's limits hold for seeding too). Anything Route 53
+    /// accepts can be seeded; what it refuses fails the test here, with Route 53's reason.
     pub fn seed(&mut self, sets: Vec<ResourceRecordSet>) {
         let changes: Vec<Change> = sets
             .into_iter()
@@ -142,9 +129,9 @@ impl StrictZone {
         }
     }
 
-    /// Applies a batch all or nothing, outside any call log (the SDK path is `handle_*`).
+    /// Applies a batch all or nothing, outside any call log (the SDK path is `change`).
     pub fn apply(&mut self, changes: &[Change]) -> Result<String, Rejection> {
-        let after = rules::apply_batch(&self.apex, &self.sets, changes)?;
+        let after = rules::apply_batch(&self.facts(), &self.sets, changes)?;
         self.sets = after;
         self.changes_applied += 1;
         Ok(format!("C{:06}", self.changes_applied))
@@ -162,6 +149,7 @@ impl StrictZone {
         start: &[ResourceRecordSet],
         since: usize,
     ) -> Vec<Vec<ResourceRecordSet>> {
+        let facts = self.facts();
         let mut state: rules::ZoneSets = start
             .iter()
             .map(|set| (ListKey::of(set), set.clone()))
@@ -169,7 +157,7 @@ impl StrictZone {
         let mut states = Vec::new();
         for call in &self.calls[since..] {
             if call.operation == "ChangeResourceRecordSets" && call.outcome == Outcome::Ok {
-                state = rules::apply_batch(&self.apex, &state, &call.changes)
+                state = rules::apply_batch(&facts, &state, &call.changes)
                     .expect("an accepted batch applies again");
                 states.push(state.values().cloned().collect());
             }
@@ -198,6 +186,14 @@ impl StrictZone {
         self.calls.iter().filter(move |c| c.operation == operation)
     }
 
+    /// How many calls met `fault`, retries included.
+    pub fn faults_met(&self, fault: Fault) -> usize {
+        self.calls
+            .iter()
+            .filter(|c| c.outcome == Outcome::Faulted(fault))
+            .count()
+    }
+
     /// Every refusal so far (faults excluded): in a correct run this is empty.
     pub fn rejections(&self) -> Vec<&Call> {
         self.calls
@@ -206,23 +202,38 @@ impl StrictZone {
             .collect()
     }
 
+    /// ecs-srv's own promises that accepted batches broke (see `own_choices`): Route 53
+    /// took these batches, so they are not refusals.
+    pub fn own_choice_breaches(&self) -> &[OwnChoiceBreach] {
+        &self.breaches
+    }
+
+    /// Route 53's refusals and ecs-srv's broken promises, each saying which it is: what a
+    /// test that drives ecs-srv expects to be empty.
+    pub fn problems(&self) -> Vec<String> {
+        let refused = self
+            .rejections()
+            .into_iter()
+            .map(|call| match &call.outcome {
+                Outcome::Rejected(r) => format!(
+                    "Route 53 refused {}: {} {}",
+                    call.operation, r.code, r.message
+                ),
+                other => format!("{other:?}"),
+            });
+        let broken = self
+            .breaches
+            .iter()
+            .map(|b| format!("{}: {}", b.choice, b.detail));
+        refused.chain(broken).collect()
+    }
+
     /// Batches applied through the SDK, in order.
     pub fn accepted_batches(&self) -> Vec<&[Change]> {
         self.calls_to("ChangeResourceRecordSets")
             .filter(|c| c.outcome == Outcome::Ok)
             .map(|c| c.changes.as_slice())
             .collect()
-    }
-
-    fn fault_for(&mut self, operation: &'static str) -> Option<Fault> {
-        let plan = self.faults.as_ref()?;
-        if !plan.operations.is_empty() && !plan.operations.contains(&operation) {
-            return None;
-        }
-        self.fault_counter += 1;
-        self.fault_counter
-            .is_multiple_of(plan.every.max(1))
-            .then_some(plan.fault)
     }
 
     fn log(&mut self, operation: &'static str, changes: Vec<Change>, outcome: Outcome) {
@@ -245,20 +256,18 @@ impl StrictZone {
         response
     }
 
-    /// Answers one call: fault, wrong zone, or the operation itself.
+    /// Answers one call early: an injected fault, or a zone id that is not this zone's.
+    /// [API] Errors: "NoSuchHostedZone: No hosted zone exists with the ID that you
+    /// specified. HTTP Status Code: 404".
     fn handle(
         &mut self,
         operation: &'static str,
         zone_id: Option<&str>,
         changes: Vec<Change>,
     ) -> Option<HttpResponse> {
-        if let Some(fault) = self.fault_for(operation) {
-            let message = match fault {
-                Fault::Throttling => "Rate exceeded",
-                Fault::PriorRequestNotComplete => "The request was rejected because Route 53 was still processing a prior request.",
-            };
+        if let Some(fault) = self.faults.next(operation) {
             self.log(operation, changes, Outcome::Faulted(fault));
-            return Some(wire::error(400, fault.code(), message));
+            return Some(wire::error(400, fault.code(), fault.message()));
         }
         let asked = zone_id
             .unwrap_or_default()
@@ -286,7 +295,11 @@ impl StrictZone {
             return early;
         }
         self.log("GetHostedZone", Vec::new(), Outcome::Ok);
-        wire::hosted_zone(&self.zone_id, &self.apex, self.sets.len())
+        wire::hosted_zone(
+            &self.zone_id,
+            &self.apex,
+            rules::counted_sets(&self.facts(), &self.sets),
+        )
     }
 
     /// [LIST] <https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html>:
@@ -336,6 +349,8 @@ impl StrictZone {
         }
         match self.apply(&changes) {
             Ok(change_id) => {
+                let broken = own_choices::breaches(&self.zone_id, &changes, &self.sets);
+                self.breaches.extend(broken);
                 self.log(OPERATION, changes, Outcome::Ok);
                 wire::change_info(&change_id)
             }
@@ -364,101 +379,4 @@ pub fn batch(changes: Vec<Change>) -> ChangeBatch {
         .set_changes(Some(changes))
         .build()
         .expect("changes are given")
-}
-
-fn lock(model: &Mutex<StrictZone>) -> std::sync::MutexGuard<'_, StrictZone> {
-    model.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A rule for one operation: the matcher keeps the typed input of the request in
-/// flight; `answer` computes the reply from it on every attempt.
-macro_rules! model_rule {
-    ($operation:expr, $model:expr, $answer:expr) => {{
-        let in_flight = Arc::new(Mutex::new(None));
-        let keep = Arc::clone(&in_flight);
-        let model = Arc::clone(&$model);
-        mock!($operation)
-            .match_requests(move |input| {
-                *keep.lock().unwrap_or_else(PoisonError::into_inner) = Some(input.clone());
-                true
-            })
-            .sequence()
-            .http_response(move || {
-                let input = in_flight
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone()
-                    .expect("the matcher ran first");
-                #[allow(clippy::redundant_closure_call)]
-                ($answer)(&mut lock(&model), &input)
-            })
-            .repeatedly()
-            .build()
-    }};
-}
-
-/// The three rules that put `model` behind a Route 53 client.
-pub fn route53_rules(model: &Arc<Mutex<StrictZone>>) -> Vec<Rule> {
-    vec![
-        model_rule!(
-            aws_sdk_route53::Client::get_hosted_zone,
-            model,
-            |zone: &mut StrictZone,
-             input: &aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneInput| {
-                zone.get_hosted_zone(input.id())
-            }
-        ),
-        model_rule!(
-            aws_sdk_route53::Client::list_resource_record_sets,
-            model,
-            |zone: &mut StrictZone, input: &ListResourceRecordSetsInput| zone.list(input)
-        ),
-        model_rule!(
-            aws_sdk_route53::Client::change_resource_record_sets,
-            model,
-            |zone: &mut StrictZone, input: &ChangeResourceRecordSetsInput| zone.change(input)
-        ),
-    ]
-}
-
-/// Standard retries as production configures them (`ecs_srv::aws::MAX_ATTEMPTS`), with
-/// millisecond backoff so that injected faults cost no wall time.
-pub fn quick_retries() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(ecs_srv::aws::MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(4))
-}
-
-/// Test credentials; the mock HTTP client never sends them anywhere.
-pub fn test_credentials() -> SharedCredentialsProvider {
-    SharedCredentialsProvider::new(Credentials::new(
-        "strict",
-        "strict",
-        None,
-        None,
-        "strict-zone",
-    ))
-}
-
-/// An interceptor answering from `rules`, any rule in any order.
-pub fn interceptor(rules: &[Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |i, rule| i.with_rule(rule),
-    )
-}
-
-/// The real Route 53 client, answered by `model`.
-pub fn route53_client(model: Arc<Mutex<StrictZone>>) -> aws_sdk_route53::Client {
-    aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(test_credentials())
-            .http_client(create_mock_http_client())
-            .retry_config(quick_retries())
-            .interceptor(interceptor(&route53_rules(&model)))
-            .build(),
-    )
 }

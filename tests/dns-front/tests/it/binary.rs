@@ -1,7 +1,5 @@
-//! The `dns-front` binary as a script uses it: configured by environment, port 0, the
-//! address read back from its first stdout line.
-
-mod support;
+//! The `dns-front` binary as a script uses it: configured by environment (the asking
+//! region included), port 0, the address read back from its first stdout line.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Stdio;
@@ -12,16 +10,16 @@ use hickory_proto::rr::{RData, RecordType};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use support::dns::{DnsClient, Transport};
-use support::moto::Moto;
-use support::zone::{Policy, TestZone};
+use crate::support::dns::{DnsClient, Transport};
+use crate::support::moto::Moto;
+use crate::support::zone::{Policy, TestZone};
 
 /// Covers the AWS SDK's start-up (it may look for instance metadata) on a loaded machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn the_binary_prints_its_address_and_answers() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = TestZone::create(moto.route53().await, "bin.test.").await;
     zone.upsert(
         "app.bin.test.",
@@ -31,6 +29,18 @@ async fn the_binary_prints_its_address_and_answers() {
         &["10.2.0.1"],
     )
     .await;
+    // A latency name with a set per region: the binary answers the region it is told it
+    // stands for.
+    for (region, value) in [("us-east-1", "10.3.0.1"), ("eu-west-1", "10.3.0.2")] {
+        zone.upsert(
+            "geo.bin.test.",
+            RrType::A,
+            10,
+            Policy::Latency(region, region),
+            &[value],
+        )
+        .await;
+    }
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_dns-front"))
         .env("AWS_ENDPOINT_URL", moto.endpoint())
@@ -40,6 +50,7 @@ async fn the_binary_prints_its_address_and_answers() {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("HOSTED_ZONE_ID", &zone.id)
         .env("DNS_FRONT_REFRESH", "100ms")
+        .env("DNS_FRONT_ASKING_REGION", "eu-west-1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -61,16 +72,21 @@ async fn the_binary_prints_its_address_and_answers() {
 
     for transport in [Transport::Udp, Transport::Tcp] {
         let mut dns = DnsClient::connect(addr, transport).await;
-        let response = dns.ask("app.bin.test.", RecordType::A).await;
-        let addresses: Vec<Ipv4Addr> = response
-            .answers
-            .iter()
-            .filter_map(|record| match &record.data {
-                RData::A(address) => Some(address.0),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(addresses, vec![Ipv4Addr::new(10, 2, 0, 1)], "{transport:?}");
+        for (name, address) in [
+            ("app.bin.test.", Ipv4Addr::new(10, 2, 0, 1)),
+            ("geo.bin.test.", Ipv4Addr::new(10, 3, 0, 2)),
+        ] {
+            let response = dns.ask(name, RecordType::A).await;
+            let addresses: Vec<Ipv4Addr> = response
+                .answers
+                .iter()
+                .filter_map(|record| match &record.data {
+                    RData::A(address) => Some(address.0),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(addresses, vec![address], "{name} over {transport:?}");
+        }
     }
 
     child.start_kill().expect("dns-front can be stopped");

@@ -1,8 +1,6 @@
 //! dns-front against a real moto server: Route 53's answer rules over UDP and TCP, the
 //! negative answers, and how soon a zone change shows.
 
-mod support;
-
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -12,9 +10,9 @@ use dns_front::{FrontConfig, Route53Zone, RunningFront};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
-use support::dns::{srv_targets, DnsClient, Transport};
-use support::moto::Moto;
-use support::zone::{Policy, TestZone};
+use crate::support::dns::{srv_targets, DnsClient, Transport};
+use crate::support::moto::Moto;
+use crate::support::zone::{Policy, TestZone};
 
 const SRV_NAME: &str = "_http._tcp.web.svc.test.";
 const POOL_NAME: &str = "pool.svc.test.";
@@ -220,7 +218,7 @@ async fn check_answer_rules(server: SocketAddr, transport: Transport) {
 
 #[tokio::test]
 async fn answers_follow_route53_rules_over_udp_and_tcp() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = seeded_zone(&moto).await;
     let front = start_front(&zone, FrontConfig::default()).await;
 
@@ -231,7 +229,7 @@ async fn answers_follow_route53_rules_over_udp_and_tcp() {
 
 #[tokio::test]
 async fn weighted_picks_follow_the_weights() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = seeded_zone(&moto).await;
     // A long refresh and a fixed seed: the same picks on every run, one zone read.
     let config = FrontConfig {
@@ -261,7 +259,7 @@ async fn weighted_picks_follow_the_weights() {
 
 #[tokio::test]
 async fn zone_changes_show_after_the_refresh_interval() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = TestZone::create(moto.route53().await, "fresh.test.").await;
     zone.upsert(
         "app.fresh.test.",
@@ -361,7 +359,7 @@ async fn zone_changes_show_after_the_refresh_interval() {
 
 #[tokio::test]
 async fn an_unknown_zone_fails_at_start_with_its_id() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let source = Route53Zone::new(moto.route53().await, "ZNOSUCHZONE");
     let error = match dns_front::start(FrontConfig::default(), source).await {
         Ok(_) => panic!("a zone that does not exist must not start"),

@@ -3,8 +3,6 @@
 //! by weight, the target name is answered by its own routing, and the records come back
 //! under the queried name with the target's TTL.
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -14,9 +12,9 @@ use dns_front::{FrontConfig, Route53Zone, RunningFront};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
-use support::dns::{srv_targets, DnsClient, Transport};
-use support::moto::Moto;
-use support::zone::{Policy, TestZone};
+use crate::support::dns::{srv_targets, DnsClient, Transport};
+use crate::support::moto::Moto;
+use crate::support::zone::{Policy, TestZone};
 
 const SRV_TREE: &str = "_web._tcp.web.svc.test.";
 const ADDRESS_TREE: &str = "web.svc.test.";
@@ -201,7 +199,7 @@ fn assert_nodata(response: &Message, what: &str) {
 
 #[tokio::test]
 async fn a_weighted_tree_answers_every_member_with_buckets_drawn_by_weight() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = tree_zone(&moto).await;
     let front = start_front(&zone).await;
     let mut dns = DnsClient::connect(front.addr(), Transport::Udp).await;
@@ -256,7 +254,7 @@ async fn a_weighted_tree_answers_every_member_with_buckets_drawn_by_weight() {
 
 #[tokio::test]
 async fn trees_answer_the_targets_own_routing_for_a_aaaa_and_whole_sets() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = tree_zone(&moto).await;
     let front = start_front(&zone).await;
 
@@ -307,7 +305,7 @@ async fn trees_answer_the_targets_own_routing_for_a_aaaa_and_whole_sets() {
 
 #[tokio::test]
 async fn broken_trees_answer_nodata_and_loops_end() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = tree_zone(&moto).await;
     let front = start_front(&zone).await;
     let mut dns = DnsClient::connect(front.addr(), Transport::Udp).await;

@@ -4,9 +4,11 @@
 //! moto deletes every record with a SetIdentifier when one is deleted, whatever the name,
 //! so each record set here gets an identifier of its own.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord,
-    ResourceRecordSet, RrType,
+    ResourceRecordSet, ResourceRecordSetRegion, RrType,
 };
 
 /// How a record set is routed.
@@ -18,7 +20,12 @@ pub enum Policy<'a> {
     Weighted(&'a str, i64),
     /// A SetIdentifier and MultiValueAnswer.
     MultiValue(&'a str),
+    /// A SetIdentifier and a Region.
+    Latency(&'a str, &'a str),
 }
+
+/// Tells apart the zones the tests of one binary create in their shared moto.
+static NEXT_ZONE: AtomicUsize = AtomicUsize::new(0);
 
 /// A hosted zone in moto.
 pub struct TestZone {
@@ -32,7 +39,10 @@ impl TestZone {
         let created = client
             .create_hosted_zone()
             .name(name)
-            .caller_reference(format!("dns-front-test-{name}"))
+            .caller_reference(format!(
+                "dns-front-test-{name}-{}",
+                NEXT_ZONE.fetch_add(1, Ordering::Relaxed)
+            ))
             .hosted_zone_config(
                 HostedZoneConfig::builder()
                     .comment("dns-front test")
@@ -83,13 +93,36 @@ impl TestZone {
         policy: Policy<'_>,
         target: &str,
     ) {
+        let record_set = self.alias_set(name, record_type, policy, target);
+        self.send(ChangeAction::Create, record_set).await;
+    }
+
+    /// Deletes an alias record set, given exactly as it was created.
+    pub async fn delete_alias(
+        &self,
+        name: &str,
+        record_type: RrType,
+        policy: Policy<'_>,
+        target: &str,
+    ) {
+        let record_set = self.alias_set(name, record_type, policy, target);
+        self.send(ChangeAction::Delete, record_set).await;
+    }
+
+    fn alias_set(
+        &self,
+        name: &str,
+        record_type: RrType,
+        policy: Policy<'_>,
+        target: &str,
+    ) -> ResourceRecordSet {
         let alias = AliasTarget::builder()
             .hosted_zone_id(self.id.trim_start_matches("/hostedzone/"))
             .dns_name(target)
             .evaluate_target_health(false)
             .build()
             .expect("complete alias target");
-        let record_set = with_policy(
+        with_policy(
             ResourceRecordSet::builder()
                 .name(name)
                 .r#type(record_type)
@@ -97,8 +130,7 @@ impl TestZone {
             policy,
         )
         .build()
-        .expect("name and type are set");
-        self.send(ChangeAction::Create, record_set).await;
+        .expect("name and type are set")
     }
 
     async fn change(
@@ -163,5 +195,8 @@ fn with_policy(
         Policy::MultiValue(identifier) => record_set
             .set_identifier(identifier)
             .multi_value_answer(true),
+        Policy::Latency(identifier, region) => record_set
+            .set_identifier(identifier)
+            .region(ResourceRecordSetRegion::from(region)),
     }
 }

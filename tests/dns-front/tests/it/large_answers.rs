@@ -3,8 +3,6 @@
 //! dns-front must do the same, or HAProxy and Prometheus would never be tested against
 //! the answers they get in a VPC. Asked with `dig`, a real client, as a user would.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,8 +10,8 @@ use aws_sdk_route53::types::RrType;
 use dns_front::FrontConfig;
 use tokio::process::Command;
 
-use support::moto::Moto;
-use support::zone::{Policy, TestZone};
+use crate::support::moto::Moto;
+use crate::support::zone::{Policy, TestZone};
 
 const SET_NAME: &str = "_web._tcp._all.web.big.test.";
 
@@ -81,7 +79,7 @@ async fn dig(server: SocketAddr, options: &[&str]) -> DigAnswer {
 
 #[tokio::test]
 async fn a_set_too_large_for_udp_is_truncated_there_and_whole_over_tcp() {
-    let moto = Moto::start().await;
+    let moto = Moto::shared();
     let zone = TestZone::create(moto.route53().await, "big.test.").await;
     let values: Vec<String> = (0..TASKS)
         .map(|task| format!("1 256 {} {task:032x}.web.big.test.", 30000 + task))
