@@ -38,16 +38,25 @@ pub struct Design {
     pub schedule: Target,
 }
 
-/// The template's function timeout, which every design keeps.
-pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Today's function timeout.
+pub const TODAY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The function timeout of the new designs (the template's now: room for the largest
+/// reconcile).
+pub const NEW_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The template's maxReceiveCount.
+/// Today's maxReceiveCount, kept where failed events come back through the event queue.
 const MAX_RECEIVE_COUNT: u32 = 120;
+/// The template's maxReceiveCount where per-task retries go through the retry queue.
+const FEW_RECEIVES: u32 = 5;
+
+/// The stack's dead-letter queue, where the function parks an event re-checked too often.
+const DEAD_LETTERS: &str = "ecs-srv-dead-letters";
 
 /// The function's settings every design shares: the template's defaults (whole SRV sets
 /// on), with `flags` added.
 fn function(
     reserved: Option<usize>,
+    timeout: Duration,
     zone_cache_seconds: u64,
     flags: &[String],
     rate: f64,
@@ -56,7 +65,7 @@ fn function(
     all.extend_from_slice(flags);
     FunctionSpec {
         reserved_concurrency: reserved,
-        timeout: FUNCTION_TIMEOUT,
+        timeout,
         flags: all,
         zone_cache: Duration::from_secs(zone_cache_seconds),
         charged_rate: rate,
@@ -65,13 +74,24 @@ fn function(
     }
 }
 
-fn standard(name: &str, visibility: Duration) -> QueueSpec {
+fn standard(name: &str, visibility: Duration, max_receive_count: Option<u32>) -> QueueSpec {
     QueueSpec {
         name: name.to_owned(),
         kind: QueueKind::Standard,
         visibility_timeout: visibility,
-        max_receive_count: Some(MAX_RECEIVE_COUNT),
+        max_receive_count,
     }
+}
+
+/// The stack's dead-letter queue (nothing reads it) and the flag that names it.
+fn dead_letters() -> (QueueSpec, [String; 2]) {
+    (
+        standard(DEAD_LETTERS, NEW_TIMEOUT * 6, None),
+        [
+            "--dead-letter-queue-url".to_owned(),
+            queue_url(DEAD_LETTERS),
+        ],
+    )
 }
 
 /// Today's template: a standard queue, reserved concurrency 1, batches of 10 with a 5 s
@@ -81,14 +101,18 @@ pub fn before(rate: f64) -> Design {
         name: "before",
         summary:
             "standard queue, reserved concurrency 1, BatchSize 10, window 5 s, visibility 30 s",
-        queues: vec![standard("ecs-srv-events", Duration::from_secs(30))],
+        queues: vec![standard(
+            "ecs-srv-events",
+            TODAY_TIMEOUT,
+            Some(MAX_RECEIVE_COUNT),
+        )],
         mappings: vec![MappingSpec {
             queue: 0,
             batch_size: 10,
             window: Duration::from_secs(5),
             maximum_concurrency: None,
         }],
-        function: function(Some(1), 60, &[], rate),
+        function: function(Some(1), TODAY_TIMEOUT, 60, &[], rate),
         events: Target::Queue(0),
         schedule: Target::Direct,
     }
@@ -97,43 +121,57 @@ pub fn before(rate: f64) -> Design {
 /// A standard queue read by two writers at most (MaximumConcurrency 2, its least), no
 /// reserved concurrency, batches of 100 with a 5 s window, the visibility timeout six times
 /// the function's, the function told its queue (it shortens the visibility of a task the
-/// health gate holds), no zone cache.
+/// health gate holds), no zone cache. Failed events come back through the event queue, so
+/// it keeps today's maxReceiveCount.
 pub fn standard_two_writers(rate: f64) -> Design {
     let queue = "ecs-srv-events";
+    let (dead, dead_flag) = dead_letters();
+    let mut flags = vec!["--event-queue-url".to_owned(), queue_url(queue)];
+    flags.extend(dead_flag);
     Design {
         name: "standard, two writers",
-        summary: "standard queue, MaximumConcurrency 2, BatchSize 100, window 5 s, visibility 180 s, EVENT_QUEUE_URL, no zone cache",
-        queues: vec![standard(queue, FUNCTION_TIMEOUT * 6)],
+        summary: "standard queue, MaximumConcurrency 2, BatchSize 100, window 5 s, visibility 720 s (timeout 120 s), EVENT_QUEUE_URL, no zone cache",
+        queues: vec![standard(queue, NEW_TIMEOUT * 6, Some(MAX_RECEIVE_COUNT)), dead],
         mappings: vec![MappingSpec {
             queue: 0,
             batch_size: 100,
             window: Duration::from_secs(5),
             maximum_concurrency: Some(2),
         }],
-        function: function(None, 0, &["--event-queue-url".to_owned(), queue_url(queue)], rate),
+        function: function(None, NEW_TIMEOUT, 0, &flags, rate),
         events: Target::Queue(0),
         schedule: Target::Direct,
     }
 }
 
-/// A FIFO queue with one message group (one batch at a time, in order, of 10 at most), a
-/// standard retry queue whose mapping relays delayed re-checks back into it, the schedule
-/// through the FIFO queue too, and the single writer's zone cache.
+/// The template's design now: a FIFO queue with one message group (one batch at a time,
+/// in order, of 10 at most), a standard retry queue whose mapping (MaximumConcurrency 2)
+/// relays delayed re-checks back into it, the schedule through the FIFO queue too, and the
+/// single writer's zone cache.
 pub fn fifo_one_writer(rate: f64) -> Design {
     let (events, retries) = ("ecs-srv-events.fifo", "ecs-srv-retries");
+    let (dead, dead_flag) = dead_letters();
+    let mut flags = vec![
+        "--event-queue-url".to_owned(),
+        queue_url(events),
+        "--retry-queue-url".to_owned(),
+        queue_url(retries),
+    ];
+    flags.extend(dead_flag);
     Design {
         name: "FIFO, one writer",
-        summary: "FIFO queue (one group), BatchSize 10, visibility 180 s; retry queue (MaximumConcurrency 2) relaying into it; schedule through the FIFO queue; zone cache 60 s",
+        summary: "FIFO queue (one group), BatchSize 10, visibility 720 s (timeout 120 s); retry queue (MaximumConcurrency 2) relaying into it; schedule through the FIFO queue; zone cache 60 s",
         queues: vec![
             QueueSpec {
                 name: events.to_owned(),
                 kind: QueueKind::Fifo {
                     content_based_deduplication: true,
                 },
-                visibility_timeout: FUNCTION_TIMEOUT * 6,
-                max_receive_count: Some(MAX_RECEIVE_COUNT),
+                visibility_timeout: NEW_TIMEOUT * 6,
+                max_receive_count: Some(FEW_RECEIVES),
             },
-            standard(retries, FUNCTION_TIMEOUT * 6),
+            standard(retries, NEW_TIMEOUT * 6, Some(FEW_RECEIVES)),
+            dead,
         ],
         mappings: vec![
             MappingSpec {
@@ -149,17 +187,7 @@ pub fn fifo_one_writer(rate: f64) -> Design {
                 maximum_concurrency: Some(2),
             },
         ],
-        function: function(
-            None,
-            60,
-            &[
-                "--event-queue-url".to_owned(),
-                queue_url(events),
-                "--retry-queue-url".to_owned(),
-                queue_url(retries),
-            ],
-            rate,
-        ),
+        function: function(None, NEW_TIMEOUT, 60, &flags, rate),
         events: Target::Queue(0),
         schedule: Target::Queue(0),
     }

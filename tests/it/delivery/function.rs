@@ -70,7 +70,9 @@ pub struct Finished {
     pub task: TaskId,
     /// Who invoked.
     pub invoker: Invoker,
-    /// When it started and ended.
+    /// Whether it was asked for a reconcile (EventBridge's schedule, directly or queued).
+    pub reconcile: bool,
+    /// When it started.
     pub started: Duration,
     /// When it ended.
     pub ended: Duration,
@@ -88,6 +90,7 @@ struct Environment {
 
 struct Running {
     invoker: Invoker,
+    reconcile: bool,
     started: Duration,
     environment: Environment,
     handle: JoinHandle<Completed>,
@@ -145,6 +148,7 @@ impl Function {
         {
             return Err(Throttled);
         }
+        let reconcile = asks_for_reconcile(&payload);
         let clock = self.world.clock.clone();
         let now = clock.now();
         let mut environment = self.idle.pop().unwrap_or_default();
@@ -220,6 +224,7 @@ impl Function {
             task,
             Running {
                 invoker,
+                reconcile,
                 started: now,
                 environment,
                 handle,
@@ -265,6 +270,7 @@ impl Function {
             finished.push(Finished {
                 task,
                 invoker: running.invoker,
+                reconcile: running.reconcile,
                 started: running.started,
                 ended,
                 outcome,
@@ -276,6 +282,22 @@ impl Function {
         finished.sort_by_key(|f| (f.ended, f.task));
         finished
     }
+}
+
+/// Whether a payload carries EventBridge's scheduled event, itself or in an SQS message.
+fn asks_for_reconcile(payload: &Value) -> bool {
+    let scheduled = |event: &Value| event["detail-type"] == "Scheduled Event";
+    scheduled(payload)
+        || payload["Records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|record| {
+                record["body"]
+                    .as_str()
+                    .and_then(|body| serde_json::from_str::<Value>(body).ok())
+                    .is_some_and(|event| scheduled(&event))
+            })
 }
 
 /// The invocation was throttled: the function is at its reserved concurrency.

@@ -53,6 +53,8 @@ pub struct Lags {
     pub unexpected: usize,
     /// Moments a task was neither published nor withdrawn (between batches' parts).
     pub partial: usize,
+    /// The first few unexpected changes, described.
+    pub examples: Vec<String>,
 }
 
 /// `p` (0 to 1) of `values`, nearest rank.
@@ -195,7 +197,15 @@ pub fn measure(
                     lags.event.push((at - *since).as_secs_f64());
                 }
                 (Seen::Withdrawn, _) if *old == Seen::Partial => {}
-                _ => lags.unexpected += 1,
+                _ => {
+                    lags.unexpected += 1;
+                    if lags.examples.len() < 5 {
+                        lags.examples.push(format!(
+                            "{}: {old:?} -> {new:?} at {at:?} (call {index}), expected {due:?}",
+                            timeline.tasks[task].spec.task_id
+                        ));
+                    }
+                }
             }
         }
         before = now;

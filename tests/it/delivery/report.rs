@@ -43,12 +43,17 @@ pub struct Simulated {
     pub throttled: usize,
     /// The run stopped at its bound with work left.
     pub cut_short: bool,
+    /// Record sets in the zone at the end, SOA and NS included.
+    pub record_sets: usize,
 }
 
 /// Runs `design` over `timeline`, for at most `until` of virtual time.
 pub async fn simulate(design: &Design, timeline: &Timeline, until: Duration) -> Simulated {
     let started = Instant::now();
     let zone = empty_zone();
+    if let Some(quota) = timeline.zone_quota {
+        zone.lock().unwrap().max_record_sets = quota;
+    }
     seed_apex(&zone);
     let account = account_with_hosts(timeline.hosts);
     // ECS's page of ListTasks (the simulated account pages by 3 to make small tests page).
@@ -94,7 +99,9 @@ pub async fn simulate(design: &Design, timeline: &Timeline, until: Duration) -> 
         zone_correct,
         started.elapsed(),
     );
+    let record_sets = zone.lock().unwrap().record_sets().len();
     Simulated {
+        record_sets,
         figures,
         lags,
         zone_correct,
@@ -193,7 +200,30 @@ fn figures(
             })
         })
         .collect();
+    let reconciles: Vec<Value> = finished
+        .iter()
+        .filter(|f| f.reconcile)
+        .map(|f| {
+            let calls = |operation: &str| f.calls.get(operation).copied().unwrap_or(0);
+            json!({
+                "started": f.started.as_secs_f64(),
+                "seconds": (f.ended - f.started).as_secs_f64(),
+                "timed_out": matches!(f.outcome, Outcome::TimedOut),
+                "list": calls("Route53.ListResourceRecordSets"),
+                "change": calls("Route53.ChangeResourceRecordSets"),
+                "ecs": f.calls.iter().filter(|(op, _)| op.starts_with("ECS.")).map(|(_, n)| n).sum::<u64>(),
+            })
+        })
+        .collect();
+    let event_path = |operation: &str| -> u64 {
+        finished
+            .iter()
+            .filter(|f| !f.reconcile)
+            .map(|f| f.calls.get(operation).copied().unwrap_or(0))
+            .sum()
+    };
     let ledger = run.shared.route53.ledger.lock().unwrap();
+    let sqs = run.shared.sqs.lock().unwrap();
     json!({
         "design": design.name,
         "summary": design.summary,
@@ -205,6 +235,9 @@ fn figures(
         "changes_never_made": lags.never,
         "published_before_healthy": lags.before_healthy,
         "unexpected_changes": lags.unexpected,
+        "unexpected_examples": lags.examples,
+        "refusal_examples": rejections(zone).into_iter().take(3).collect::<Vec<_>>(),
+        "failure_examples": finished.iter().filter_map(|f| match &f.outcome { Outcome::Failed(why) => Some(why.clone()), _ => None }).take(3).collect::<Vec<_>>(),
         "throttled_invocations": run.mappings.iter().map(|m| m.counts.throttled).sum::<usize>() + run.counts.direct_throttled,
         "max_receive_count": run.mappings.iter().map(|m| m.counts.max_receive_count).max(),
         "dead_lettered": queues.dead.len(),
@@ -224,6 +257,15 @@ fn figures(
             "changes_applied": changes,
             "refused": rejections(zone).len(),
             "throttled_by_account_budget": ledger.throttled,
+            "event_path_list": event_path("Route53.ListResourceRecordSets"),
+            "event_path_change": event_path("Route53.ChangeResourceRecordSets"),
+        },
+        "reconciles": reconciles,
+        "sqs": {
+            "sent": sqs.sent,
+            "visibility_changes": sqs.visibility_changes,
+            "refused": sqs.refused.len(),
+            "refusal_examples": sqs.refused.iter().take(3).collect::<Vec<_>>(),
         },
         "calls": calls_of(run),
         "zone_correct": zone_correct,

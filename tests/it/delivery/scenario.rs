@@ -16,49 +16,43 @@ fn secs(seconds: f64) -> Duration {
 }
 
 fn running(timeline: &mut Timeline, at: Duration, task: usize) {
-    timeline.at(
-        at,
-        Happening::Task {
-            task,
-            last: "RUNNING",
-            desired: "RUNNING",
-            version: 2,
-        },
-    );
+    timeline.at(at, moved(task, "RUNNING", "RUNNING", 2));
+}
+
+/// ECS moves a task, and EventBridge sees it.
+fn moved(task: usize, last: &'static str, desired: &'static str, version: u64) -> Happening {
+    Happening::Task {
+        task,
+        last,
+        desired,
+        version,
+        announced: true,
+    }
 }
 
 /// ECS asks the task to stop (it drains), then it stops `stop_after` later.
 fn stop(timeline: &mut Timeline, at: Duration, task: usize, stop_after: Duration) {
-    timeline.at(
-        at,
-        Happening::Task {
-            task,
-            last: "RUNNING",
-            desired: "STOPPED",
-            version: 3,
-        },
-    );
-    timeline.at(
-        at + stop_after,
-        Happening::Task {
-            task,
-            last: "STOPPED",
-            desired: "STOPPED",
-            version: 4,
-        },
-    );
+    timeline.at(at, moved(task, "RUNNING", "STOPPED", 3));
+    timeline.at(at + stop_after, moved(task, "STOPPED", "STOPPED", 4));
 }
 
 /// 200 tasks start within 2 seconds on 20 hosts: 100 of `web` without health checks, 100
 /// of `api` whose health checks pass 5 to 20 seconds after RUNNING.
 pub fn burst() -> Timeline {
+    burst_of(200)
+}
+
+/// `tasks` tasks start, one every 10 ms, on 20 hosts: every other one of `web` without
+/// health checks, the others of `api`, whose health checks pass 5 to 20 seconds after
+/// RUNNING.
+pub fn burst_of(tasks: usize) -> Timeline {
     let hosts = 20;
     let mut timeline = Timeline {
-        name: "burst of 200 events".to_owned(),
+        name: format!("burst of {tasks} events"),
         hosts,
         ..Timeline::default()
     };
-    for index in 0..200 {
+    for index in 0..tasks {
         let gated = index % 2 == 1;
         let (service, revision) = if gated { ("api", 2) } else { ("web", 1) };
         timeline.tasks.push(SimTask {
@@ -135,6 +129,6 @@ pub fn handful() -> Timeline {
     }
     stop(&mut timeline, secs(60.0), 0, secs(30.0));
     stop(&mut timeline, secs(61.0), 1, secs(30.0));
-    timeline.schedule(secs(15.0), SCHEDULE_EVERY, secs(120.0));
+    timeline.schedule(secs(45.0), SCHEDULE_EVERY, secs(120.0));
     timeline.sorted()
 }

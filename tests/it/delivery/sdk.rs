@@ -20,6 +20,7 @@ use ecs_srv::aws::{ApiCallLog, AwsClients, MAX_ATTEMPTS};
 
 use super::clock::Clock;
 use super::route53::{CaptureInput, PacerSlots, Route53Wire, Route53World};
+use super::sqs::{sqs_rules, SqsWorld};
 use crate::simulated::account::{ec2_rules, ecs_rules, Account};
 use crate::support::strict_zone::{interceptor, test_credentials};
 
@@ -93,6 +94,8 @@ pub struct InstanceWorld {
     pub route53: Route53World,
     /// Request latencies besides Route 53's.
     pub latencies: Latencies,
+    /// SQS.
+    pub sqs: SqsWorld,
 }
 
 macro_rules! sim_config {
@@ -128,10 +131,16 @@ pub fn instance_clients(world: &InstanceWorld, rate: f64, seed: u64) -> AwsClien
     let route53 = sim_config!(aws_sdk_route53, world, route53_http, calls)
         .interceptor(CaptureInput)
         .build();
+    let sqs_http = delayed_mock_client(&world.clock, world.latencies.sqs);
+    // `with_sqs` adds the call counter.
+    let sqs = sim_config!(aws_sdk_sqs, world, sqs_http, ApiCallLog::default())
+        .interceptor(interceptor(&sqs_rules(&world.sqs)))
+        .build();
     AwsClients::from_parts(
         aws_sdk_ecs::Client::from_conf(ecs),
         aws_sdk_ec2::Client::from_conf(ec2),
         aws_sdk_route53::Client::from_conf(route53),
         calls,
     )
+    .with_sqs(aws_sdk_sqs::Client::from_conf(sqs))
 }

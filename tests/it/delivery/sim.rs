@@ -20,6 +20,7 @@ use super::mapping::Mapping;
 use super::queue::{Message, Outgoing, Queue, QueueKind};
 use super::route53::{AccountBudget, Route53Ledger, Route53World};
 use super::sdk::{InstanceWorld, Latencies};
+use super::sqs::{SqsLedger, SqsWorld};
 use super::world::{apply, Timeline};
 use crate::simulated::account::Account;
 use crate::support::strict_zone::StrictZone;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub account: Arc<Mutex<Account>>,
     /// Route 53.
     pub route53: Route53World,
+    /// What the function asked of SQS.
+    pub sqs: Arc<Mutex<SqsLedger>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -128,12 +131,18 @@ impl<'a> Run<'a> {
                 })),
                 latency: route53_latency,
             },
+            sqs: Arc::new(Mutex::new(SqsLedger::default())),
         };
         let instance = InstanceWorld {
             clock: shared.clock.clone(),
             account: Arc::clone(&shared.account),
             route53: shared.route53.clone(),
             latencies,
+            sqs: SqsWorld {
+                queues: Arc::clone(&shared.queues),
+                clock: shared.clock.clone(),
+                ledger: Arc::clone(&shared.sqs),
+            },
         };
         let zone_id = lock(&zone).zone_id.clone();
         let mut run = Run {

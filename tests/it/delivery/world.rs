@@ -29,7 +29,8 @@ pub struct SimTask {
 /// Something that happens at a moment of the run.
 #[derive(Clone, Debug)]
 pub enum Happening {
-    /// ECS moves task `task` (an index into the run's tasks); its event follows.
+    /// ECS moves task `task` (an index into the run's tasks); its event follows unless the
+    /// move is not `announced` (an event lost: only a reconcile finds it).
     Task {
         /// The task.
         task: usize,
@@ -39,6 +40,8 @@ pub enum Happening {
         desired: &'static str,
         /// ECS's version.
         version: u64,
+        /// Whether EventBridge sees the move.
+        announced: bool,
     },
     /// ECS reports the task HEALTHY from now on.
     Healthy {
@@ -60,6 +63,8 @@ pub struct Timeline {
     pub happenings: Vec<(Duration, Happening)>,
     /// Hosts (container instances) in the account.
     pub hosts: usize,
+    /// The zone's record set quota, when raised above Route 53's default.
+    pub zone_quota: Option<usize>,
 }
 
 impl Timeline {
@@ -139,12 +144,16 @@ pub fn apply(
             last,
             desired,
             version,
+            announced,
         } => {
             let sim = &timeline.tasks[*task];
             set_task(account, &sim.spec, last, desired, *version);
             if sim.gated {
                 add_health_check(account, &sim.spec);
                 report_health(account, &sim.spec, HealthStatus::UnknownValue);
+            }
+            if !announced {
+                return None;
             }
             let mut event = sim.spec.event(last, desired, *version);
             event["id"] = json!(format!(
