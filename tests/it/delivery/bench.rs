@@ -1,6 +1,9 @@
 //! `make bench`: every design over the 200-event burst and the 1,000-task rolling deploy,
 //! and the reconcile of the largest zones; the figures go to the file named by
 //! `DELIVERY_FIGURES` (under `runs` and `largest_zone`), and a summary to stdout.
+//!
+//! For a quick trial, `DELIVERY_DESIGN` and `DELIVERY_SCENARIO` keep only the designs and
+//! scenarios whose names start with their values (`FIFO`, `rolling`).
 
 use std::time::Duration;
 
@@ -45,15 +48,27 @@ fn print_row(f: &Value) {
 #[tokio::test]
 #[ignore = "bench: run by make bench"]
 async fn every_design_over_the_burst_and_the_rolling_deploy() {
+    if let Ok(filter) = std::env::var("DELIVERY_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let rate = default_request_rate();
     let designs = [
         design::before(rate),
         design::standard_two_writers(rate),
         design::fifo_one_writer(rate),
     ];
+    let chosen = |variable: &str, name: &str| {
+        std::env::var(variable).map_or(true, |prefix| name.starts_with(&prefix))
+    };
     let mut runs = Vec::new();
     for timeline in [scenario::burst(), scenario::rolling_deploy()] {
-        for design in &designs {
+        if !chosen("DELIVERY_SCENARIO", &timeline.name) {
+            continue;
+        }
+        for design in designs.iter().filter(|d| chosen("DELIVERY_DESIGN", d.name)) {
             let run = simulate(design, &timeline, RUN_BOUND).await;
             assert!(!run.cut_short, "{} settles: {:#}", design.name, run.figures);
             assert!(

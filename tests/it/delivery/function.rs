@@ -134,11 +134,6 @@ impl Function {
         }
     }
 
-    /// Invocations under way.
-    pub fn running(&self) -> usize {
-        self.running.len()
-    }
-
     /// Invokes the handler with `payload` now, or says the invocation is throttled.
     pub fn invoke(&mut self, invoker: Invoker, payload: Value) -> Result<TaskId, Throttled> {
         if self

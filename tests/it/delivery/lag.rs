@@ -55,6 +55,29 @@ pub struct Lags {
     pub partial: usize,
     /// The first few unexpected changes, described.
     pub examples: Vec<String>,
+    /// How long (seconds) each task that had been withdrawn was answered again, fully or in
+    /// part, before it was withdrawn once more.
+    pub resurrected: Vec<f64>,
+    /// How long (seconds) each running task, once published, was not fully answered.
+    pub dropped: Vec<f64>,
+    /// The slowest changes the gate did not hold: lag (seconds) and what changed when.
+    pub slowest: Vec<(f64, String)>,
+}
+
+impl Lags {
+    fn note_event_lag(&mut self, lag: f64, what: impl FnOnce() -> String) {
+        self.event.push(lag);
+        if self.slowest.len() < 5
+            || self
+                .slowest
+                .last()
+                .is_some_and(|(slowest, _)| lag > *slowest)
+        {
+            self.slowest.push((lag, what()));
+            self.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            self.slowest.truncate(5);
+        }
+    }
 }
 
 /// `p` (0 to 1) of `values`, nearest rank.
@@ -160,6 +183,7 @@ pub fn measure(
     let mut met: BTreeMap<usize, usize> = BTreeMap::new();
     let mut lags = Lags::default();
     let mut before = seen(&start, timeline, &zone.apex, port);
+    let mut wrong: BTreeMap<usize, (Duration, bool)> = BTreeMap::new();
     start.follow_calls(zone, |index, view| {
         let at = answered_at.get(index).copied().unwrap_or_default();
         let now = seen(view, timeline, &zone.apex, port);
@@ -167,14 +191,15 @@ pub fn measure(
             if old == new {
                 continue;
             }
+            if std::env::var("DELIVERY_TRACE_TASK")
+                .is_ok_and(|id| id == timeline.tasks[task].spec.task_id)
+            {
+                eprintln!("{old:?} -> {new:?} at {at:?} (call {index})");
+            }
             let list = expected.get(&task).map(Vec::as_slice).unwrap_or_default();
-            let due = list
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| match e {
-                    Expected::Publish { since, .. } | Expected::Withdraw { since } => *since <= at,
-                })
-                .last();
+            let due = list.iter().enumerate().rfind(|(_, e)| match e {
+                Expected::Publish { since, .. } | Expected::Withdraw { since } => *since <= at,
+            });
             let done = met.get(&task).copied();
             match (new, due) {
                 (Seen::Partial, _) => lags.partial += 1,
@@ -189,12 +214,22 @@ pub fn measure(
                             lags.healthy.push((at - *healthy).as_secs_f64());
                             lags.gated_event.push(lag);
                         }
-                        None => lags.event.push(lag),
+                        None => lags.note_event_lag(lag, || {
+                            format!(
+                                "{} published at {at:?}, RUNNING at {since:?}",
+                                timeline.tasks[task].spec.task_id
+                            )
+                        }),
                     }
                 }
                 (Seen::Withdrawn, Some((i, Expected::Withdraw { since }))) if done != Some(i) => {
                     met.insert(task, i);
-                    lags.event.push((at - *since).as_secs_f64());
+                    lags.note_event_lag((at - *since).as_secs_f64(), || {
+                        format!(
+                            "{} withdrawn at {at:?}, asked at {since:?}",
+                            timeline.tasks[task].spec.task_id
+                        )
+                    });
                 }
                 (Seen::Withdrawn, _) if *old == Seen::Partial => {}
                 _ => {
@@ -204,6 +239,34 @@ pub fn measure(
                             "{}: {old:?} -> {new:?} at {at:?} (call {index}), expected {due:?}",
                             timeline.tasks[task].spec.task_id
                         ));
+                    }
+                }
+            }
+            // Once a change was made, the task should stay so until the next one is due.
+            let target = match due {
+                Some((i, expected)) if met.get(&task) == Some(&i) => Some(match expected {
+                    Expected::Publish { .. } => Seen::Published,
+                    Expected::Withdraw { .. } => Seen::Withdrawn,
+                }),
+                _ => None,
+            };
+            match target {
+                Some(target) if *new != target => {
+                    wrong.entry(task).or_insert((at, target == Seen::Withdrawn));
+                }
+                _ => {
+                    if let Some((since, resurrected)) = wrong.remove(&task) {
+                        let window = (at - since).as_secs_f64();
+                        if lags.examples.len() < 8 {
+                            lags.examples.push(format!(
+                                "{}: back to {new:?} at {at:?} (call {index})",
+                                timeline.tasks[task].spec.task_id
+                            ));
+                        }
+                        match resurrected {
+                            true => lags.resurrected.push(window),
+                            false => lags.dropped.push(window),
+                        }
                     }
                 }
             }
