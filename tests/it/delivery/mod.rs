@@ -19,12 +19,23 @@
 //!   spends it (request latencies, the pacer at the default rate, the SDK's backoff, the
 //!   account's Route 53 budget).
 //! - [`sim`]: the driver; [`lag`] and [`report`]: the figures.
-//! - [`design`]: the designs compared.
+//! - [`design`]: the designs compared; [`largest_zone`]: the reconcile of the largest zones
+//!   (item 6).
 //!
-//! The tests here run a handful of tasks through each design and check the simulator's
-//! own semantics; `bench` (ignored, run by `make bench`) runs the 200-event burst and the
-//! 1,000-task rolling deploy and writes the figures to the file named by
-//! `DELIVERY_FIGURES`. No assert is on time: lag is a figure, not a pass mark.
+//! Where the guides give no figure the model picks one and says so where it is defined: the
+//! backoff of a throttled batch (1 s doubling to 8 s), pollers lost per throttle (one),
+//! request latencies, a cold start, EventBridge's delay, and no gap between one FIFO batch
+//! and the next. Two things the handler keeps on the wall clock are kept in virtual time
+//! here: the zone cache's age ([`function`]), and the health gate's settle bound, made
+//! longer than any run so that a waiting task is only ever "not healthy yet".
+//!
+//! `make test` runs the tests here and in [`semantics`]: a handful of tasks through each
+//! design, and the simulator's own semantics. [`bench`] (ignored, run by `make bench`) runs
+//! the 200-event burst, the 1,000-task rolling deploy and the largest zones, and writes the
+//! figures to the file named by `DELIVERY_FIGURES`. No assert is on time: lag is a figure,
+//! not a pass mark. For a look inside a run: `DELIVERY_TRACE` prints every invocation as it
+//! ends, `DELIVERY_TRACE_TASK=<task id>` a task's states batch by batch, `DELIVERY_LOG` sets
+//! a tracing filter for the handler's own log (`ecs_srv=info`).
 
 mod bench;
 mod clock;

@@ -222,6 +222,18 @@ fn figures(
             .map(|f| f.calls.get(operation).copied().unwrap_or(0))
             .sum()
     };
+    // How many ChangeBatches the invocations that wrote anything sent: 1 is the floor.
+    let mut change_requests: BTreeMap<u64, usize> = BTreeMap::new();
+    for f in finished.iter().filter(|f| !f.reconcile) {
+        let sent = f
+            .calls
+            .get("Route53.ChangeResourceRecordSets")
+            .copied()
+            .unwrap_or(0);
+        if sent > 0 {
+            *change_requests.entry(sent).or_default() += 1;
+        }
+    }
     let ledger = run.shared.route53.ledger.lock().unwrap();
     let sqs = run.shared.sqs.lock().unwrap();
     json!({
@@ -265,6 +277,7 @@ fn figures(
             "event_path_change": event_path("Route53.ChangeResourceRecordSets"),
         },
         "reconciles": reconciles,
+        "change_requests_per_writing_invocation": change_requests,
         "sqs": {
             "sent": sqs.sent,
             "visibility_changes": sqs.visibility_changes,
