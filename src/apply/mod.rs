@@ -102,6 +102,7 @@ impl Applier<'_> {
         let mut applied = Applied::default();
         let plan = plan_changes(intents, &view, self.naming);
         log_plan(intents, &plan);
+        applied.confined = plan.confined.clone();
         for (unit, conflict) in &plan.refused {
             match unit {
                 UnitKind::Task(task) => {

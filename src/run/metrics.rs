@@ -49,6 +49,9 @@ const REFUSAL_KINDS: [(&str, &[&str]); 4] = [
 pub struct Metrics {
     counts: BTreeMap<&'static str, u64>,
     distributions: BTreeMap<&'static str, Vec<u64>>,
+    /// Every AWS request, by `Service.Operation`: a property of the line (searchable in
+    /// Logs Insights), not a metric.
+    calls: BTreeMap<String, u64>,
 }
 
 impl Metrics {
@@ -126,6 +129,7 @@ impl Metrics {
     }
 
     fn calls(&mut self, calls: &BTreeMap<String, u64>) {
+        self.calls = calls.clone();
         let retried = format!("Route53.{RETRIED}");
         let requests = calls
             .iter()
@@ -162,6 +166,7 @@ impl Metrics {
             root.insert((*name).to_owned(), json!(spread(values)));
         }
         root.insert("FunctionName".to_owned(), json!(function));
+        root.insert("ApiCalls".to_owned(), json!(self.calls));
         root.insert(
             "_aws".to_owned(),
             json!({

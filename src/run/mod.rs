@@ -12,3 +12,5 @@ pub mod purge;
 pub mod reconcile;
 pub mod replay;
 pub mod report;
+pub mod schedule;
+pub mod status;

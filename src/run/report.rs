@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use tracing::error;
+
 pub use crate::apply::AppliedBatch;
 use crate::plan::whole_sets::ShardedSet;
 
@@ -111,6 +113,23 @@ impl InvocationReport {
         self.events
             .iter()
             .filter(|e| e.error.is_some() && !e.retryable)
+    }
+
+    /// Logs each permanent failure once, at error level: it is reported, not redelivered, so
+    /// that it is not retried for days and parked in a dead-letter queue beside real outages.
+    pub fn log_failures(&self) {
+        for failure in self.permanent_failures() {
+            error!(
+                source = %failure.source,
+                event = failure.event_id.as_deref().unwrap_or("-"),
+                task = failure.task_id.as_deref().unwrap_or("-"),
+                error = failure.error.as_deref().unwrap_or_default(),
+                "event failed permanently; it will not be retried"
+            );
+        }
+        for problem in &self.name_errors {
+            error!(error = %problem, "name not brought in line");
+        }
     }
 
     /// How many changes were applied in all.

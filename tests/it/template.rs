@@ -40,6 +40,7 @@ pub const ACTIONS_THE_CODE_CALLS: &[(&str, bool)] = &[
     ("ecs:listTasks", true),
     ("ecs:describeContainerInstances", true),
     ("ecs:listClusters", false),
+    ("ecs:describeClusters", true),
     ("ecs:describeTaskDefinition", false),
     ("ec2:describeInstances", false),
     ("logs:createLogStream", true),

@@ -134,6 +134,36 @@ pub async fn list_clusters(ecs: &aws_sdk_ecs::Client) -> Result<Vec<String>, Loo
         .map_err(|e| api_error("ListClusters", "the account's clusters", e))
 }
 
+/// The clusters among `cluster_arns` that ECS does not report ACTIVE, with what it says
+/// of each (`INACTIVE`: deleted; `MISSING`: unknown). One DescribeClusters per 100.
+pub async fn clusters_not_active(
+    ecs: &aws_sdk_ecs::Client,
+    cluster_arns: &[String],
+) -> Result<HashMap<String, String>, LookupError> {
+    let mut gone = HashMap::new();
+    for chunk in cluster_arns.chunks(ECS_DESCRIBE_BATCH) {
+        let output = ecs
+            .describe_clusters()
+            .set_clusters(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeClusters", format!("{} clusters", chunk.len()), e))?;
+        for cluster in output.clusters() {
+            let status = cluster.status().unwrap_or("UNKNOWN");
+            if status != "ACTIVE" {
+                let arn = cluster.cluster_arn().unwrap_or_default().to_owned();
+                gone.insert(arn, format!("ECS reports the cluster {status}"));
+            }
+        }
+        for failure in output.failures() {
+            let arn = failure.arn().unwrap_or_default().to_owned();
+            let reason = failure.reason().unwrap_or("MISSING");
+            gone.insert(arn, format!("ECS reports the cluster {reason}"));
+        }
+    }
+    Ok(gone)
+}
+
 /// What ListTasks found in a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Listed {

@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use crate::aws::ecs::described::task_event;
 use crate::aws::ecs::tasks::{
-    describe_tasks, list_clusters, list_running_tasks, task_states, Listed,
+    clusters_not_active, describe_tasks, list_clusters, list_running_tasks, task_states, Listed,
 };
 use crate::aws::ecs::{LookupError, TaskState};
 use crate::error::TaskError;
@@ -37,6 +37,9 @@ pub struct Listing {
     pub failures: BTreeMap<String, TaskError>,
     /// Running tasks left as they are until ECS reports their health.
     pub awaiting_health: BTreeMap<String, TaskError>,
+    /// Tasks with records that ECS no longer lists as wanted running but still describes,
+    /// stopping: `lastStatus/desiredStatus`.
+    pub stopping: BTreeMap<String, String>,
 }
 
 /// Lists every task ECS wants running in the served clusters, and decides each. A
@@ -55,7 +58,15 @@ pub async fn list_ecs(deployment: &Deployment) -> Result<Listing, LookupError> {
             .collect()
     };
     let mut listing = Listing::default();
+    let not_active = clusters_not_active(ecs, &clusters).await?;
     for cluster in &clusters {
+        if let Some(reason) = not_active.get(cluster) {
+            warn!(cluster = %cluster, reason = %reason, "cluster not active (deleted or inactive); skipped, the others are repaired");
+            listing
+                .skipped_clusters
+                .insert(cluster.clone(), reason.clone());
+            continue;
+        }
         let arns = match list_running_tasks(ecs, cluster).await? {
             Listed::Tasks(arns) => arns,
             Listed::NoCluster(reason) => {
@@ -132,14 +143,15 @@ async fn described_details(
 }
 
 /// Of the tasks that have records but were not listed, those ECS does not know as
-/// running in any cluster: they started after the listing, or they are truly gone.
+/// running in any cluster: they started after the listing, or they are stopping or gone
+/// (a stopping one is noted in `listing.stopping`).
 pub async fn confirm_orphans(
     deployment: &Deployment,
-    clusters: &[String],
+    listing: &mut Listing,
     orphans: Vec<String>,
 ) -> Result<Vec<String>, LookupError> {
     let mut gone: std::collections::BTreeSet<String> = orphans.into_iter().collect();
-    for cluster in clusters {
+    for cluster in &listing.clusters {
         if gone.is_empty() {
             break;
         }
@@ -149,6 +161,10 @@ pub async fn confirm_orphans(
             let id = arn.rsplit('/').next().unwrap_or_default();
             if state.is_running() {
                 gone.remove(id);
+            } else if state.is_stopping() {
+                listing
+                    .stopping
+                    .insert(id.to_owned(), state.described.clone());
             }
         }
     }

@@ -358,7 +358,23 @@ pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
                 .cluster_arns(crate::simulated::tasks::CLUSTER_ARN)
                 .build()
         }),
+        active_clusters_rule(),
     ]
+}
+
+/// DescribeClusters: every cluster asked about is ACTIVE.
+pub fn active_clusters_rule() -> Rule {
+    mock!(aws_sdk_ecs::Client::describe_clusters).then_compute_output(|input| {
+        let clusters = input.clusters().iter().map(|arn| {
+            aws_sdk_ecs::types::Cluster::builder()
+                .cluster_arn(arn)
+                .status("ACTIVE")
+                .build()
+        });
+        aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput::builder()
+            .set_clusters(Some(clusters.collect()))
+            .build()
+    })
 }
 
 /// The rules of the EC2 client.
