@@ -62,8 +62,17 @@ SCALE_FIGURES="$work/scale.json" timeout 1200 \
 python3 -c 'import json, sys; keys = set(json.load(open(sys.argv[1]))); sys.exit(keys != {"rolling_deploy", "zone_size", "large_service"})' \
   "$work/scale.json" || { echo "bench: the scale tests wrote no complete figures" >&2; exit 1; }
 
+# The delivery simulation (tests/it/delivery): every delivery design over a burst and the rolling
+# deploy, and the reconcile of the largest zones, in virtual time; one at a time, each adding its
+# keys to the one file.
+echo "bench: delivery designs and lag, in virtual time" >&2
+DELIVERY_FIGURES="$work/delivery.json" timeout 1800 \
+  cargo test --quiet --workspace --test it -- delivery::bench:: --ignored --test-threads=1 >&2
+python3 -c 'import json, sys; keys = set(json.load(open(sys.argv[1]))); sys.exit(keys != {"settings", "runs", "largest_zone"})' \
+  "$work/delivery.json" || { echo "bench: the delivery simulation wrote no complete figures" >&2; exit 1; }
+
 timeout 60 python3 tests/bench/report.py --proxy "$work/proxy.json" --publisher "$work/publisher.json" \
-  --burst "$work/burst.json" --scale "$work/scale.json" \
+  --burst "$work/burst.json" --scale "$work/scale.json" --delivery "$work/delivery.json" \
   --binary-bytes "$(stat -c %s "$proxy_bin")" --seconds-total "$(( $(date +%s) - started ))" \
   --out BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md in $(( $(date +%s) - started )) s" >&2

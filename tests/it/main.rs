@@ -26,6 +26,7 @@ mod support;
 
 mod batches;
 mod codebase;
+mod delivery;
 mod e2e;
 mod estate;
 mod events;
