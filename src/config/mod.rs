@@ -74,7 +74,7 @@ pub struct Settings {
 
     /// Seconds a warm function may reuse its last view of the zone instead of reading it
     /// again (0: read on every invocation). Only safe when this function is the zone's
-    /// only writer, as on the SQS path with reserved concurrency 1.
+    /// only writer, as on the SQS path, whose FIFO queue runs one batch at a time.
     #[arg(long, env = "ZONE_CACHE_SECONDS", default_value = "0", value_parser = parse_zone_cache_seconds)]
     pub zone_cache_seconds: u64,
 
