@@ -143,8 +143,9 @@ package: venv ## build the Lambda zip as `sam build` would (release, zig; arm64 
 	  $(if $(filter arm64,$(PACKAGE_ARCH)),--arm64,--x86-64) --bin ecs-srv --output-format zip
 	@ls -l "$(TARGET_DIR)/lambda/ecs-srv/bootstrap.zip"
 
-deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
-	sam build && sam deploy --guided
+# SAM builds Rust (BuildMethod rust-cargolambda) only as a beta feature, hence --beta-features.
+deploy: ## build and deploy with AWS SAM (needs the sam CLI, cargo-lambda and AWS credentials)
+	sam build --beta-features && sam deploy --guided
 
 clean: ## remove build output, the venvs and the npm packages
 	cargo clean

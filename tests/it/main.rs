@@ -26,6 +26,7 @@ mod support;
 
 mod batches;
 mod codebase;
+mod config_reference;
 mod delivery;
 mod e2e;
 mod estate;

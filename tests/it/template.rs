@@ -130,7 +130,7 @@ pub(crate) fn resources_of_type<'a>(
         .collect()
 }
 
-fn the_function(template: &Value) -> &Value {
+pub(crate) fn the_function(template: &Value) -> &Value {
     let functions = resources_of_type(template, "AWS::Serverless::Function");
     assert_eq!(
         functions.len(),

@@ -227,7 +227,7 @@ impl<'a> Stack<'a> {
 }
 
 /// A scalar as CloudFormation passes it to Lambda: numbers and booleans as their text.
-fn scalar(value: &Value) -> String {
+pub(crate) fn scalar(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),
