@@ -35,6 +35,7 @@ mod interop;
 mod invalid_events;
 mod ipv6;
 mod lambda_contract;
+mod layout_oracle;
 mod lookups;
 mod mocks;
 mod plan_samples;

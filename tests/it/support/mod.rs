@@ -25,32 +25,6 @@ pub const ACCOUNT: &str = "123456789012";
 /// The region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// A task's set as it would stand at its tree's root (a set in branch `_bK.N` shown at
-/// `N`, its mark's hash made for `N`): how tests compare trees with flat layouts.
-pub fn at_tree_root(set: &ecs_srv::plan::records::RecordSet) -> ecs_srv::plan::records::RecordSet {
-    use ecs_srv::plan::records::Routing;
-    let root = ecs_srv::plan::tree::names::tree_root(&set.name).to_owned();
-    let rename = |id: &String| ecs_srv::plan::naming::marks::rehashed(id, &root, set.record_type);
-    let routing = match &set.routing {
-        Routing::Weighted {
-            set_identifier,
-            weight,
-        } => Routing::Weighted {
-            set_identifier: rename(set_identifier),
-            weight: *weight,
-        },
-        Routing::Multivalue { set_identifier } => Routing::Multivalue {
-            set_identifier: rename(set_identifier),
-        },
-        other => other.clone(),
-    };
-    ecs_srv::plan::records::RecordSet {
-        name: root,
-        routing,
-        ..set.clone()
-    }
-}
-
 /// The mark ecs-srv writes on task `task`'s set of `role` at `name`, for cluster
 /// `cluster` (a name) where the tests run.
 pub fn task_mark(
