@@ -221,6 +221,23 @@ fn crate_set(set: &layout::DocumentedSet) -> RecordSet {
     }
 }
 
+/// Each failed event of an invocation: its error, and whether it is retried.
+pub fn failures(report: &ecs_srv::run::report::InvocationReport) -> Vec<(String, bool)> {
+    report
+        .events
+        .iter()
+        .filter_map(|e| Some((e.error.clone()?, e.retryable)))
+        .collect()
+}
+
+/// The names of the task sets the publisher's marks hold (each once, in order).
+pub fn owned_names(zone: &Arc<Mutex<StrictZone>>, publisher: &Deployment) -> Vec<String> {
+    let (owned, _) = zone_contents(zone, publisher);
+    let mut names: Vec<String> = owned.iter().map(|set| set.name.clone()).collect();
+    names.dedup();
+    names
+}
+
 /// A record set of any shape, for seeding foreign records.
 pub fn record_set(
     name: &str,

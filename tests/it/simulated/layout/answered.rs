@@ -3,15 +3,15 @@
 //! a client asks (the shared name, from the deployment's region, with REGIONAL_NAMES).
 //!
 //! A task is answered at its own name `T.S.Z`, and at every shared name it stands at
-//! (`S.Z`, `_P._tcp.S.Z`, the whole set `_P._tcp._all.S.Z`) with a share above zero,
-//! unless it weighs 0 beside heavier sets (Route 53 never answers those).
+//! (`S.Z`, `_P._tcp.S.Z`, the whole set `_P._tcp._all.S.Z`) with a share above zero. A set
+//! of weight 0 is left out: Route 53 answers it only when every set beside it weighs 0.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_route53::types::ResourceRecordSet;
 
 use super::expected::{documented, shared_name};
-use super::{DocumentedSet, Layout, Routing};
+use super::{Layout, Routing};
 use crate::simulated::tasks::TaskSpec;
 use crate::support::answers::{leaf_values, AnswerIndex};
 
@@ -21,16 +21,25 @@ pub fn every_task_answered(
     listed: &[ResourceRecordSet],
     running: &[&TaskSpec],
 ) -> Result<(), String> {
+    match unanswered(layout, listed, running).first() {
+        Some(missing) => Err(missing.clone()),
+        None => Ok(()),
+    }
+}
+
+/// Every documented value of `tasks` that the zone `listed` never answers, in words.
+pub fn unanswered(
+    layout: &Layout,
+    listed: &[ResourceRecordSet],
+    tasks: &[&TaskSpec],
+) -> Vec<String> {
     let index = AnswerIndex::of(&layout.zone_id, listed);
     let mut answers: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let wanted = documented(layout, running);
-    let heaviest = heaviest_weights(&wanted);
+    let mut missing = Vec::new();
+    let wanted = documented(layout, tasks);
     for set in wanted.iter().filter(|set| set.alias.is_none()) {
-        if let Routing::Weighted(0) = set.routing {
-            let key = (set.name.clone(), set.record_type.clone());
-            if heaviest.get(&key).is_some_and(|top| *top > 0) {
-                continue;
-            }
+        if set.routing == Routing::Weighted(0) {
+            continue;
         }
         // A client asks the name every region shares; a task's own name has none.
         let own_name = set.set_identifier.as_deref().is_some_and(|id| {
@@ -51,26 +60,17 @@ pub fn every_task_answered(
                 .flat_map(leaf_values)
                 .collect()
         });
-        if let Some(value) = set.values.iter().find(|value| !answered.contains(*value)) {
-            return Err(format!(
-                "{asked} {} never answers {value}, a running task's ({:?})",
-                set.record_type, set.set_identifier
-            ));
-        }
+        missing.extend(
+            set.values
+                .iter()
+                .filter(|value| !answered.contains(*value))
+                .map(|value| {
+                    format!(
+                        "{asked} {} never answers {value}, a running task's ({:?})",
+                        set.record_type, set.set_identifier
+                    )
+                }),
+        );
     }
-    Ok(())
-}
-
-/// The heaviest weight at each weighted name and type.
-fn heaviest_weights(sets: &[DocumentedSet]) -> BTreeMap<(String, String), i64> {
-    let mut heaviest: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for set in sets {
-        if let Routing::Weighted(weight) = set.routing {
-            let top = heaviest
-                .entry((set.name.clone(), set.record_type.clone()))
-                .or_default();
-            *top = (*top).max(weight);
-        }
-    }
-    heaviest
+    missing
 }
