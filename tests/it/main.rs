@@ -56,5 +56,6 @@ mod template_env;
 mod template_operations;
 mod template_scanners;
 mod trees;
+mod upgrades;
 mod version;
 mod zone_role;
