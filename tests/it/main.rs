@@ -39,6 +39,7 @@ mod layout_oracle;
 mod lookups;
 mod mocks;
 mod name_admission;
+mod plan_labels;
 mod plan_samples;
 mod properties;
 mod reconcile;
