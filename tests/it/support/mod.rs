@@ -26,18 +26,32 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 
 /// The mark ecs-srv writes on task `task`'s set of `role` at `name`, for cluster
-/// `cluster` (a name) where the tests run.
+/// `cluster` (a name) where the tests run: the documented mark, built by the tests' own
+/// rules (`simulated::layout::marks`), not the crate's.
 pub fn task_mark(
     task: &str,
     role: ecs_srv::plan::naming::RecordRole,
     cluster: &str,
     name: &str,
 ) -> String {
-    let cluster = ecs_srv::plan::naming::ClusterId {
-        scope: config::scope(),
-        name: cluster.to_owned(),
+    use crate::simulated::layout::marks::{Era, Writer};
+    use ecs_srv::plan::naming::RecordRole::*;
+    let (kind, record_type) = match role {
+        ServiceAddress => ("svc", "A"),
+        TaskAddress => ("task", "A"),
+        ServicePort => ("srv", "SRV"),
+        StandaloneAddress => ("osvc", "A"),
+        StandalonePort => ("osrv", "SRV"),
+        ServiceAddress6 => ("svc6", "AAAA"),
+        TaskAddress6 => ("task6", "AAAA"),
+        StandaloneAddress6 => ("osvc6", "AAAA"),
     };
-    ecs_srv::plan::naming::marks::task_mark("ecs-srv", task, role, &cluster, name)
+    let writer = Writer {
+        owner: "ecs-srv".to_owned(),
+        region: REGION.to_owned(),
+        account: ACCOUNT.to_owned(),
+    };
+    writer.task_mark(Era::Today, task, kind, cluster, name, record_type)
 }
 
 /// The naming of a default deployment (owner `ecs-srv`) for zone `apex`, where the tests
