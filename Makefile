@@ -91,9 +91,10 @@ build: ## build every crate of the workspace (dev profile)
 fmt: ## format the code
 	cargo fmt --all
 
-lint: ## rustfmt and clippy, warnings are errors
+lint: ## rustfmt, clippy and the docs' links, warnings are errors
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p ecs-srv -p srv-proxy
 
 test: deps lint cdk-test ## run every test of the workspace, the CDK construct's, and the lints
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo test --workspace --no-fail-fast

@@ -11,11 +11,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::admission::OpenConnections;
 use crate::connect::{ConnectError, RouteConnector};
 use crate::metrics::{DirectionLabel, ProxyMetrics};
 use crate::relay::{relay, ByteCounters, RelayEnd};
 use crate::resolve::ResolveError;
-use crate::server::OpenConnections;
 
 /// Accepts on `listener` until `stop`, admitting each client under the connection limit.
 pub(crate) async fn accept_loop(
@@ -62,10 +62,9 @@ async fn handle_client(
     let route = connector.srv_name();
     counters.total.inc();
     counters.active.inc();
-    let _ = client.set_nodelay(true);
+    // TCP_NODELAY: the client inherits it from its listener, the backend gets it before connect.
     match connector.connect().await {
         Ok((mut backend, target)) => {
-            let _ = backend.set_nodelay(true);
             match relay(&mut client, &mut backend, idle_timeout, &counters.bytes).await {
                 Ok(RelayEnd::Finished) => {}
                 Ok(RelayEnd::IdleTimeout) => {

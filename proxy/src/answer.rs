@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
 
-use crate::health::{EjectionPolicy, FailureRecord};
+use crate::ejection::{EjectionPolicy, FailureRecord};
 use crate::metrics::{ProxyMetrics, TargetLabel};
 use crate::resolve::{SrvAnswer, SrvTarget};
 

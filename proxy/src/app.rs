@@ -10,11 +10,12 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::config::Cli;
+use crate::health::ProxyHealth;
 use crate::hickory::HickoryResolver;
 use crate::metrics::ProxyMetrics;
 use crate::metrics_http::serve_metrics;
 use crate::resolve::Resolve;
-use crate::server::{serve, BoundRoute, DrainOutcome};
+use crate::server::{serve_reporting, BoundRoute, DrainOutcome};
 
 /// Binds every route and the metrics endpoint, then serves until SIGTERM or SIGINT.
 pub async fn run_cli(cli: Cli) -> anyhow::Result<DrainOutcome> {
@@ -41,18 +42,20 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<DrainOutcome> {
     }
 
     let metrics = Arc::new(ProxyMetrics::default());
+    let health = Arc::new(ProxyHealth::default());
     if let Some(metrics_addr) = cli.metrics {
         let mut registry = Registry::default();
         metrics.register(&mut registry);
         let listener = TcpListener::bind(metrics_addr)
             .await
             .with_context(|| format!("cannot listen on {metrics_addr} for --metrics"))?;
-        tracing::info!(listen = %metrics_addr, "metrics at /metrics");
-        tokio::spawn(serve_metrics(listener, Arc::new(registry)));
+        let listen = listener.local_addr().unwrap_or(metrics_addr);
+        tracing::info!(%listen, "metrics at /metrics, health at /health");
+        tokio::spawn(serve_metrics(listener, Arc::new(registry), health.clone()));
     }
 
     let shutdown = shutdown_signal().context("cannot install the SIGTERM/SIGINT handlers")?;
-    serve(routes, cli.settings, resolver, metrics, shutdown)
+    serve_reporting(routes, cli.settings, resolver, metrics, &health, shutdown)
         .await
         .context("cannot start the worker threads")
 }

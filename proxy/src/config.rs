@@ -8,10 +8,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use hickory_resolver::proto::rr::Name;
 
-use crate::health::EjectionPolicy;
+use crate::ejection::EjectionPolicy;
 
 /// The address a route listens on when only a port is given: loopback, so that a sidecar is
 /// reachable from its own task only.
@@ -20,10 +20,15 @@ pub const DEFAULT_LISTEN_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// srv-proxy: listens locally and forwards each TCP connection to one target of a DNS SRV name,
 /// chosen by priority and weight (RFC 2782).
 #[derive(Debug, Parser)]
-#[command(name = "srv-proxy", version, about, long_about = None)]
+#[command(name = "srv-proxy", version, about, long_about = None, subcommand_negates_reqs = true)]
 pub struct Cli {
-    /// A route, LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp.web.ecs.internal. LISTEN may be a
-    /// bare port, which binds 127.0.0.1. Repeat the flag (or separate with commas) for more routes.
+    /// Without a command, srv-proxy runs the proxy.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A route, LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp._all.web.ecs.internal (a service's
+    /// whole SRV set). LISTEN may be a bare port, which binds 127.0.0.1. Repeat the flag (or
+    /// separate with commas) for more routes.
     #[arg(
         long = "route",
         env = "SRV_PROXY_ROUTES",
@@ -52,6 +57,28 @@ pub struct Cli {
     pub settings: ProxySettings,
 }
 
+/// What else the binary can do besides running the proxy.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Asks the proxy running beside it (at its --metrics address) whether it accepts clients
+    /// and has a usable answer for every route; exits 0 if so. For a container health check in
+    /// an image without a shell: ["CMD", "/srv-proxy", "health"].
+    Health(HealthArgs),
+}
+
+/// `srv-proxy health`: asks the proxy running beside it whether it is healthy.
+#[derive(Clone, Debug, Args)]
+pub struct HealthArgs {
+    /// The running proxy's --metrics address; an unspecified IP (0.0.0.0, ::) is asked on
+    /// loopback.
+    #[arg(long, env = "SRV_PROXY_METRICS", value_name = "ADDR", required = true, value_parser = parse_listen_addr)]
+    pub metrics: Option<SocketAddr>,
+
+    /// How long the whole probe may take (keep it under the health check's own timeout).
+    #[arg(long, env = "SRV_PROXY_HEALTH_TIMEOUT", default_value = "4s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
 /// The knobs that shape every connection, whatever its route: derived once from the flags and
 /// borrowed by every route, never copied field by field.
 #[derive(Clone, Debug, Args)]
@@ -64,6 +91,13 @@ pub struct ProxySettings {
     /// (1h, as ECS Service Connect uses for TCP).
     #[arg(long, env = "SRV_PROXY_IDLE_TIMEOUT", default_value = "1h", value_parser = parse_duration)]
     pub idle_timeout: Duration,
+
+    /// The least time between two DNS lookups of a route's name, whatever the answer's TTL: a
+    /// TTL 0 name is asked again at most this often, and every connection still makes its own
+    /// weighted pick from the answer in use. 0s asks again for every connection (one lookup in
+    /// flight at a time).
+    #[arg(long, env = "SRV_PROXY_MIN_TTL", default_value = "1s", value_parser = parse_duration)]
+    pub min_ttl: Duration,
 
     /// Connect retries on other targets after a failed connect, before a fresh DNS resolution.
     #[arg(long, env = "SRV_PROXY_RETRIES", default_value_t = 2)]
@@ -145,7 +179,7 @@ pub fn parse_route(text: &str) -> Result<RouteSpec, String> {
     let text = text.trim();
     let Some((listen, srv_name)) = text.split_once('=') else {
         return Err(format!(
-            "route {text:?} must look like LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp.web.ecs.internal"
+            "route {text:?} must look like LISTEN=SRVNAME, e.g. 127.0.0.1:8080=_web._tcp._all.web.ecs.internal"
         ));
     };
     let listen = parse_listen_addr(listen).map_err(|error| format!("route {text:?}: {error}"))?;
@@ -230,6 +264,17 @@ mod tests {
         assert_eq!(cli.dns, None);
         assert_eq!(cli.metrics, None);
         assert_eq!(cli.log_format, LogFormat::Text);
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn health_needs_no_route_but_the_metrics_address() {
+        let cli = Cli::try_parse_from(["srv-proxy", "health", "--metrics", "9901"]).expect("flags");
+        let Some(Command::Health(args)) = cli.command else {
+            panic!("the health command");
+        };
+        assert_eq!(args.metrics, Some("127.0.0.1:9901".parse().expect("addr")));
+        assert_eq!(args.timeout, Duration::from_secs(4));
     }
 
     #[test]
@@ -275,5 +320,6 @@ mod tests {
         assert_eq!(format!("{:?}", cli.settings), format!("{defaults:?}"));
         assert_eq!(defaults.max_connections, 4096);
         assert_eq!(defaults.drain_timeout, Duration::from_secs(25));
+        assert_eq!(defaults.min_ttl, Duration::from_secs(1));
     }
 }

@@ -8,20 +8,24 @@
 //! The way through for a working target allocates nothing: the answer, its labels and its metric
 //! handles were built when DNS answered (see [`crate::answer`]).
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rustix::io::Errno;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 use crate::answer::{RouteAnswer, TargetSlot};
 use crate::config::ProxySettings;
-use crate::discovery::Discovery;
+use crate::discovery::{Discovery, DnsTiming};
 use crate::metrics::ProxyMetrics;
 use crate::picker::pick_target;
 use crate::resolve::{Resolve, ResolveError};
+use crate::socket::nodelay_socket;
 
 /// Why no backend connection could be made for a client.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +61,15 @@ impl RouteConnector {
         seed: Option<u64>,
     ) -> Self {
         Self {
-            discovery: Discovery::new(srv_name, resolver, metrics, settings.connect_timeout),
+            discovery: Discovery::new(
+                srv_name,
+                resolver,
+                metrics,
+                DnsTiming {
+                    wait_limit: settings.connect_timeout,
+                    min_ttl: settings.min_ttl,
+                },
+            ),
             rng: Mutex::new(seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64)),
             settings,
         }
@@ -66,6 +78,12 @@ impl RouteConnector {
     /// The SRV name of the route.
     pub fn srv_name(&self) -> &str {
         self.discovery.srv_name()
+    }
+
+    /// The answer a client would get now: resolving (and waiting no longer than a client) when
+    /// the route has none yet. Used by the health check.
+    pub async fn answer_now(&self) -> Result<Arc<RouteAnswer>, ResolveError> {
+        self.discovery.targets(false).await
     }
 
     /// Connects to one target of the route, following the retry rules above, and says which.
@@ -100,7 +118,7 @@ impl RouteConnector {
                 slot.state.connect_retries.inc();
             }
             let timeout = self.settings.connect_timeout;
-            let error = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            let error = match tokio::time::timeout(timeout, dial(addr)).await {
                 Ok(Ok(stream)) => {
                     let policy = &self.settings.ejection;
                     slot.state.record().record_success(policy, Instant::now());
@@ -140,4 +158,24 @@ impl RouteConnector {
         pick_target(&answer.targets, healthy, &mut *rng)
             .or_else(|| pick_target(&answer.targets, untried, &mut *rng))
     }
+}
+
+/// Connects to `addr` with `TCP_NODELAY` set. Whether the connect worked is read from the
+/// readiness epoll reports (an error or hang-up with the writable event), so a connection that
+/// works costs no `getsockopt(SO_ERROR)`; only a failed one asks for its error.
+async fn dial(addr: SocketAddr) -> io::Result<TcpStream> {
+    let socket = nodelay_socket(&addr)?;
+    match rustix::net::connect(&socket, &addr) {
+        Ok(()) | Err(Errno::INPROGRESS) => {}
+        Err(errno) => return Err(errno.into()),
+    }
+    let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+    let ready = stream.ready(Interest::WRITABLE).await?;
+    if ready.is_write_closed() || ready.is_error() {
+        let error = stream.take_error()?.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::ConnectionRefused, "the connect was hung up")
+        });
+        return Err(error);
+    }
+    Ok(stream)
 }

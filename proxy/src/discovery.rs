@@ -4,14 +4,22 @@
 //! takes the answer the route has at once, and when that answer is due for a refresh it starts
 //! one lookup that runs beside the traffic, in a task of its own; every other connection that
 //! comes meanwhile uses the same answer and joins no queue. A refresh is due shortly before the
-//! TTL runs out (TTL 0: at once), so a healthy DNS never costs a client a lookup either. Only a
-//! route with no answer at all (at start, or while DNS has never answered) makes a connection
-//! wait, for the one lookup in flight and for no longer than the connect timeout.
+//! TTL runs out (and not before the floor below), so a healthy DNS never costs a client a lookup
+//! either. Only a route with no answer at all (at start, or while DNS has never answered) makes a
+//! connection wait, for the one lookup in flight and for no longer than the connect timeout.
+//!
+//! A name is asked again at most once per [`DnsTiming::min_ttl`], whatever its TTL: at TTL 0 and
+//! thousands of connections a second, a lookup per connection cost more CPU (here and in the
+//! DNS server beside it) than the connections themselves, and a VPC resolver allows a task 1,024
+//! packets a second. The floor does not change how a connection chooses: every connection makes
+//! its own RFC 2782 weighted pick from the answer in use, so a whole set (`_all`) is balanced per
+//! connection as before.
 //!
 //! The rules around failures are those of the answer itself: when DNS fails the last good answer
-//! is served and counted as stale, and asked again at most once per [`FAILURE_HOLD`]; when the
-//! name is gone (NXDOMAIN or empty) connections are refused at once. Each change of state is
-//! logged once, not once per connection, so an outage does not flood the logs.
+//! is served and counted as stale, and asked again at most once per [`FAILURE_HOLD`] (or the
+//! floor, if longer); when the name is gone (NXDOMAIN or empty) connections are refused at once.
+//! Each change of state is logged once, not once per connection, so an outage does not flood the
+//! logs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +33,7 @@ use tokio::time::Instant;
 use crate::answer::RouteAnswer;
 use crate::metrics::{DnsErrorLabel, ProxyMetrics};
 use crate::resolve::{Resolve, ResolveError, SrvAnswer};
+use crate::state_log::{self, NameState};
 
 /// How long a failure is remembered before DNS is asked again. It keeps a burst of clients
 /// during an outage from each starting a lookup of its own.
@@ -34,19 +43,15 @@ pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
 /// to this.
 const REFRESH_AHEAD: Duration = Duration::from_secs(1);
 
-/// The health of a route's name, as logged on each change.
+/// How long a route waits on DNS, and how often it may ask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NameState {
-    /// Nothing resolved yet.
-    Unknown,
-    /// The last resolution gave targets.
-    Resolved,
-    /// DNS fails, and the last good answer is in use.
-    Stale,
-    /// DNS fails, and there was never a good answer.
-    Failing,
-    /// NXDOMAIN or an empty answer: clients are closed at once.
-    Gone,
+pub struct DnsTiming {
+    /// How long a connection with no answer at all waits for the lookup in flight (the connect
+    /// timeout).
+    pub wait_limit: Duration,
+    /// The least time between two lookups of the name, also when the TTL is shorter or a
+    /// connection asks for a fresh answer.
+    pub min_ttl: Duration,
 }
 
 struct RouteState {
@@ -59,6 +64,9 @@ struct RouteState {
     looking_up: bool,
     /// Lookups finished so far: a waiter knows that its lookup is done when this moves.
     lookups_done: u64,
+    /// Before this no lookup starts, not even a forced one: the last one ended less than
+    /// [`DnsTiming::min_ttl`] ago.
+    quiet_until: Instant,
 }
 
 /// The route's DNS series, looked up once.
@@ -75,7 +83,7 @@ struct RouteDns {
     resolver: Arc<dyn Resolve>,
     metrics: Arc<ProxyMetrics>,
     counters: DnsCounters,
-    wait_limit: Duration,
+    timing: DnsTiming,
     state: Mutex<RouteState>,
     lookup_done: Notify,
     /// Set once an answer held a single target, so that the warning is logged once.
@@ -104,13 +112,12 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// A route that has resolved nothing yet. A connection that finds no answer at all waits
-    /// for the lookup at most `wait_limit` (the connect timeout).
+    /// A route that has resolved nothing yet.
     pub fn new(
         srv_name: String,
         resolver: Arc<dyn Resolve>,
         metrics: Arc<ProxyMetrics>,
-        wait_limit: Duration,
+        timing: DnsTiming,
     ) -> Self {
         let route = ProxyMetrics::route(&srv_name);
         let errors = |kind| {
@@ -137,6 +144,7 @@ impl Discovery {
             refresh_from: Instant::now(),
             looking_up: false,
             lookups_done: 0,
+            quiet_until: Instant::now(),
         };
         Self {
             route: Arc::new(RouteDns {
@@ -144,7 +152,7 @@ impl Discovery {
                 resolver,
                 metrics,
                 counters,
-                wait_limit,
+                timing,
                 state: Mutex::new(state),
                 lookup_done: Notify::new(),
                 warned_single_target: AtomicBool::new(false),
@@ -161,13 +169,17 @@ impl Discovery {
     ///
     /// `fresh` asks for the result of a new lookup (joining the one in flight, if any); it is
     /// used after every target of the answer in use failed, since the tasks may have moved.
+    /// Within [`DnsTiming::min_ttl`] of the last lookup it gets the answer that lookup brought.
     pub async fn targets(&self, fresh: bool) -> Result<Arc<RouteAnswer>, ResolveError> {
         let seen = {
             let mut state = self.route.lock();
+            let now = Instant::now();
             if !fresh {
-                if let Some(found) = self.route.from_state(&mut state, Instant::now()) {
+                if let Some(found) = self.route.from_state(&mut state, now) {
                     return found;
                 }
+            } else if !state.looking_up && now < state.quiet_until {
+                return self.route.current(&state);
             }
             self.route.start_lookup(&mut state);
             state.lookups_done
@@ -215,7 +227,7 @@ impl RouteDns {
             (_, _, Some(error)) => Err(error.clone()),
             _ => Err(ResolveError::Unavailable {
                 name: self.srv_name.clone(),
-                reason: format!("no DNS answer within {:?}", self.wait_limit),
+                reason: format!("no DNS answer within {:?}", self.timing.wait_limit),
             }),
         }
     }
@@ -240,7 +252,7 @@ impl RouteDns {
     /// Waits until the lookup after `seen` is done, or the wait limit runs out; then answers
     /// from the state as it is.
     async fn wait_for_lookup(&self, seen: u64) -> Result<Arc<RouteAnswer>, ResolveError> {
-        let deadline = Instant::now() + self.wait_limit;
+        let deadline = Instant::now() + self.timing.wait_limit;
         loop {
             let done = self.lookup_done.notified();
             tokio::pin!(done);
@@ -260,6 +272,7 @@ impl RouteDns {
 
     /// Takes in the result of a lookup.
     fn apply(&self, state: &mut RouteState, result: Result<SrvAnswer, ResolveError>, now: Instant) {
+        state.quiet_until = now + self.timing.min_ttl;
         match result {
             Ok(answer) => {
                 if answer.targets.len() == 1
@@ -280,10 +293,10 @@ impl RouteDns {
                     )),
                 };
                 if unchanged.is_none() || state.name != NameState::Resolved {
-                    self.log_resolved(&in_use.answer, state.name);
+                    state_log::resolved(&self.srv_name, &in_use.answer, state.name);
                 }
                 self.counters.targets.set(in_use.targets.len() as i64);
-                state.refresh_from = now + refresh_after(in_use.ttl());
+                state.refresh_from = now + refresh_after(in_use.ttl()).max(self.timing.min_ttl);
                 state.name = NameState::Resolved;
                 state.answer = Some(in_use);
                 state.error = None;
@@ -307,48 +320,12 @@ impl RouteDns {
                     self.counters.targets.set(0);
                 }
                 if next_state != state.name {
-                    self.log_failure(&error, next_state);
+                    state_log::failure(&self.srv_name, &error, next_state);
                 }
                 state.name = next_state;
-                state.refresh_from = now + FAILURE_HOLD;
+                state.refresh_from = now + FAILURE_HOLD.max(self.timing.min_ttl);
                 state.error = Some(error);
             }
-        }
-    }
-
-    fn log_resolved(&self, answer: &SrvAnswer, previous: NameState) {
-        let targets: Vec<String> = answer
-            .targets
-            .iter()
-            .map(|t| format!("{}={} p{} w{}", t.host, t.addr, t.priority, t.weight))
-            .collect();
-        tracing::info!(
-            route = %self.srv_name,
-            previous = ?previous,
-            ttl_secs = answer.ttl.as_secs(),
-            targets = %targets.join(", "),
-            "route resolves to {} target(s)",
-            answer.targets.len()
-        );
-    }
-
-    fn log_failure(&self, error: &ResolveError, next_state: NameState) {
-        match next_state {
-            NameState::Gone => tracing::warn!(
-                route = %self.srv_name,
-                %error,
-                "name is gone; closing new client connections at once"
-            ),
-            NameState::Stale => tracing::warn!(
-                route = %self.srv_name,
-                %error,
-                "DNS is failing; keeping the last good answer"
-            ),
-            _ => tracing::error!(
-                route = %self.srv_name,
-                %error,
-                "DNS is failing and there is no earlier answer; closing client connections"
-            ),
         }
     }
 }

@@ -1,180 +1,112 @@
-//! Passive ejection: targets that keep refusing connections are left out for a while.
+//! The container health check: the running proxy's own view of itself, and `srv-proxy health`.
 //!
-//! There is no active health check; the proxy learns from its own connects. After
-//! [`EjectionPolicy::consecutive_failures`] failed connects in a row a target is ejected for
-//! [`EjectionPolicy::base_ejection`], doubling at each new ejection up to
-//! [`EjectionPolicy::max_ejection`]. A success clears the run of failures but not the doubling:
-//! a flapping target (up for a moment after each ejection, then down again) would otherwise be
-//! tried every 30 s for ever. The doubling is forgotten once the target has stayed in use for
-//! `max_ejection` after its last ejection ended. The time is a parameter, so that tests move
-//! the clock instead of sleeping.
-//!
-//! A record belongs to one target of one answer (see [`crate::answer`]): it goes when the target
-//! leaves the answer, so a new task that reuses the address starts clean.
+//! ECS runs a container's `healthCheck` command inside the container, and the proxy's image has
+//! no shell and no curl. So the binary is its own probe: `srv-proxy health` asks the running
+//! proxy at `http://ADDR/health` (the `--metrics` address, the same `SRV_PROXY_METRICS` the
+//! container already has) and exits 0 only on `200`. The proxy answers `200` when it accepts
+//! clients (started, not draining) and every route has an answer a client could use now. A route
+//! that has resolved nothing yet resolves for the probe, as it would for a client, and waits no
+//! longer than a client would (the connect timeout); a DNS outage with a last good answer is
+//! still healthy, because clients are still served.
 
-use std::time::{Duration, Instant};
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// How eagerly targets are ejected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EjectionPolicy {
-    /// Failed connects in a row that eject a target.
-    pub consecutive_failures: u32,
-    /// How long the first ejection lasts.
-    pub base_ejection: Duration,
-    /// The cap for the doubling ejection time, and how long a target must stay in use after an
-    /// ejection before the doubling starts again from the base.
-    pub max_ejection: Duration,
+use crate::config::HealthArgs;
+use crate::connect::RouteConnector;
+
+/// What the running proxy knows about its own health, shared with the `/health` endpoint.
+#[derive(Default)]
+pub struct ProxyHealth {
+    accepting: AtomicBool,
+    routes: Mutex<Vec<Arc<RouteConnector>>>,
 }
 
-impl Default for EjectionPolicy {
-    /// 5 failures, then 30 s doubling to 300 s: long enough to stop hammering a dead task, short
-    /// enough that a task which comes back is used again within minutes.
-    fn default() -> Self {
-        Self {
-            consecutive_failures: 5,
-            base_ejection: Duration::from_secs(30),
-            max_ejection: Duration::from_secs(300),
-        }
-    }
+/// The answer to one health probe.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HealthReport {
+    /// Whether a client would be served now on every route.
+    pub healthy: bool,
+    /// One line per finding, for the probe's output and the operator reading it.
+    pub text: String,
 }
 
-/// The failure record of one target.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FailureRecord {
-    consecutive_failures: u32,
-    ejections: u32,
-    ejected_until: Option<Instant>,
-}
-
-impl FailureRecord {
-    /// Whether the target is ejected at `now`.
-    pub fn is_ejected(&self, now: Instant) -> bool {
-        self.ejected_until.is_some_and(|until| until > now)
+impl ProxyHealth {
+    /// Serving starts (`true`) or the drain begins (`false`).
+    pub fn set_accepting(&self, accepting: bool) {
+        self.accepting.store(accepting, Ordering::Release);
     }
 
-    /// A connect worked: the run of failures ends. The doubling is kept until the target has
-    /// been in use for `max_ejection` since its last ejection ended.
-    pub fn record_success(&mut self, policy: &EjectionPolicy, now: Instant) {
-        self.consecutive_failures = 0;
-        self.forget_old_ejections(policy, now);
+    /// A route the proxy serves.
+    pub fn add_route(&self, route: Arc<RouteConnector>) {
+        self.routes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(route);
     }
 
-    /// A connect failed. Returns how long the target is now ejected for, if this failure
-    /// ejected it.
-    ///
-    /// `others_all_ejected` says that every other target of the route is out already: then this
-    /// one is kept, because ejecting them all would turn a partial outage into a total one.
-    pub fn record_failure(
-        &mut self,
-        policy: &EjectionPolicy,
-        others_all_ejected: bool,
-        now: Instant,
-    ) -> Option<Duration> {
-        if self.is_ejected(now) {
-            return None;
+    /// Checks every route as a client would, and whether the proxy accepts.
+    pub async fn report(&self) -> HealthReport {
+        let routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let mut healthy = self.accepting.load(Ordering::Acquire) && !routes.is_empty();
+        let mut text = String::new();
+        if !self.accepting.load(Ordering::Acquire) {
+            text.push_str("not accepting clients (starting, or draining after SIGTERM)\n");
         }
-        self.forget_old_ejections(policy, now);
-        self.consecutive_failures += 1;
-        if self.consecutive_failures < policy.consecutive_failures || others_all_ejected {
-            return None;
+        for route in &routes {
+            let name = route.srv_name();
+            let _ = match route.answer_now().await {
+                Ok(answer) => writeln!(text, "{name}: {} target(s)", answer.targets.len()),
+                Err(error) => {
+                    healthy = false;
+                    writeln!(text, "{name}: {error}")
+                }
+            };
         }
-        let doubling = 2u32.saturating_pow(self.ejections.min(16));
-        let ejection = policy
-            .base_ejection
-            .saturating_mul(doubling)
-            .min(policy.max_ejection);
-        self.ejections += 1;
-        self.consecutive_failures = 0;
-        self.ejected_until = Some(now + ejection);
-        Some(ejection)
-    }
-
-    fn forget_old_ejections(&mut self, policy: &EjectionPolicy, now: Instant) {
-        if self
-            .ejected_until
-            .is_some_and(|until| now >= until + policy.max_ejection)
-        {
-            self.ejections = 0;
-            self.ejected_until = None;
-        }
+        HealthReport { healthy, text }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fail_times(record: &mut FailureRecord, times: u32, now: Instant) -> Option<Duration> {
-        let policy = EjectionPolicy::default();
-        (0..times)
-            .map(|_| record.record_failure(&policy, false, now))
-            .last()
-            .flatten()
+/// Asks `GET /health` and says whether the answer was `200`, with the proxy's text, or why the
+/// proxy could not be asked.
+pub fn probe(args: &HealthArgs) -> Result<String, String> {
+    let addr = args
+        .metrics
+        .ok_or("srv-proxy health needs the proxy's --metrics address (SRV_PROXY_METRICS)")?;
+    let addr = SocketAddr::new(loopback_if_unspecified(addr.ip()), addr.port());
+    let answer = ask(addr, args.timeout)
+        .map_err(|error| format!("cannot ask srv-proxy at http://{addr}/health: {error}"))?;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    match head.split(' ').nth(1) {
+        Some("200") => Ok(body.to_owned()),
+        Some(status) => Err(format!("srv-proxy is unhealthy ({status}):\n{body}")),
+        None => Err(format!("srv-proxy at {addr} gave no HTTP status: {head:?}")),
     }
+}
 
-    #[test]
-    fn ejection_starts_after_five_failures_and_expires() {
-        let mut record = FailureRecord::default();
-        let start = Instant::now();
-        assert_eq!(fail_times(&mut record, 4, start), None);
-        assert!(!record.is_ejected(start));
-        assert_eq!(
-            fail_times(&mut record, 1, start),
-            Some(Duration::from_secs(30))
-        );
-        assert!(record.is_ejected(start + Duration::from_secs(29)));
-        assert!(!record.is_ejected(start + Duration::from_secs(31)));
+fn loopback_if_unspecified(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
     }
+}
 
-    #[test]
-    fn a_flapping_target_doubles_up_to_the_cap_despite_its_successes() {
-        let policy = EjectionPolicy::default();
-        let mut record = FailureRecord::default();
-        let mut now = Instant::now();
-        let mut seen = Vec::new();
-        for _ in 0..6 {
-            let ejected_for = fail_times(&mut record, 5, now).expect("ejected");
-            seen.push(ejected_for.as_secs());
-            // Back for a moment after its ejection: one connect works, then it fails again.
-            now += ejected_for + Duration::from_secs(1);
-            record.record_success(&policy, now);
-        }
-        assert_eq!(seen, [30, 60, 120, 240, 300, 300]);
-    }
-
-    #[test]
-    fn the_doubling_is_forgotten_after_a_long_healthy_spell() {
-        let policy = EjectionPolicy::default();
-        let mut record = FailureRecord::default();
-        let now = Instant::now();
-        assert_eq!(
-            fail_times(&mut record, 5, now),
-            Some(Duration::from_secs(30))
-        );
-        let back = now + Duration::from_secs(31);
-        record.record_success(&policy, back);
-        assert_eq!(
-            fail_times(&mut record, 5, back + Duration::from_secs(10)),
-            Some(Duration::from_secs(60)),
-            "still flapping: doubled"
-        );
-        let later = back + Duration::from_secs(10) + Duration::from_secs(60 + 300);
-        record.record_success(&policy, later);
-        assert_eq!(
-            fail_times(&mut record, 5, later),
-            Some(Duration::from_secs(30)),
-            "in use for max_ejection since: from the base again"
-        );
-    }
-
-    #[test]
-    fn the_last_target_standing_is_never_ejected() {
-        let policy = EjectionPolicy::default();
-        let mut record = FailureRecord::default();
-        let now = Instant::now();
-        for _ in 0..50 {
-            assert_eq!(record.record_failure(&policy, true, now), None);
-        }
-        assert!(!record.is_ejected(now));
-    }
+/// One HTTP/1.1 request with the connection closed after it; the answer is small.
+fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: srv-proxy\r\nConnection: close\r\n\r\n")?;
+    let mut answer = Vec::new();
+    stream.take(64 * 1024).read_to_end(&mut answer)?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }

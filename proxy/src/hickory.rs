@@ -77,16 +77,7 @@ impl HickoryResolver {
         };
 
         let mut ttl = u32::MAX;
-        let mut glue: HashMap<Name, IpAddr> = HashMap::new();
-        for record in lookup.additionals() {
-            let ip = match &record.data {
-                RData::A(a) => IpAddr::V4(a.0),
-                RData::AAAA(aaaa) => IpAddr::V6(aaaa.0),
-                _ => continue,
-            };
-            // Keep the first address per name; A records come first from the usual servers.
-            glue.entry(record.name.clone()).or_insert(ip);
-        }
+        let glue = glue_addresses(lookup.additionals());
 
         let mut targets = Vec::new();
         let mut address_failures = Vec::new();
@@ -100,13 +91,11 @@ impl HickoryResolver {
             ttl = ttl.min(record.ttl);
             let ip = match glue.get(&srv.target) {
                 Some(ip) => *ip,
-                None => match self.resolver.lookup_ip(srv.target.clone()).await {
-                    Ok(ips) => match ips.iter().next() {
-                        Some(ip) => ip,
-                        None => continue,
-                    },
-                    Err(error) => {
-                        address_failures.push(format!("{}: {error}", srv.target));
+                None => match self.first_address(&srv.target).await {
+                    Ok(Some(ip)) => ip,
+                    Ok(None) => continue,
+                    Err(failure) => {
+                        address_failures.push(failure);
                         continue;
                     }
                 },
@@ -135,6 +124,33 @@ impl HickoryResolver {
             ttl: Duration::from_secs(u64::from(ttl)),
         })
     }
+}
+
+impl HickoryResolver {
+    /// The first address of a target that came without glue; `Err` says why it has none.
+    async fn first_address(&self, target: &Name) -> Result<Option<IpAddr>, String> {
+        match self.resolver.lookup_ip(target.clone()).await {
+            Ok(ips) => Ok(ips.iter().next()),
+            Err(error) => Err(format!("{target}: {error}")),
+        }
+    }
+}
+
+/// The addresses the server sent along in the additional section, the first one per name (A
+/// records come first from the usual servers): they save a lookup per target.
+fn glue_addresses<'a>(
+    additionals: impl IntoIterator<Item = &'a hickory_resolver::proto::rr::Record>,
+) -> HashMap<Name, IpAddr> {
+    let mut glue = HashMap::new();
+    for record in additionals {
+        let ip = match &record.data {
+            RData::A(a) => IpAddr::V4(a.0),
+            RData::AAAA(aaaa) => IpAddr::V6(aaaa.0),
+            _ => continue,
+        };
+        glue.entry(record.name.clone()).or_insert(ip);
+    }
+    glue
 }
 
 /// NXDOMAIN and "no records" mean the name is gone; everything else is an outage.

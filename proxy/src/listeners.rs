@@ -7,11 +7,17 @@
 //! get shares within a few connections of each other. The route's own listener (bound by the
 //! caller, a test may have asked for port 0) is the first of the group; if the address cannot
 //! be shared this way the workers fall back to clones of it.
+//!
+//! Every listener of the group has `TCP_NODELAY` set, which Linux copies to each connection it
+//! accepts: a relay writes what it has read at once, and setting it on each client instead cost a
+//! `setsockopt` per connection.
 
 use std::io;
 use std::net::TcpListener;
 
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use rustix::net::sockopt;
+
+use crate::socket::nodelay_socket;
 
 /// The backlog of each sibling, as tokio's own `TcpListener::bind` uses.
 const BACKLOG: i32 = 1024;
@@ -20,6 +26,7 @@ const BACKLOG: i32 = 1024;
 /// `listener` itself.
 pub fn per_worker(listener: TcpListener, workers: usize) -> io::Result<Vec<TcpListener>> {
     listener.set_nonblocking(true)?;
+    sockopt::set_tcp_nodelay(&listener, true)?;
     let mut group = Vec::with_capacity(workers);
     for _ in 1..workers {
         let sibling = match reuseport_sibling(&listener) {
@@ -41,13 +48,7 @@ pub fn per_worker(listener: TcpListener, workers: usize) -> io::Result<Vec<TcpLi
 fn reuseport_sibling(listener: &TcpListener) -> io::Result<TcpListener> {
     let addr = listener.local_addr()?;
     sockopt::set_socket_reuseport(listener, true)?;
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
-    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+    let socket = nodelay_socket(&addr)?;
     sockopt::set_socket_reuseaddr(&socket, true)?;
     sockopt::set_socket_reuseport(&socket, true)?;
     if addr.is_ipv6() {
@@ -88,5 +89,26 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(accepted, clients.len());
+    }
+
+    #[test]
+    fn accepted_connections_come_with_nodelay() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let group = per_worker(listener, 2).expect("group");
+        let mut seen = 0;
+        for member in &group {
+            for _ in 0..20 {
+                let _client = std::net::TcpStream::connect(addr).expect("connect");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                for other in &group {
+                    while let Ok((accepted, _)) = other.accept() {
+                        assert!(accepted.nodelay().expect("nodelay"), "{member:?}");
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen > 0);
     }
 }

@@ -15,6 +15,10 @@
 //! A read that returns less than the buffer holds has drained the socket, so the relay goes back
 //! to waiting for readiness at once instead of asking again only to hear `WouldBlock`: one
 //! `recv` per message instead of two, which is most of what a small request costs a proxy.
+//!
+//! When the sender's FIN had already come with its last bytes (a server that closes after a short
+//! answer), those bytes are held back with `MSG_MORE` until the FIN is passed on, so that both
+//! leave in one segment, which the receiver acknowledges once.
 
 use std::cell::RefCell;
 use std::io;
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
+use rustix::net::SendFlags;
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
@@ -144,21 +149,25 @@ async fn copy_one_way(
 ) -> io::Result<()> {
     let mut buffer: Option<PooledBuffer> = None;
     loop {
-        reader.readable().await?;
+        // The readiness says whether the sender's FIN had come when epoll last reported it.
+        let fin_seen = reader.ready(Interest::READABLE).await?.is_read_closed();
         let chunk = buffer.get_or_insert_with(PooledBuffer::take).bytes();
-        match read_some(reader, chunk) {
-            Ok(ReadOutcome::Closed) => {
-                // The sender closed its half: pass the FIN on and let the other direction finish.
-                // When the other direction has ended already, the relay ends now and both
-                // sockets are closed, which sends the same FIN without a `shutdown` call: the
-                // receive queue of the socket closed is empty (its EOF was read), so the close
-                // cannot turn into a reset.
-                if !clock.one_direction_ended.swap(true, Ordering::AcqRel) {
-                    writer.shutdown().await?;
-                }
-                return Ok(());
+        let outcome = match read_some(reader, chunk)? {
+            ReadOutcome::Data {
+                read,
+                drained: true,
+            } if fin_seen => last_data(reader, chunk, read)?,
+            outcome => outcome,
+        };
+        match outcome {
+            ReadOutcome::Closed => return pass_fin_on(writer, clock).await,
+            ReadOutcome::LastData(read) => {
+                clock.touch();
+                write_before_fin(writer, &chunk[..read]).await?;
+                bytes.inc_by(read as u64);
+                return pass_fin_on(writer, clock).await;
             }
-            Ok(ReadOutcome::Data { read, drained }) => {
+            ReadOutcome::Data { read, drained } => {
                 clock.touch();
                 writer.write_all(&chunk[..read]).await?;
                 bytes.inc_by(read as u64);
@@ -168,10 +177,54 @@ async fn copy_one_way(
                     buffer = None;
                 }
             }
-            Ok(ReadOutcome::Drained) => buffer = None,
-            Err(error) => return Err(error),
+            ReadOutcome::Drained => buffer = None,
         }
     }
+}
+
+/// The sender closed its half: pass the FIN on and let the other direction finish. When the
+/// other direction has ended already, the relay ends now and both sockets are closed, which
+/// sends the same FIN without a `shutdown` call: the receive queue of the socket closed is empty
+/// (its EOF was read), so the close cannot turn into a reset.
+async fn pass_fin_on(writer: &mut WriteHalf<'_>, clock: &ActivityClock) -> io::Result<()> {
+    if !clock.one_direction_ended.swap(true, Ordering::AcqRel) {
+        writer.shutdown().await?;
+    }
+    Ok(())
+}
+
+/// After a short read from a sender whose FIN had already come: one more read says whether
+/// those were its last bytes (then EOF) or more came after all.
+fn last_data(reader: &ReadHalf<'_>, chunk: &mut [u8], read: usize) -> io::Result<ReadOutcome> {
+    match reader.try_read(&mut chunk[read..]) {
+        Ok(0) => Ok(ReadOutcome::LastData(read)),
+        Ok(more) => Ok(ReadOutcome::Data {
+            read: read + more,
+            drained: false,
+        }),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(ReadOutcome::Data {
+            read,
+            drained: true,
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+/// Writes a sender's last bytes so that the FIN which follows at once (a `shutdown` or the close)
+/// goes out in the same segment: `MSG_MORE` holds them back until then. A short answer, its FIN
+/// and their ACK are then two segments fewer per connection, as HAProxy sends them. Whatever the
+/// first `send` leaves is written as usual.
+async fn write_before_fin(writer: &mut WriteHalf<'_>, data: &[u8]) -> io::Result<()> {
+    let stream: &TcpStream = writer.as_ref();
+    let flags = SendFlags::MORE | SendFlags::NOSIGNAL;
+    let sent = match stream.try_io(Interest::WRITABLE, || {
+        rustix::net::send(stream, data, flags).map_err(io::Error::from)
+    }) {
+        Ok(sent) => sent,
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(error) => return Err(error),
+    };
+    writer.write_all(&data[sent..]).await
 }
 
 /// What one read found.
@@ -182,6 +235,8 @@ enum ReadOutcome {
     Drained,
     /// The peer closed its sending half.
     Closed,
+    /// `read` bytes, and then the peer's FIN.
+    LastData(usize),
 }
 
 /// Reads once. A short read means the socket's receive queue is empty, so the readiness is

@@ -68,6 +68,6 @@ pub type Resolving<'a> = Pin<Box<dyn Future<Output = Result<SrvAnswer, ResolveEr
 /// Implementations do no caching of their own: [`crate::discovery`] owns the TTL, the stale
 /// answer and the state-change logs, so that every resolver behaves the same way.
 pub trait Resolve: Send + Sync {
-    /// Resolves `name` (an SRV owner name such as `_web._tcp.web.ecs.internal`).
+    /// Resolves `name` (an SRV owner name such as `_web._tcp._all.web.ecs.internal`).
     fn resolve_srv<'a>(&'a self, name: &'a str) -> Resolving<'a>;
 }

@@ -9,14 +9,17 @@
 //! finish; what is still open then is dropped with the threads' runtimes.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::accept::{accept_loop, RouteCounters};
+use crate::admission::OpenConnections;
 use crate::config::ProxySettings;
 use crate::connect::RouteConnector;
+use crate::health::ProxyHealth;
 use crate::listeners;
 use crate::metrics::ProxyMetrics;
 use crate::resolve::Resolve;
@@ -25,7 +28,7 @@ use crate::resolve::Resolve;
 pub struct BoundRoute {
     /// An already bound listener.
     pub listener: tokio::net::TcpListener,
-    /// The SRV name, e.g. `_web._tcp.web.ecs.internal`.
+    /// The SRV name, e.g. `_web._tcp._all.web.ecs.internal`.
     pub srv_name: String,
 }
 
@@ -39,35 +42,6 @@ pub enum DrainOutcome {
         /// Connections cut off.
         still_open: usize,
     },
-}
-
-/// The open client connections of every route: one count, the task tracker's, which the
-/// connection limit reads and the drain waits on.
-pub(crate) struct OpenConnections {
-    tracker: TaskTracker,
-    pub(crate) limit: usize,
-    /// Makes "under the limit?" and "spawn" one step, so that routes accepting at the same
-    /// moment cannot pass the limit together.
-    admitting: Mutex<()>,
-}
-
-impl OpenConnections {
-    /// Spawns `connection` unless the limit is reached; else hands it back, so that the caller
-    /// counts the refusal before the client sees its connection closed.
-    pub(crate) fn admit<F>(&self, connection: F) -> Result<(), F>
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let _one_at_a_time = self
-            .admitting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if self.tracker.len() >= self.limit {
-            return Err(connection);
-        }
-        self.tracker.spawn(connection);
-        Ok(())
-    }
 }
 
 /// What one worker serves of one route: its own listener, and the route's shared parts.
@@ -98,37 +72,23 @@ pub async fn serve(
     metrics: Arc<ProxyMetrics>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<DrainOutcome> {
-    let settings = Arc::new(settings);
-    let workers = usize::from(settings.workers);
-    let mut per_worker: Vec<Vec<RouteOnWorker>> = (0..workers).map(|_| Vec::new()).collect();
-    for (index, route) in routes.into_iter().enumerate() {
-        let seed = settings
-            .rng_seed
-            .map(|seed| seed.wrapping_add(index as u64));
-        let counters = Arc::new(RouteCounters::new(&metrics, &route.srv_name));
-        let connector = Arc::new(RouteConnector::new(
-            route.srv_name,
-            resolver.clone(),
-            metrics.clone(),
-            settings.clone(),
-            seed,
-        ));
-        let group = listeners::per_worker(route.listener.into_std()?, workers)?;
-        for (routes, listener) in per_worker.iter_mut().zip(group) {
-            routes.push(RouteOnWorker {
-                listener,
-                connector: connector.clone(),
-                counters: counters.clone(),
-            });
-        }
-    }
+    let health = ProxyHealth::default();
+    serve_reporting(routes, settings, resolver, metrics, &health, shutdown).await
+}
 
+/// [`serve`], keeping `health` up to date: the routes it serves, and whether it accepts.
+pub async fn serve_reporting(
+    routes: Vec<BoundRoute>,
+    settings: ProxySettings,
+    resolver: Arc<dyn Resolve>,
+    metrics: Arc<ProxyMetrics>,
+    health: &ProxyHealth,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<DrainOutcome> {
+    let settings = Arc::new(settings);
+    let per_worker = share_routes(routes, &settings, &resolver, &metrics, health)?;
     let signals = WorkerSignals {
-        connections: Arc::new(OpenConnections {
-            tracker: TaskTracker::new(),
-            limit: settings.max_connections as usize,
-            admitting: Mutex::new(()),
-        }),
+        connections: Arc::new(OpenConnections::new(settings.max_connections as usize)),
         stop: CancellationToken::new(),
         acceptors: TaskTracker::new(),
         exit: CancellationToken::new(),
@@ -139,34 +99,68 @@ pub async fn serve(
         start_worker(worker, routes, signals.clone(), settings.idle_timeout)?;
     }
     signals.acceptors.close();
-    let WorkerSignals {
-        connections,
-        stop,
-        acceptors,
-        ..
-    } = signals;
+    health.set_accepting(true);
 
     shutdown.await;
-    let open = connections.tracker.len();
+    health.set_accepting(false);
+    let open = signals.connections.len();
     tracing::info!(open_connections = open, drain_timeout = ?settings.drain_timeout, "shutting down: no longer accepting, draining open connections");
-    stop.cancel();
-    acceptors.wait().await;
-    connections.tracker.close();
-    let drained = tokio::time::timeout(settings.drain_timeout, connections.tracker.wait()).await;
-    Ok(match drained {
+    signals.stop.cancel();
+    signals.acceptors.wait().await;
+    Ok(drain(&signals.connections, settings.drain_timeout).await)
+}
+
+/// Builds each route's shared parts once and gives every worker its own listener of it.
+fn share_routes(
+    routes: Vec<BoundRoute>,
+    settings: &Arc<ProxySettings>,
+    resolver: &Arc<dyn Resolve>,
+    metrics: &Arc<ProxyMetrics>,
+    health: &ProxyHealth,
+) -> std::io::Result<Vec<Vec<RouteOnWorker>>> {
+    let workers = usize::from(settings.workers);
+    let mut per_worker: Vec<Vec<RouteOnWorker>> = (0..workers).map(|_| Vec::new()).collect();
+    for (index, route) in routes.into_iter().enumerate() {
+        let seed = settings
+            .rng_seed
+            .map(|seed| seed.wrapping_add(index as u64));
+        let counters = Arc::new(RouteCounters::new(metrics, &route.srv_name));
+        let connector = Arc::new(RouteConnector::new(
+            route.srv_name,
+            resolver.clone(),
+            metrics.clone(),
+            settings.clone(),
+            seed,
+        ));
+        health.add_route(connector.clone());
+        let group = listeners::per_worker(route.listener.into_std()?, workers)?;
+        for (routes, listener) in per_worker.iter_mut().zip(group) {
+            routes.push(RouteOnWorker {
+                listener,
+                connector: connector.clone(),
+                counters: counters.clone(),
+            });
+        }
+    }
+    Ok(per_worker)
+}
+
+/// Gives the open connections up to `timeout` to finish, and says how that went.
+async fn drain(connections: &OpenConnections, timeout: Duration) -> DrainOutcome {
+    match tokio::time::timeout(timeout, connections.close_and_wait()).await {
         Ok(()) => {
             tracing::info!("all connections drained");
             DrainOutcome::Drained
         }
         Err(_) => {
-            let still_open = connections.tracker.len();
+            let still_open = connections.len();
             tracing::warn!(
                 still_open,
                 "drain timeout reached; closing the remaining connections"
             );
             DrainOutcome::TimedOut { still_open }
         }
-    })
+    }
 }
 
 /// Starts worker thread `worker`: a single-threaded runtime with an accept loop per route,
@@ -175,7 +169,7 @@ fn start_worker(
     worker: usize,
     routes: Vec<RouteOnWorker>,
     signals: WorkerSignals,
-    idle_timeout: std::time::Duration,
+    idle_timeout: Duration,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

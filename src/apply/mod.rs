@@ -12,11 +12,11 @@
 //! meanwhile ([`recheck`]); and keep the view for the next invocation ([`view`]). A
 //! failure is pinned to the unit it belongs to; nothing of a refused unit is half-written.
 
-pub mod outcome;
-pub mod recheck;
+pub(crate) mod outcome;
+pub(crate) mod recheck;
 mod send;
-pub mod sender;
-pub mod view;
+pub(crate) mod sender;
+pub(crate) mod view;
 mod whole_sets;
 
 use tracing::{info, warn};
@@ -102,6 +102,7 @@ impl Applier<'_> {
         let mut applied = Applied::default();
         let plan = plan_changes(intents, &view, self.naming);
         log_plan(intents, &plan);
+        applied.confined = plan.confined.clone();
         for (unit, conflict) in &plan.refused {
             match unit {
                 UnitKind::Task(task) => {

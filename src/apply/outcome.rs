@@ -39,6 +39,8 @@ pub struct Applied {
     pub name_errors: Vec<String>,
     /// Whole SRV sets left served as shards (too many targets for one set).
     pub sharded_whole_sets: Vec<ShardedSet>,
+    /// One-off tasks kept out of shared names a service holds, with those names.
+    pub confined: BTreeMap<String, Vec<String>>,
 }
 
 impl Applied {

@@ -10,21 +10,13 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use super::calls::ApiCallLog;
+use crate::config::ZoneRole;
 use crate::plan::naming::Scope;
 
 /// Attempts per request, the first included. Route 53 allows about ten requests per
 /// second per account for every caller together; eight attempts with the SDK's jittered
 /// exponential backoff ride out a burst of several seconds.
 pub const MAX_ATTEMPTS: u32 = 8;
-
-/// The role in the zone's account that Route 53 calls go through (ZONE_ROLE_ARN).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ZoneRole {
-    /// The role's ARN.
-    pub arn: String,
-    /// The external id its trust policy asks for, if any.
-    pub external_id: Option<String>,
-}
 
 /// The clients the deployment uses, sharing one call counter.
 #[derive(Clone, Debug)]

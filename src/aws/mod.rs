@@ -2,10 +2,10 @@
 //! reads and writes with their pacing ([`route53`]), and the ECS and EC2 look-ups with
 //! their caches ([`ecs`]). Nothing here decides anything; the plan does.
 
-pub mod calls;
-pub mod clients;
+pub(crate) mod calls;
+pub(crate) mod clients;
 pub mod ecs;
 pub mod route53;
 
 pub use calls::ApiCallLog;
-pub use clients::{AwsClients, IdentityError, ZoneRole, MAX_ATTEMPTS};
+pub use clients::{AwsClients, IdentityError, MAX_ATTEMPTS};

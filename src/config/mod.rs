@@ -6,20 +6,20 @@
 
 mod values;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use values::*;
 
-use crate::aws::ZoneRole;
 use crate::plan::naming::{ClusterId, Scope};
 
-/// Routing policy of the service-wide names (`S.Z` and `_P._tcp.S.Z`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoutingPolicy {
-    /// One record set per answer, drawn by the task's weight: Route 53 balances.
-    Weighted,
-    /// Up to eight record sets per answer: the client balances.
-    Multivalue,
+pub use crate::plan::desired::RoutingPolicy;
+
+/// The role in the zone's account that Route 53 calls go through (ZONE_ROLE_ARN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRole {
+    /// The role's ARN.
+    pub arn: String,
+    /// The external id its trust policy asks for, if any.
+    pub external_id: Option<String>,
 }
 
 /// Everything a deployment is told: every setting, with its flag and its variable.
@@ -35,7 +35,7 @@ pub struct Settings {
     pub record_ttl: u32,
 
     /// Routing policy of the service names: weighted or multivalue.
-    #[arg(long, env = "ROUTING_POLICY", value_enum, default_value = "weighted")]
+    #[arg(long, env = "ROUTING_POLICY", default_value = "weighted", value_parser = routing_policy())]
     pub routing_policy: RoutingPolicy,
 
     /// Clusters to publish, by name or ARN, comma separated. Empty (or unset) means every
@@ -73,8 +73,12 @@ pub struct Settings {
     pub route53_write_rate: f64,
 
     /// Seconds a warm function may reuse its last view of the zone instead of reading it
-    /// again (0: read on every invocation). Only safe when this function is the zone's
-    /// only writer, as on the SQS path with reserved concurrency 1.
+    /// again (0: read on every invocation). Safe when one invocation at a time writes
+    /// this deployment's tasks, as the SQS path's one message group ensures: a view that
+    /// missed one of its own writes would find nothing to withdraw. Other deployments on
+    /// the zone (other accounts, regions) write only their own tasks' record sets, and a
+    /// change a stale view gets wrong about a shared name is refused by Route 53 (exact
+    /// DELETE and CREATE) and planned again on a fresh read.
     #[arg(long, env = "ZONE_CACHE_SECONDS", default_value = "0", value_parser = parse_zone_cache_seconds)]
     pub zone_cache_seconds: u64,
 

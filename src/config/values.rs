@@ -1,7 +1,7 @@
 //! The value parsers of the settings: each checks one variable and says, when it refuses
 //! a value, which variable it was and what it accepts.
 
-use super::ClusterList;
+use super::{ClusterList, RoutingPolicy};
 
 /// A comma-separated list; blanks around and between commas are ignored, so `""`, `" "`
 /// and `"a,,b"` all mean what they plainly say.
@@ -221,4 +221,15 @@ pub(super) fn parse_recheck_seconds(raw: &str) -> Result<u64, String> {
             "HEALTH_RECHECK_SECONDS must be whole seconds from 1 to 900, got {raw:?}"
         )),
     }
+}
+
+/// ROUTING_POLICY: its two values, listed in `--help` and in the error for any other.
+pub(super) fn routing_policy() -> impl clap::builder::TypedValueParser<Value = RoutingPolicy> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["weighted", "multivalue"]).map(|value| {
+        match value.as_str() {
+            "multivalue" => RoutingPolicy::Multivalue,
+            _ => RoutingPolicy::Weighted,
+        }
+    })
 }

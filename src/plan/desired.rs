@@ -3,11 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::RoutingPolicy;
 use crate::plan::naming::marks::task_mark;
 use crate::plan::naming::{ClusterId, NameTooLong, RecordRole, ZoneNaming};
 use crate::plan::records::{RecordSet, Routing};
 use crate::plan::task::RunningTask;
+
+/// Routing policy of the service-wide names (`S.Z` and `_P._tcp.S.Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingPolicy {
+    /// One record set per answer, drawn by the task's weight: Route 53 balances.
+    Weighted,
+    /// Up to eight record sets per answer: the client balances.
+    Multivalue,
+}
 
 /// Record-writing settings shared by every task.
 #[derive(Clone, Debug)]

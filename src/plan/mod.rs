@@ -6,7 +6,7 @@
 //! it should have, named by [`naming`]; [`plan_changes`] compares each task's
 //! [`TaskIntent`] with the snapshot, places shared sets on their names or the branches of
 //! their [`tree`], moves names between routing policies ([`migrate`]), checks every name
-//! against Route 53's rules ([`ledger`]) and yields typed [`unit`]s of exact changes; the
+//! against Route 53's rules ([`ledger`]) and yields typed [`unit`](mod@unit)s of exact changes; the
 //! whole SRV sets follow from the zone after them ([`whole_sets`]); [`batch`] packs units
 //! into ChangeBatches. The event path, the reconcile, its dry run, `status` and `purge`
 //! all plan here and differ only in where the intents come from and whether the changes
@@ -17,20 +17,20 @@
 //! batch fail instead of being overwritten. A withdrawal deletes what the zone holds for
 //! the task, never what an event says it should hold.
 
-pub mod aliases;
+pub(crate) mod aliases;
 pub mod batch;
 pub mod desired;
-pub mod intent;
-pub mod ledger;
-pub mod migrate;
+pub(crate) mod intent;
+pub(crate) mod ledger;
+pub(crate) mod migrate;
 pub mod naming;
 pub mod ownership;
 pub mod records;
-pub mod regional;
+pub(crate) mod regional;
 pub mod task;
 pub mod tree;
 pub mod unit;
-pub mod whole_sets;
+pub(crate) mod whole_sets;
 pub mod zone;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -54,6 +54,16 @@ enum Command {
         #[arg(long, env = "DRY_RUN")]
         dry_run: bool,
     },
+    /// Say, per service and per task, what ECS runs, what DNS answers and why they differ
+    /// (read-only: the reconcile's own dry run). Exits non-zero when a person must act.
+    Status {
+        /// Explain this one task (its id, the last part of its ARN).
+        #[arg(long, env = "STATUS_TASK")]
+        task: Option<String>,
+        /// Print JSON, for scripts.
+        #[arg(long, env = "STATUS_JSON")]
+        json: bool,
+    },
     /// Withdraw every record this deployment owns (uninstall), and print what was done.
     Purge {
         /// Print the changes that would be made, as JSON, and change nothing.
@@ -79,7 +89,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let command = match cli.command {
         Some(command) => command,
         None if under_lambda => Command::Serve,
-        None => bail!("no command given: run `ecs-srv replay FILE...`, `ecs-srv reconcile`, `ecs-srv purge`, or `ecs-srv --help`"),
+        None => bail!("no command given: run `ecs-srv status`, `ecs-srv replay FILE...`, `ecs-srv reconcile`, `ecs-srv purge`, or `ecs-srv --help`"),
     };
     let clients = AwsClients::from_environment(cli.settings.zone_role().as_ref()).await;
     let deployment = Deployment::new(cli.settings, clients)
@@ -100,6 +110,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 report.failures.is_empty() && report.name_errors.is_empty(),
             ))
         }
+        Command::Status { task, json } => status(&deployment, task.as_deref(), json).await,
         Command::Purge { dry_run } => {
             let report = crate::run::purge::purge(&deployment, mode(dry_run)).await?;
             print_json(&report)?;
@@ -117,6 +128,27 @@ async fn serve(deployment: &Deployment) -> Result<ExitCode> {
     .await
     .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn status(deployment: &Deployment, task: Option<&str>, json: bool) -> Result<ExitCode> {
+    let status = crate::run::status::status(deployment).await?;
+    let Some(wanted) = task else {
+        if json {
+            print_json(&status)?;
+        } else {
+            print!("{}", crate::run::status::render::text(&status));
+        }
+        return Ok(exit_code(!status.needs_a_person));
+    };
+    let Some(found) = status.tasks.iter().find(|t| t.task == wanted) else {
+        bail!("task {wanted} is neither listed by ECS in a served cluster nor held in the zone");
+    };
+    if json {
+        print_json(found)?;
+    } else {
+        print!("{}", crate::run::status::render::task(found));
+    }
+    Ok(exit_code(!found.verdict.needs_a_person()))
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {

@@ -60,6 +60,7 @@ pub fn retry(awaiting_health: bool, attempt: u32, health_recheck: Duration) -> R
 /// reconcile when a message asks for one), and decides for each retryable failure; the
 /// answer names the messages the event queue must deliver again.
 pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> SqsBatchResponse {
+    let calls_before = deployment.clients.calls.snapshot();
     let mut again: Vec<String> = Vec::new();
     let (relayed, inputs): (Vec<_>, Vec<_>) = invocation.inputs.into_iter().partition(|input| {
         input
@@ -75,8 +76,7 @@ pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> Sq
     }
     let messages: Vec<Option<QueuedMessage>> =
         inputs.iter().map(|input| input.message.clone()).collect();
-    let report = crate::run::events::process(deployment, inputs).await;
-    crate::run::metrics::Metrics::of_events(&report).emit();
+    let mut report = crate::run::events::process(deployment, inputs).await;
     report.log_failures();
     // The report has one outcome per input, in input order.
     for (message, outcome) in messages.iter().zip(&report.events) {
@@ -85,6 +85,9 @@ pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> Sq
             again.push(outcome.source.clone());
         }
     }
+    // The invocation's calls, relays and re-checks included, in its one metric line.
+    report.api_calls = deployment.clients.calls.since(&calls_before);
+    crate::run::metrics::Metrics::of_events(&report).emit();
     if !invocation.scheduled.is_empty() {
         crate::run::schedule::reconcile_from_queue(deployment).await;
     }

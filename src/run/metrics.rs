@@ -49,6 +49,9 @@ const REFUSAL_KINDS: [(&str, &[&str]); 4] = [
 pub struct Metrics {
     counts: BTreeMap<&'static str, u64>,
     distributions: BTreeMap<&'static str, Vec<u64>>,
+    /// Every AWS request, by `Service.Operation`: a property of the line (searchable in
+    /// Logs Insights), not a metric.
+    calls: BTreeMap<String, u64>,
 }
 
 impl Metrics {
@@ -126,6 +129,7 @@ impl Metrics {
     }
 
     fn calls(&mut self, calls: &BTreeMap<String, u64>) {
+        self.calls = calls.clone();
         let retried = format!("Route53.{RETRIED}");
         let requests = calls
             .iter()
@@ -144,11 +148,6 @@ impl Metrics {
         );
     }
 
-    /// One figure's value, for tests and reports.
-    pub fn get(&self, name: &str) -> Option<u64> {
-        self.counts.get(name).copied()
-    }
-
     /// The embedded-metric-format line for function `function` at `now`.
     pub fn line(&self, function: &str, now: SystemTime) -> Value {
         let mut root = Map::new();
@@ -162,6 +161,7 @@ impl Metrics {
             root.insert((*name).to_owned(), json!(spread(values)));
         }
         root.insert("FunctionName".to_owned(), json!(function));
+        root.insert("ApiCalls".to_owned(), json!(self.calls));
         root.insert(
             "_aws".to_owned(),
             json!({

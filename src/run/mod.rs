@@ -2,14 +2,15 @@
 //! reconcile, and the entry points that call them (the Lambda handler and replay).
 
 pub mod commands;
-pub mod delivery;
+pub(crate) mod delivery;
 pub mod deployment;
 pub mod events;
 pub mod handler;
-pub mod intents;
-pub mod metrics;
+pub(crate) mod intents;
+pub(crate) mod metrics;
 pub mod purge;
 pub mod reconcile;
-pub mod replay;
+pub(crate) mod replay;
 pub mod report;
-pub mod schedule;
+pub(crate) mod schedule;
+pub mod status;

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """srv-proxy beside its peers on loopback: throughput, requests/s, latency, connections/s, memory.
 
-Usage: proxy_bench.py --srv-proxy PATH --out results.json [--rounds 3] [--seconds 4]
+Usage: proxy_bench.py --srv-proxy PATH --out results.json [--rounds 7] [--seconds 3]
 
 Every peer forwards to the same backends: iperf3 for bulk throughput, nginx serving a small
 static file for wrk, and a Python echo server for the idle-connection memory figure. srv-proxy
 finds its backends through SRV records served by dnsmasq: once at the publisher's default TTL,
 and once more at TTL 0 (the demo's setting: a resolution for every connection), for the
-request figures only, since bulk transfers do not depend on DNS. The peers take turns within
-each round (direct, HAProxy, HAProxy with splice-auto, nginx stream, srv-proxy, srv-proxy at
-TTL 0), and each figure is the median over the rounds, at least MIN_ROUNDS. Everything listens
-on 127.0.0.1 and every tool has a time limit.
+request figures only, since bulk transfers do not depend on DNS.
+
+The machine is shared, and its load drifts by more than the differences measured. So every
+figure is measured in rounds, and within a round the peers run that figure one after the other:
+HAProxy, srv-proxy and srv-proxy at TTL 0 first, right after each other, then direct, HAProxy
+with splice-auto and nginx stream, each group starting one peer further on from round to round.
+A ratio between two peers is taken within each round, from measurements seconds apart, and the
+report gives the median of those ratios with their spread. The memory figure is measured in rounds too, each peer freshly started. At least
+MIN_ROUNDS rounds. Everything listens on 127.0.0.1 and every tool has a time limit.
 """
 
 import argparse
@@ -363,12 +368,39 @@ def memory(peer, count):
     return {"idle_kib": idle, "loaded_kib": loaded, "per_conn_bytes": (loaded - idle) * 1024 / count}
 
 
+def in_turn(peers, round_number):
+    """The peers in this round's order: each round starts one peer further on, so that no peer
+    always runs right after the same neighbour (a busy backend, a machine whose load drifts)."""
+    shift = (round_number - 1) % len(peers)
+    return peers[shift:] + peers[:shift]
+
+
+# The peers whose ratios the report gives: measured one right after the other in every round.
+COMPARED = ("HAProxy", "srv-proxy", "srv-proxy TTL 0")
+
+
+def figure_order(peers, round_number):
+    """HAProxy and srv-proxy first, within seconds of each other, in an order that turns from
+    round to round; then the other peers, turning too."""
+    compared = [p for p in peers if p.name in COMPARED]
+    others = [p for p in peers if p.name not in COMPARED]
+    return in_turn(compared, round_number) + in_turn(others, round_number)
+
+
+def measure(figure, peer, seconds):
+    if figure.startswith("iperf"):
+        return iperf(peer.ports["iperf"], int(figure[len("iperf"):]), seconds)
+    if figure == "latency1":
+        return wrk(peer.ports["http"], seconds, close=False, connections=1)
+    return wrk(peer.ports["http"], seconds, close=figure == "close")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--srv-proxy", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=10000)
     args = parser.parse_args()
     if args.rounds < MIN_ROUNDS:
@@ -410,25 +442,19 @@ def main():
     for peer in peers:
         wrk(peer.ports["http"], 1, close=False)
     for round_number in range(1, args.rounds + 1):
-        # Each round starts one peer further on, so that no peer always runs right after the
-        # same neighbour (a busy backend, a machine whose load drifts).
-        shift = (round_number - 1) % len(peers)
-        for peer in peers[shift:] + peers[:shift]:
-            log(f"round {round_number}/{args.rounds}: {peer.name}")
-            for streams in (1, 8):
-                if f"iperf{streams}" in peer.figures:
-                    record(f"iperf{streams}", peer, iperf(peer.ports["iperf"], streams, args.seconds))
-            record("keepalive", peer, wrk(peer.ports["http"], args.seconds, close=False))
-            record("latency1", peer, wrk(peer.ports["http"], args.seconds, close=False, connections=1))
-            record("close", peer, wrk(peer.ports["http"], args.seconds, close=True))
+        for figure in ALL_FIGURES:
+            log(f"round {round_number}/{args.rounds}: {figure}")
+            for peer in figure_order([p for p in peers if figure in p.figures], round_number):
+                record(figure, peer, measure(figure, peer, args.seconds))
     for peer in peers:
         peer.stop()
 
-    memory_results = {}
+    memory_samples = {}
     memory_peers = [p for p in peers if p.name in ("HAProxy", "nginx stream", "srv-proxy")]
-    for peer in memory_peers:
-        log(f"memory: {peer.name} with {idle_count} idle connections")
-        memory_results[peer.name] = memory(peer, idle_count)
+    for round_number in range(1, args.rounds + 1):
+        for peer in in_turn(memory_peers, round_number):
+            log(f"memory, round {round_number}/{args.rounds}: {peer.name} with {idle_count} idle connections")
+            memory_samples.setdefault(peer.name, []).append(memory(peer, idle_count))
 
     with open(args.out, "w") as out:
         json.dump({
@@ -436,7 +462,7 @@ def main():
             "seconds": args.seconds,
             "peers": [p.name for p in peers],
             "samples": samples,
-            "memory": memory_results,
+            "memory": memory_samples,
             "idle_connections": idle_count,
             "idle_connections_asked": args.connections,
             "nofile_hard_limit": hard,

@@ -6,7 +6,10 @@
 # own process group on any exit.
 #
 # Knobs for quick trials (the defaults are what BENCHMARKS.md is written with):
-#   BENCH_ROUNDS (3), BENCH_SECONDS (4), BENCH_CONNECTIONS (10000)
+#   BENCH_ROUNDS (7), BENCH_SECONDS (3), BENCH_CONNECTIONS (10000)
+# srv-proxy's figures alone, from a built binary:
+#   cargo build -p srv-proxy --profile proxy
+#   python3 tests/bench/proxy_bench.py --srv-proxy target/proxy/srv-proxy --out /tmp/proxy.json --rounds 7 --seconds 3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$(date +%s)
@@ -39,8 +42,9 @@ timeout 1800 cargo build --quiet --workspace --all-targets
 proxy_bin="$target_dir/proxy/srv-proxy"
 publisher_bin="$target_dir/debug/ecs-srv"
 
-timeout 900 python3 tests/bench/proxy_bench.py --srv-proxy "$proxy_bin" --out "$work/proxy.json" \
-  --rounds "${BENCH_ROUNDS:-3}" --seconds "${BENCH_SECONDS:-4}" --connections "${BENCH_CONNECTIONS:-10000}"
+# Every figure in rounds, the memory figure included: about 3 minutes a round.
+timeout 2400 python3 tests/bench/proxy_bench.py --srv-proxy "$proxy_bin" --out "$work/proxy.json" \
+  --rounds "${BENCH_ROUNDS:-7}" --seconds "${BENCH_SECONDS:-3}" --connections "${BENCH_CONNECTIONS:-10000}"
 timeout 600 python3 tests/bench/publisher_bench.py --ecs-srv "$publisher_bin" --out "$work/publisher.json"
 # The 1,000-task SQS burst: the same test `make test` runs with 100 tasks, at the default
 # request rate, writing its figures to a file. `--workspace`, as in `make test`, so that the
@@ -58,8 +62,17 @@ SCALE_FIGURES="$work/scale.json" timeout 1200 \
 python3 -c 'import json, sys; keys = set(json.load(open(sys.argv[1]))); sys.exit(keys != {"rolling_deploy", "zone_size", "large_service"})' \
   "$work/scale.json" || { echo "bench: the scale tests wrote no complete figures" >&2; exit 1; }
 
+# The delivery simulation (tests/it/delivery): every delivery design over a burst and the rolling
+# deploy, and the reconcile of the largest zones, in virtual time; one at a time, each adding its
+# keys to the one file.
+echo "bench: delivery designs and lag, in virtual time" >&2
+DELIVERY_FIGURES="$work/delivery.json" timeout 1800 \
+  cargo test --quiet --workspace --test it -- delivery::bench:: --ignored --test-threads=1 >&2
+python3 -c 'import json, sys; keys = set(json.load(open(sys.argv[1]))); sys.exit(keys != {"settings", "runs", "largest_zone"})' \
+  "$work/delivery.json" || { echo "bench: the delivery simulation wrote no complete figures" >&2; exit 1; }
+
 timeout 60 python3 tests/bench/report.py --proxy "$work/proxy.json" --publisher "$work/publisher.json" \
-  --burst "$work/burst.json" --scale "$work/scale.json" \
+  --burst "$work/burst.json" --scale "$work/scale.json" --delivery "$work/delivery.json" \
   --binary-bytes "$(stat -c %s "$proxy_bin")" --seconds-total "$(( $(date +%s) - started ))" \
   --out BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md in $(( $(date +%s) - started )) s" >&2

@@ -220,3 +220,74 @@ fn the_checker_finds_a_cycle_when_there_is_one() {
         ]
     );
 }
+
+/// The rooms of `src/` in the order `src/lib.rs` gives: each may use only the rooms
+/// before it, so the path from input to I/O runs one way.
+const ROOMS: [&str; 7] = ["input", "plan", "config", "aws", "error", "apply", "run"];
+/// The rooms that do no I/O, and the crates that would mean they do.
+const PURE_ROOMS: [&str; 3] = ["input", "plan", "config"];
+/// (`std::net`'s address types are plain data; its sockets are not.)
+const IO_CRATES: [&str; 8] = [
+    "aws_sdk_",
+    "aws_config",
+    "tokio",
+    "hyper",
+    "TcpStream",
+    "UdpSocket",
+    "std::fs",
+    "std::process",
+];
+
+/// A path as the repository names it.
+fn shown(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The room of a file under `src` (`plan/tree/mod.rs` → `plan`).
+fn room_of(src: &Path, file: &Path) -> String {
+    module_of(src, file).first().cloned().unwrap_or_default()
+}
+
+#[test]
+fn each_room_of_src_uses_only_the_rooms_before_it_and_the_pure_ones_do_no_io() {
+    let src = root().join("src");
+    let graph = import_graph(&src);
+    let rank = |room: &str| ROOMS.iter().position(|r| *r == room);
+    let mut checked = 0;
+    for (file, targets) in &graph {
+        let room = room_of(&src, file);
+        let Some(own) = rank(&room) else {
+            assert!(
+                room.is_empty() || room == "main",
+                "{} is in no room of src/lib.rs's map: add it there and to ROOMS",
+                shown(file)
+            );
+            continue;
+        };
+        for target in targets {
+            let used = room_of(&src, target);
+            let later = rank(&used).is_some_and(|theirs| theirs > own);
+            assert!(
+                !later,
+                "{} ({room}) uses {} ({used}), a room after it",
+                shown(file),
+                shown(target)
+            );
+            checked += 1;
+        }
+        if PURE_ROOMS.contains(&room.as_str()) {
+            let text = std::fs::read_to_string(file).expect("a source file");
+            for io in IO_CRATES {
+                assert!(
+                    !text.contains(io),
+                    "{} is in the pure room {room} but names {io}",
+                    shown(file)
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "the checker saw {checked} uses across rooms");
+}

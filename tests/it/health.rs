@@ -23,7 +23,7 @@ type World = Arc<Mutex<Account>>;
 
 /// Gives every container of the task's definition a health check: 10 s interval,
 /// 2 retries, 30 s start period, so its health settles within 50 s of `startedAt`.
-fn add_health_check(account: &World, task: &TaskSpec) {
+pub(crate) fn add_health_check(account: &World, task: &TaskSpec) {
     let mut world = account.lock().unwrap();
     let definition = world
         .task_definitions
@@ -45,7 +45,12 @@ fn add_health_check(account: &World, task: &TaskSpec) {
 
 /// What DescribeTasks reports of the task's health from now on, for the task and each
 /// container, with `startedAt` `started_ago` before now.
-fn report_health(account: &World, task: &TaskSpec, status: HealthStatus, started_ago: Duration) {
+pub(crate) fn report_health(
+    account: &World,
+    task: &TaskSpec,
+    status: HealthStatus,
+    started_ago: Duration,
+) {
     let mut world = account.lock().unwrap();
     let described = world
         .details

@@ -14,7 +14,7 @@
 //! request counts instead. Each test merges its figures into the JSON file named by
 //! `SCALE_FIGURES`, under its own key, and prints a summary (`--nocapture`).
 
-mod answers;
+pub mod answers;
 mod large_service;
 mod queue;
 mod rolling_deploy;
@@ -46,10 +46,10 @@ const DIRECT_FLAGS: [&str; 2] = ["--srv-sets", "on"];
 const ZONE_QUOTA: usize = 10_000;
 
 /// The container every benchmark task runs, so the SRV name is `_app._tcp.S.Z`.
-const CONTAINER: &str = "app";
+pub const CONTAINER: &str = "app";
 
 /// The request rate a deployment gets when ROUTE53_WRITE_RATE is left alone.
-fn default_request_rate() -> f64 {
+pub fn default_request_rate() -> f64 {
     #[derive(Parser)]
     struct Defaults {
         #[command(flatten)]
@@ -65,7 +65,7 @@ fn default_request_rate() -> f64 {
 /// hosts. The task id starts with the revision, so the tasks of one revision share a
 /// task definition, as a service's tasks do; index and host make the (host, port) pair
 /// unique.
-fn task(service: &str, revision: u32, index: usize, hosts: usize) -> TaskSpec {
+pub fn task(service: &str, revision: u32, index: usize, hosts: usize) -> TaskSpec {
     TaskSpec {
         task_id: format!("{revision:08x}{index:024x}"),
         service: service.to_owned(),
@@ -107,7 +107,7 @@ fn events(
 }
 
 /// The SOA and NS sets every hosted zone holds at its apex; they count towards the quota.
-fn seed_apex(zone: &Arc<Mutex<StrictZone>>) {
+pub fn seed_apex(zone: &Arc<Mutex<StrictZone>>) {
     let built = |b: aws_sdk_route53::types::builders::ResourceRecordSetBuilder| {
         b.build().expect("a complete set")
     };
@@ -153,14 +153,20 @@ fn ecs_ec2_calls(publisher: &Deployment) -> BTreeMap<String, u64> {
 
 /// Every refusal by the strict model and every breach of ecs-srv's own layout promises:
 /// a correct core gets none, at any size.
-fn rejections(zone: &StrictZone) -> Vec<String> {
+pub fn rejections(zone: &StrictZone) -> Vec<String> {
     zone.problems()
 }
 
 /// Merges `figures` into the JSON object in the file named by `SCALE_FIGURES`, under
 /// `scenario`; the tests run one at a time (`--test-threads=1`), each adding its key.
 fn record_figures(scenario: &str, figures: &Value) {
-    let Some(path) = std::env::var_os("SCALE_FIGURES") else {
+    record_figures_in("SCALE_FIGURES", scenario, figures);
+}
+
+/// Merges `figures` into the JSON object in the file named by the variable `variable`,
+/// under `scenario`; nothing when the variable is not set.
+pub fn record_figures_in(variable: &str, scenario: &str, figures: &Value) {
+    let Some(path) = std::env::var_os(variable) else {
         return;
     };
     let mut all: serde_json::Map<String, Value> = std::fs::read_to_string(&path)
@@ -168,7 +174,7 @@ fn record_figures(scenario: &str, figures: &Value) {
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
     all.insert(scenario.to_owned(), figures.clone());
-    std::fs::write(&path, Value::Object(all).to_string()).expect("writing the scale figures");
+    std::fs::write(&path, Value::Object(all).to_string()).expect("writing the figures");
 }
 
 /// The median of some counts or times (the lower middle of an even count).

@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 fn config(zone_id: &str) -> Settings {
     // `make bench` sets BURST_WRITE_RATE to show the pacing bound.
     let rate = std::env::var("BURST_WRITE_RATE").unwrap_or_else(|_| "50".to_owned());
-    // The SQS path runs with reserved concurrency 1, the one writer a cache needs.
+    // The FIFO queue's one message group runs one batch at a time: the one writer a
+    // cache needs.
     publisher_config(
         zone_id,
         &["--route53-write-rate", &rate, "--zone-cache-seconds", "60"],

@@ -1,6 +1,7 @@
 //! The byte path and the limits around it: half-close, idle timeout, connection limit, drain,
 //! and the metrics scrape.
 
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,7 +132,8 @@ async fn the_metrics_scrape_parses() {
         .await
         .expect("bind metrics");
     let metrics_addr = listener.local_addr().expect("addr");
-    tokio::spawn(serve_metrics(listener, Arc::clone(&proxy.registry)));
+    let health = Arc::new(srv_proxy::health::ProxyHealth::default());
+    tokio::spawn(serve_metrics(listener, Arc::clone(&proxy.registry), health));
     let mut stream = TcpStream::connect(metrics_addr)
         .await
         .expect("connect metrics");
@@ -172,4 +174,74 @@ async fn the_metrics_scrape_parses() {
     ] {
         assert!(body.contains(family), "{family} in the scrape");
     }
+}
+
+/// A backend that answers `bye\n` and its FIN in one segment (`MSG_MORE`, then `shutdown`), as a
+/// server does that closes after a short answer.
+async fn bye_and_fin_backend() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let task = tokio::task::spawn_blocking(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let bye = b"bye\n";
+        // SAFETY: a plain send(2) of a live buffer on a socket this function owns.
+        let sent = unsafe {
+            libc::send(
+                stream.as_raw_fd(),
+                bye.as_ptr().cast(),
+                bye.len(),
+                libc::MSG_MORE,
+            )
+        };
+        assert_eq!(sent, 4);
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .expect("shutdown");
+        // Held open for reading until the proxy closes its side.
+        let _ = std::io::Read::read(&mut &stream, &mut [0u8; 16]);
+    });
+    (port, task)
+}
+
+/// Segments the socket has received, from `TCP_INFO`.
+fn segments_in(stream: &TcpStream) -> u32 {
+    // SAFETY: getsockopt(2) writes at most `len` bytes into a zeroed `tcp_info` we own.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let status = libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        );
+        assert_eq!(status, 0, "TCP_INFO");
+        info.tcpi_segs_in
+    }
+}
+
+#[tokio::test]
+async fn a_last_answer_and_its_fin_reach_the_client_in_one_segment() {
+    let dns = crate::support::dns::TestDns::start().await;
+    let (port, backend) = bye_and_fin_backend().await;
+    dns.set_targets(crate::support::WEB, &[(10, 1, port)]);
+    let proxy =
+        crate::support::start_proxy(dns.addr, &[crate::support::WEB], test_settings()).await;
+
+    let mut client = TcpStream::connect(proxy.addr()).await.expect("connect");
+    let mut answer = Vec::new();
+    tokio::time::timeout(STEP_LIMIT, client.read_to_end(&mut answer))
+        .await
+        .expect("the answer and EOF in time")
+        .expect("read");
+    assert_eq!(answer, b"bye\n");
+    // The SYN-ACK, then `bye\n` with the FIN: the proxy held the bytes back for the FIN it
+    // already knew of, rather than sending them and then a segment of its own for the FIN.
+    assert_eq!(segments_in(&client), 2);
+    drop(client);
+    tokio::time::timeout(STEP_LIMIT, backend)
+        .await
+        .expect("backend ends")
+        .expect("backend task");
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use srv_proxy::answer::RouteAnswer;
-use srv_proxy::discovery::Discovery;
+use srv_proxy::discovery::{Discovery, DnsTiming};
 use srv_proxy::metrics::ProxyMetrics;
 use srv_proxy::resolve::{Resolve, ResolveError, Resolving, SrvAnswer, SrvTarget};
 use tokio::sync::watch;
@@ -62,7 +62,15 @@ fn answer(port: u16, ttl_secs: u64) -> SrvAnswer {
     }
 }
 
+/// A route with no floor on lookups: every refresh that is due starts one.
 fn setup(first: SrvAnswer) -> (Arc<ScriptedResolver>, Arc<Discovery>, Arc<ProxyMetrics>) {
+    setup_with_floor(first, Duration::ZERO)
+}
+
+fn setup_with_floor(
+    first: SrvAnswer,
+    min_ttl: Duration,
+) -> (Arc<ScriptedResolver>, Arc<Discovery>, Arc<ProxyMetrics>) {
     let resolver = Arc::new(ScriptedResolver {
         next: Mutex::new(Ok(first)),
         calls: AtomicUsize::new(0),
@@ -73,7 +81,10 @@ fn setup(first: SrvAnswer) -> (Arc<ScriptedResolver>, Arc<Discovery>, Arc<ProxyM
         NAME.into(),
         resolver.clone(),
         metrics.clone(),
-        Duration::from_secs(2),
+        DnsTiming {
+            wait_limit: Duration::from_secs(2),
+            min_ttl,
+        },
     );
     (resolver, Arc::new(discovery), metrics)
 }
@@ -233,5 +244,79 @@ fn a_lookup_lost_with_its_runtime_does_not_hold_the_route_up() {
     resolver.set_gate(true);
     let port = runtime().block_on(port_of(&discovery, false));
     assert_eq!(port, Ok(1), "a new lookup, not a wait for the lost one");
+    assert_eq!(resolver.calls(), 2);
+}
+
+/// Lets the lookup task that a call may have started run to its end (this runtime has one
+/// thread and the gate is open).
+async fn let_lookups_finish() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_ttl_zero_the_name_is_asked_again_at_most_once_per_floor() {
+    let (resolver, discovery, _) = setup_with_floor(answer(1, 0), Duration::from_secs(1));
+    for _ in 0..50 {
+        assert_eq!(port_of(&discovery, false).await, Ok(1));
+        let_lookups_finish().await;
+    }
+    assert_eq!(resolver.calls(), 1, "fifty connections within the floor");
+
+    resolver.answer_with(Ok(answer(2, 0)));
+    tokio::time::advance(Duration::from_millis(1001)).await;
+    // The first connection past the floor starts the refresh and uses the answer it has.
+    assert_eq!(port_of(&discovery, false).await, Ok(1));
+    let_lookups_finish().await;
+    assert_eq!(resolver.calls(), 2);
+    for _ in 0..50 {
+        assert_eq!(port_of(&discovery, false).await, Ok(2));
+        let_lookups_finish().await;
+    }
+    assert_eq!(
+        resolver.calls(),
+        2,
+        "the floor holds again after the refresh"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn within_the_floor_a_forced_refresh_gets_the_last_answer_without_asking() {
+    let (resolver, discovery, _) = setup_with_floor(answer(1, 300), Duration::from_secs(1));
+    assert_eq!(port_of(&discovery, false).await, Ok(1));
+    resolver.answer_with(Ok(answer(2, 300)));
+    for _ in 0..20 {
+        assert_eq!(port_of(&discovery, true).await, Ok(1));
+    }
+    assert_eq!(resolver.calls(), 1);
+    tokio::time::advance(Duration::from_millis(1001)).await;
+    assert_eq!(
+        port_of(&discovery, true).await,
+        Ok(2),
+        "past the floor it asks"
+    );
+    assert_eq!(resolver.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_past_the_floor_share_the_one_refresh_in_flight() {
+    let (resolver, discovery, _) = setup_with_floor(answer(1, 0), Duration::from_secs(1));
+    assert_eq!(port_of(&discovery, false).await, Ok(1));
+    tokio::time::advance(Duration::from_millis(1001)).await;
+    resolver.set_gate(false);
+    let mut forced = JoinSet::new();
+    for _ in 0..20 {
+        assert_eq!(port_of(&discovery, false).await, Ok(1));
+        let discovery = discovery.clone();
+        forced.spawn(async move { port_of(&discovery, true).await });
+    }
+    let_lookups_finish().await;
+    assert_eq!(resolver.calls(), 2, "one refresh for forty connections");
+    resolver.answer_with(Ok(answer(2, 0)));
+    resolver.set_gate(true);
+    while let Some(port) = forced.join_next().await {
+        assert_eq!(port.expect("task"), Ok(2), "the forced ones wait for it");
+    }
     assert_eq!(resolver.calls(), 2);
 }

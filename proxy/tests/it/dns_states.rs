@@ -3,19 +3,26 @@
 
 use std::time::Duration;
 
+use srv_proxy::config::ProxySettings;
+
 use crate::support::dns::{DnsMode, TestDns};
 use crate::support::{
-    backend_reached, eventually, eventually_reaches, start_proxy, test_settings, MovingAnswer,
-    WebRoute, WEB,
+    assert_one_to_three, backend_reached, eventually, eventually_reaches, light_and_heavy,
+    start_proxy, test_settings, MovingAnswer, WebRoute, WEB,
 };
 
 #[tokio::test]
 async fn a_dns_outage_keeps_the_last_good_answer() {
+    // No floor: every connection asks again, so each mode below is met at once.
+    let settings = ProxySettings {
+        min_ttl: Duration::ZERO,
+        ..test_settings()
+    };
     let WebRoute {
         mut dns,
         proxy,
         backend: _backend,
-    } = WebRoute::start(test_settings()).await;
+    } = WebRoute::start(settings).await;
     dns.edit(|zone| zone.ttl = 0);
     assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("web"));
 
@@ -98,23 +105,33 @@ async fn the_answer_is_cached_for_its_ttl_and_renewed_after() {
 }
 
 #[tokio::test]
-async fn ttl_zero_refreshes_beside_every_connection() {
+async fn ttl_zero_is_asked_again_at_most_once_per_floor() {
     let moving = MovingAnswer::start(0).await;
     let proxy = start_proxy(moving.dns.addr, &[WEB], test_settings()).await;
-    for _ in 0..5 {
+    for _ in 0..20 {
         assert_eq!(backend_reached(proxy.addr()).await.as_deref(), Some("old"));
     }
-    // Each connection starts a lookup unless one is in flight, and none waits for it.
+    // Twenty connections well within the 1 s floor: the first one's lookup serves them all.
     let queries = moving.dns.srv_queries();
-    assert!(
-        (2..=5).contains(&queries),
-        "{queries} queries for 5 connections"
-    );
+    assert_eq!(queries, 1, "{queries} queries for 20 connections");
 
-    // The next answer is used from the connection after the lookup that brought it.
+    // Past the floor the next connection refreshes beside the traffic, and the answer it
+    // brings is used from then on.
     moving.move_to_new();
     let renewed = eventually_reaches(proxy.addr(), "new").await;
     assert!(renewed, "a changed answer is used at TTL 0");
+}
+
+#[tokio::test]
+async fn ttl_zero_with_the_floor_still_picks_by_weight_per_connection() {
+    let dns = TestDns::start().await;
+    let _backends = light_and_heavy(&dns).await;
+    dns.edit(|zone| zone.ttl = 0);
+    let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
+    // Few lookups for 400 connections, and still the weights' split: the pick is made per
+    // connection, from the answer in use.
+    assert_one_to_three(proxy.addr()).await;
+    assert!(dns.srv_queries() < 400, "{} queries", dns.srv_queries());
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod discovery_seam;
 mod dns_states;
 mod dnsmasq;
 mod fuzz_srv;
+mod health_check;
 mod ipv6;
 mod routing;
 mod sigterm;

@@ -5,9 +5,10 @@ use std::time::Duration;
 use crate::support::dns::TestDns;
 use crate::support::WEB;
 use crate::support::{
-    backend_reached, dead_port, reached_counts, start_backend, start_proxy, test_settings, Backend,
+    assert_one_to_three, backend_reached, dead_port, light_and_heavy, start_backend, start_proxy,
+    test_settings, Backend,
 };
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::ejection::EjectionPolicy;
 
 /// [`WEB`] at two equal targets: a backend `alive`, and a port where nothing listens.
 async fn alive_and_dead() -> (TestDns, Backend, u16) {
@@ -21,18 +22,9 @@ async fn alive_and_dead() -> (TestDns, Backend, u16) {
 #[tokio::test]
 async fn distribution_follows_the_weights() {
     let dns = TestDns::start().await;
-    let light = start_backend("light").await;
-    let heavy = start_backend("heavy").await;
-    dns.set_targets(WEB, &[(10, 1, light.port), (10, 3, heavy.port)]);
+    let _backends = light_and_heavy(&dns).await;
     let proxy = start_proxy(dns.addr, &[WEB], test_settings()).await;
-
-    let counts = reached_counts(proxy.addr(), 400).await;
-    // The picker's seed is fixed, so these counts are the same on every run; the bound only
-    // checks that they sit near the 1:3 split (100 : 300).
-    let light_share = counts.get("light").copied().unwrap_or(0);
-    let heavy_share = counts.get("heavy").copied().unwrap_or(0);
-    assert_eq!(light_share + heavy_share, 400);
-    assert!((70..=130).contains(&light_share), "{counts:?}");
+    assert_one_to_three(proxy.addr()).await;
 }
 
 #[tokio::test]

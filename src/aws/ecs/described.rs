@@ -11,9 +11,15 @@ use crate::input::event::{parse_task_event_value, EventError, TaskEvent};
 
 /// Builds the TaskEvent that DescribeTasks' view of `task` amounts to.
 pub fn task_event(task: &ecs_types::Task) -> Result<TaskEvent, EventError> {
+    parse_task_event_value(event_json(task))
+}
+
+/// The "ECS Task State Change" event, as EventBridge would deliver it, that DescribeTasks'
+/// view of `task` amounts to.
+pub fn event_json(task: &ecs_types::Task) -> Value {
     let task_arn = task.task_arn().unwrap_or_default();
     let (region, account) = arn_region_and_account(task_arn);
-    let envelope = json!({
+    json!({
         "version": "0",
         "id": format!("reconcile:{}", task_arn.rsplit('/').next().unwrap_or_default()),
         "detail-type": crate::input::event::TASK_STATE_CHANGE,
@@ -22,8 +28,7 @@ pub fn task_event(task: &ecs_types::Task) -> Result<TaskEvent, EventError> {
         "region": region,
         "resources": [task_arn],
         "detail": detail(task),
-    });
-    parse_task_event_value(envelope)
+    })
 }
 
 fn arn_region_and_account(arn: &str) -> (&str, &str) {

@@ -2,8 +2,8 @@
 //! the task listings and states that guard against stale events ([`tasks`]).
 
 pub mod described;
-pub mod lookups;
-pub mod tasks;
+pub(crate) mod lookups;
+pub(crate) mod tasks;
 
 use aws_sdk_ecs::error::{DisplayErrorContext, SdkError};
 

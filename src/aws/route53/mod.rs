@@ -4,7 +4,7 @@
 //! (jittered exponential backoff, see `aws::clients`); what reaches the caller is final.
 
 pub mod convert;
-pub mod error;
+pub(crate) mod error;
 pub mod pacing;
 
 use std::collections::BTreeSet;

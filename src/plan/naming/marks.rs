@@ -45,7 +45,7 @@ pub enum Origin<'a> {
         account: &'a str,
     },
     /// A mark of an older version: no region or account; a task's set may carry its
-    /// cluster's [`cluster_label`].
+    /// cluster's [`cluster_label`](crate::plan::naming::identity::cluster_label).
     Legacy {
         /// The cluster label, when the mark has one.
         cluster: Option<&'a str>,

@@ -4,8 +4,8 @@
 //! [`labels`] makes every label, [`marks`] every SetIdentifier; a [`ZoneNaming`] puts
 //! them together for one zone and one deployment.
 
-pub mod identity;
-pub mod labels;
+pub(crate) mod identity;
+pub(crate) mod labels;
 pub mod marks;
 #[cfg(test)]
 mod tests;

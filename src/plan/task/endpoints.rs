@@ -12,9 +12,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::input::event::{NetworkBinding, TaskStateChange, TransportProtocol};
 use crate::plan::naming::{dns_label, srv_port_label, ClusterId, Transport};
-pub use crate::plan::task::definition::{
-    ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
-};
+use crate::plan::task::definition::{ContainerDefinitionFacts, NetworkMode, TaskDefinitionFacts};
 
 /// Docker label that renames the service label `S` of a container's records.
 pub const LABEL_SERVICE: &str = "ecs-srv.service";

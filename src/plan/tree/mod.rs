@@ -14,7 +14,7 @@
 //! - [`fill`]: the one rule for the branch a newcomer joins, shared with whole-set shards.
 //! - [`aliases`]: the aliases at a root, derived for every ChangeBatch from the zone.
 
-pub mod aliases;
-pub mod fill;
+pub(crate) mod aliases;
+pub(crate) mod fill;
 pub mod names;
-pub mod placement;
+pub(crate) mod placement;

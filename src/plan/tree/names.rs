@@ -10,7 +10,7 @@ const BRANCH_PREFIX: &str = "_b";
 pub const MAX_BRANCHES: usize = 100;
 
 /// `N` → `_bINDEX.N`: a branch of the tree at a shared name. The `_` keeps it apart from
-/// every task, service and port label ([`dns_label`] never yields one), and the branch sits
+/// every task, service and port label ([`dns_label`](crate::plan::naming::dns_label) never yields one), and the branch sits
 /// under `N`, so it is read with the service's subtree.
 pub fn branch_name(root: &str, index: usize) -> String {
     format!("{BRANCH_PREFIX}{index}.{root}")

@@ -90,6 +90,7 @@ pub struct WholeSetPlan {
 
 impl WholeSetPlan {
     /// Every change, in order.
+    #[cfg(test)]
     pub fn changes(&self) -> Vec<Change> {
         self.units
             .iter()

@@ -4,7 +4,7 @@
 //! write (`--dry-run` sends nothing and reports the batches). The stack runs it when it is
 //! deleted ([`stack`]), so that deleting the stack leaves the zone as it found it.
 
-pub mod stack;
+pub(crate) mod stack;
 
 use std::collections::BTreeMap;
 
@@ -38,10 +38,13 @@ pub struct PurgeReport {
     pub name_errors: Vec<String>,
     /// Record sets this deployment still owns afterwards (0 when the purge is complete).
     pub left: usize,
+    /// AWS requests the purge made, by `Service.Operation`.
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 /// Withdraws every record this deployment owns; see the module docs.
 pub async fn purge(deployment: &Deployment, mode: Mode) -> Result<PurgeReport, Route53Error> {
+    let calls_before = deployment.clients.calls.snapshot();
     let view = deployment.reader().view(Coverage::Zone).await?;
     let owned_sets = owned_count(&view.snapshot);
     let intents: Vec<(String, TaskIntent)> = view
@@ -93,6 +96,7 @@ pub async fn purge(deployment: &Deployment, mode: Mode) -> Result<PurgeReport, R
         name_errors: applied.name_errors,
         batches: applied.batches,
         left,
+        api_calls: deployment.clients.calls.since(&calls_before),
     })
 }
 

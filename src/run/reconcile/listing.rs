@@ -37,6 +37,9 @@ pub struct Listing {
     pub failures: BTreeMap<String, TaskError>,
     /// Running tasks left as they are until ECS reports their health.
     pub awaiting_health: BTreeMap<String, TaskError>,
+    /// Tasks with records that ECS no longer lists as wanted running but still describes,
+    /// stopping: `lastStatus/desiredStatus`.
+    pub stopping: BTreeMap<String, String>,
 }
 
 /// Lists every task ECS wants running in the served clusters, and decides each. A
@@ -140,14 +143,15 @@ async fn described_details(
 }
 
 /// Of the tasks that have records but were not listed, those ECS does not know as
-/// running in any cluster: they started after the listing, or they are truly gone.
+/// running in any cluster: they started after the listing, or they are stopping or gone
+/// (a stopping one is noted in `listing.stopping`).
 pub async fn confirm_orphans(
     deployment: &Deployment,
-    clusters: &[String],
+    listing: &mut Listing,
     orphans: Vec<String>,
 ) -> Result<Vec<String>, LookupError> {
     let mut gone: std::collections::BTreeSet<String> = orphans.into_iter().collect();
-    for cluster in clusters {
+    for cluster in &listing.clusters {
         if gone.is_empty() {
             break;
         }
@@ -157,6 +161,10 @@ pub async fn confirm_orphans(
             let id = arn.rsplit('/').next().unwrap_or_default();
             if state.is_running() {
                 gone.remove(id);
+            } else if state.is_stopping() {
+                listing
+                    .stopping
+                    .insert(id.to_owned(), state.described.clone());
             }
         }
     }

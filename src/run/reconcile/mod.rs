@@ -11,13 +11,13 @@
 //! withdraw live tasks. The dry run is the same run through the same pipeline, with a
 //! sender that sends nothing.
 
-pub mod listing;
+pub(crate) mod listing;
 
 use std::collections::BTreeMap;
 
 use tracing::info;
 
-use crate::apply::AppliedBatch;
+use crate::apply::{AppliedBatch, View};
 use crate::aws::ecs::LookupError;
 use crate::aws::route53::Route53Error;
 use crate::plan::records::Change;
@@ -25,7 +25,7 @@ use crate::plan::whole_sets::{ShardedSet, WholeSetScope};
 use crate::plan::zone::Coverage;
 use crate::plan::TaskIntent;
 use crate::run::deployment::{Deployment, Mode};
-use listing::{confirm_orphans, list_ecs};
+use listing::{confirm_orphans, list_ecs, Listing};
 
 /// What a reconcile found and did.
 #[derive(Debug, Default, serde::Serialize)]
@@ -73,12 +73,17 @@ pub enum ReconcileError {
     Ecs(#[from] LookupError),
 }
 
-/// Brings the zone in line with the running tasks of the served clusters.
-pub async fn reconcile(
-    deployment: &Deployment,
-    mode: Mode,
-) -> Result<ReconcileReport, ReconcileError> {
-    let calls_before = deployment.clients.calls.snapshot();
+/// What a reconcile sees before it acts: the whole zone, read first, and ECS's listing of
+/// the served clusters, with an intent for every task (orphans confirmed gone included).
+pub struct Survey {
+    /// The zone, read afresh.
+    pub view: View,
+    /// What ECS runs, and what should become of each task.
+    pub listing: Listing,
+}
+
+/// Reads the zone, then lists ECS; see the module docs for the order.
+pub async fn survey(deployment: &Deployment) -> Result<Survey, ReconcileError> {
     let view = deployment.reader().view(Coverage::Zone).await?;
     let mut listing = list_ecs(deployment).await?;
     let orphans: Vec<String> = view
@@ -88,9 +93,19 @@ pub async fn reconcile(
         .filter(|id| !listing.located.contains_key(*id))
         .cloned()
         .collect();
-    for task_id in confirm_orphans(deployment, &listing.clusters, orphans).await? {
+    for task_id in confirm_orphans(deployment, &mut listing, orphans).await? {
         listing.intents.push((task_id, TaskIntent::Withdraw));
     }
+    Ok(Survey { view, listing })
+}
+
+/// Brings the zone in line with the running tasks of the served clusters.
+pub async fn reconcile(
+    deployment: &Deployment,
+    mode: Mode,
+) -> Result<ReconcileReport, ReconcileError> {
+    let calls_before = deployment.clients.calls.snapshot();
+    let Survey { view, listing } = survey(deployment).await?;
     let owned_tasks = view.snapshot.owned.len();
     let applier = deployment.applier(WholeSetScope::All, mode);
     let applied = applier
@@ -119,7 +134,7 @@ pub async fn reconcile(
 /// What the reconcile says it did: the listing, what the pipeline applied, and the drift.
 fn report(
     mode: Mode,
-    listing: listing::Listing,
+    listing: Listing,
     owned_tasks: usize,
     applied: crate::apply::Applied,
     api_calls: BTreeMap<String, u64>,

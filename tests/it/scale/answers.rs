@@ -84,14 +84,25 @@ impl ZoneView {
     /// Folds in every batch the zone accepted since the view last looked, calling
     /// `after_batch` after each one; returns how many there were.
     pub fn follow(&mut self, zone: &StrictZone, mut after_batch: impl FnMut(&ZoneView)) -> usize {
+        self.follow_calls(zone, |_, view| after_batch(view))
+    }
+
+    /// As [`Self::follow`], telling `after_batch` the index of the batch's call in the
+    /// zone's log.
+    pub fn follow_calls(
+        &mut self,
+        zone: &StrictZone,
+        mut after_batch: impl FnMut(usize, &ZoneView),
+    ) -> usize {
         let mut batches = 0;
-        for call in &zone.calls[self.seen_calls..] {
+        let start = self.seen_calls;
+        for (index, call) in zone.calls.iter().enumerate().skip(start) {
             if call.operation == "ChangeResourceRecordSets" && call.outcome == Outcome::Ok {
                 for change in &call.changes {
                     self.apply(change);
                 }
                 batches += 1;
-                after_batch(self);
+                after_batch(index, self);
             }
         }
         self.seen_calls = zone.calls.len();

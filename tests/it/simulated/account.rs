@@ -113,7 +113,10 @@ impl Account {
             }
         }
         let mut output = aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput::builder();
-        for arn in arns {
+        for asked in arns {
+            // DescribeTasks takes "a list of up to 100 task IDs or full ARN entries" (the ECS
+            // API reference); its answer names the ARN.
+            let arn = self.task_arn(asked).unwrap_or(asked);
             output = match self.tasks.get(arn) {
                 Some(truth) => {
                     let mut task = self
@@ -126,10 +129,21 @@ impl Account {
                     task.version = truth.version;
                     output.tasks(task)
                 }
-                None => output.failures(Failure::builder().arn(arn).reason("MISSING").build()),
+                None => output.failures(Failure::builder().arn(asked).reason("MISSING").build()),
             };
         }
         output.build()
+    }
+
+    /// The full ARN of a task given by its ARN or its ID.
+    fn task_arn<'a>(&'a self, asked: &'a str) -> Option<&'a String> {
+        self.tasks
+            .get_key_value(asked)
+            .map(|(arn, _)| arn)
+            .or_else(|| {
+                let suffix = format!("/{asked}");
+                self.tasks.keys().find(|arn| arn.ends_with(&suffix))
+            })
     }
 
     /// Tasks ECS wants running (the only `desiredStatus` filter a reconcile uses), a
@@ -146,7 +160,11 @@ impl Account {
             .filter(|(_, t)| t.desired_status == wanted)
             .map(|(arn, _)| arn)
             .collect();
-        let start: usize = input.next_token().and_then(|t| t.parse().ok()).unwrap_or(0);
+        // The token is the last ARN handed out, so a page starts after it however the set of
+        // tasks changed in between (an offset would skip tasks when others stop).
+        let start = input
+            .next_token()
+            .map_or(0, |last| arns.partition_point(|arn| arn.as_str() <= last));
         let page = self.list_page.clamp(1, 100);
         let end = (start + page).min(arns.len());
         let mut output = aws_sdk_ecs::operation::list_tasks::ListTasksOutput::builder()
@@ -157,7 +175,7 @@ impl Account {
                     .collect(),
             ));
         if end < arns.len() {
-            output = output.next_token(end.to_string());
+            output = output.next_token(arns[end - 1].as_str());
         }
         output.build()
     }

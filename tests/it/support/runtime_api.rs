@@ -168,9 +168,9 @@ impl Function {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-srv"));
         command
             .env_clear()
-            .envs(environment.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
             // What Lambda sets beside the function's own variables.
+            .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-srv-test")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ecs-srv-test")
@@ -178,6 +178,8 @@ impl Function {
                 "AWS_LAMBDA_LOG_STREAM_NAME",
                 "2026/12/07/[$LATEST]0123456789abcdef",
             )
+            // The function's own variables last: they may name the function.
+            .envs(environment.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -287,7 +287,10 @@ impl StrictZone {
         None
     }
 
-    fn get_hosted_zone(&mut self, zone_id: Option<&str>) -> HttpResponse {
+    /// Answers GetHostedZone. The SDK reaches this through [`route53_rules`]; a caller that
+    /// routes requests itself (the delivery simulation, which answers at a virtual time of
+    /// its own) calls it, [`Self::list`] and [`Self::change`] directly.
+    pub fn get_hosted_zone(&mut self, zone_id: Option<&str>) -> HttpResponse {
         if let Some(early) = self.handle("GetHostedZone", zone_id, Vec::new()) {
             return early;
         }
@@ -302,7 +305,7 @@ impl StrictZone {
     /// [LIST] <https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html>:
     /// start at StartRecordName/Type/Identifier, at most MaxItems (300), and name the
     /// next set in NextRecordName/Type/Identifier when truncated.
-    fn list(&mut self, input: &ListResourceRecordSetsInput) -> HttpResponse {
+    pub fn list(&mut self, input: &ListResourceRecordSetsInput) -> HttpResponse {
         const OPERATION: &str = "ListResourceRecordSets";
         if let Some(early) = self.handle(OPERATION, input.hosted_zone_id(), Vec::new()) {
             return early;
@@ -334,7 +337,8 @@ impl StrictZone {
         response
     }
 
-    fn change(&mut self, input: &ChangeResourceRecordSetsInput) -> HttpResponse {
+    /// Answers ChangeResourceRecordSets: the batch is applied whole or refused whole.
+    pub fn change(&mut self, input: &ChangeResourceRecordSetsInput) -> HttpResponse {
         const OPERATION: &str = "ChangeResourceRecordSets";
         let changes: Vec<Change> = input
             .change_batch()
@@ -353,6 +357,11 @@ impl StrictZone {
             Err(rejection) => self.rejected(OPERATION, changes, 400, rejection),
         }
     }
+}
+
+/// Route 53's answer to a request over the account's rate, as the SDK reads it (retried).
+pub fn throttled_response() -> HttpResponse {
+    wire::error(400, Fault::Throttling.code(), "Rate exceeded")
 }
 
 /// A Change of the SDK's shape.

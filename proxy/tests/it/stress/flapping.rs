@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use srv_proxy::health::EjectionPolicy;
+use srv_proxy::ejection::EjectionPolicy;
 use tokio::net::TcpListener;
 
 use super::{greet_and_echo, one_exchange, KillableBackend, ONE_AT_A_TIME, WEB};

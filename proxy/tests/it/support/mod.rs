@@ -88,6 +88,26 @@ pub async fn reached_counts(addr: SocketAddr, clients: usize) -> HashMap<String,
     counts
 }
 
+/// [`WEB`] at two backends, `light` and `heavy`, of weights 1 and 3; the caller keeps them.
+pub async fn light_and_heavy(dns: &dns::TestDns) -> (Backend, Backend) {
+    let light = start_backend("light").await;
+    let heavy = start_backend("heavy").await;
+    dns.set_targets(WEB, &[(10, 1, light.port), (10, 3, heavy.port)]);
+    (light, heavy)
+}
+
+/// 400 connections through `addr` land near the 1:3 split of [`light_and_heavy`] (100 : 300).
+/// The picker's seed is fixed, so the counts only vary with how the kernel spreads connections
+/// over the workers; the bound is loose enough for that and tight enough to catch a pick that
+/// ignores the weights.
+pub async fn assert_one_to_three(addr: SocketAddr) {
+    let counts = reached_counts(addr, 400).await;
+    let light_share = counts.get("light").copied().unwrap_or(0);
+    let heavy_share = counts.get("heavy").copied().unwrap_or(0);
+    assert_eq!(light_share + heavy_share, 400, "{counts:?}");
+    assert!((70..=130).contains(&light_share), "{counts:?}");
+}
+
 /// Checks `holds` up to `tries` times, `pause` apart, and says whether it came to hold: the one
 /// shape of every bounded wait in these tests.
 pub async fn eventually<F, Fut>(tries: u32, pause: Duration, mut holds: F) -> bool

@@ -54,12 +54,14 @@ impl ProxyProcess {
             lines,
         };
         let ready = proxy.wait_for_log("route ready");
-        proxy.listen = ready
-            .split_once(r#""listen":""#)
-            .and_then(|(_, rest)| rest.split('"').next())
-            .and_then(|text| text.parse().ok())
-            .unwrap_or_else(|| panic!("no listen address in {ready:?}"));
+        proxy.listen = listen_in(&ready);
         proxy
+    }
+
+    /// The address `--metrics 127.0.0.1:0` really bound, from its log line.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        let line = self.wait_for_log("health at /health");
+        listen_in(&line)
     }
 
     /// The process id, for `/proc`.
@@ -100,6 +102,44 @@ impl ProxyProcess {
         }
         panic!("srv-proxy did not exit in {STEP_LIMIT:?}");
     }
+}
+
+/// The `listen` field of a JSON log line.
+fn listen_in(line: &str) -> SocketAddr {
+    line.split_once(r#""listen":""#)
+        .and_then(|(_, rest)| rest.split('"').next())
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("no listen address in {line:?}"))
+}
+
+/// Runs `srv-proxy health ARGS…` with `env`, bounded in time, and returns its exit status and
+/// output.
+pub fn run_health(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut command = Command::new(BINARY);
+    command
+        .arg("health")
+        .args(args)
+        .env_remove("SRV_PROXY_METRICS");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start srv-proxy health");
+    let (sender, outcome) = channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    let output = outcome
+        .recv_timeout(STEP_LIMIT)
+        .expect("srv-proxy health ends in time")
+        .expect("srv-proxy health output");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status, text)
 }
 
 impl Drop for ProxyProcess {

@@ -1,0 +1,194 @@
+//! The delivery designs the simulation compares: how events and the schedule reach the
+//! function, the queues and mappings between, and the function's settings.
+
+use std::time::Duration;
+
+use super::function::FunctionSpec;
+use super::mapping::{queue_url, MappingSpec};
+use super::queue::{QueueKind, QueueSpec};
+
+/// Where EventBridge sends something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The function, invoked asynchronously.
+    Direct,
+    /// A queue (its index), with the message group `ecs-srv` when it is FIFO.
+    Queue(usize),
+}
+
+/// The message group EventBridge's FIFO target and the function's relay use.
+pub const MESSAGE_GROUP: &str = "ecs-srv";
+
+/// One design.
+#[derive(Clone, Debug)]
+pub struct Design {
+    /// A short name for tables.
+    pub name: &'static str,
+    /// What it is, in a line.
+    pub summary: &'static str,
+    /// Its queues.
+    pub queues: Vec<QueueSpec>,
+    /// Its event source mappings.
+    pub mappings: Vec<MappingSpec>,
+    /// The function.
+    pub function: FunctionSpec,
+    /// Where task events go.
+    pub events: Target,
+    /// Where the schedule goes.
+    pub schedule: Target,
+}
+
+/// Today's function timeout.
+pub const TODAY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The function timeout of the new designs (the template's now: room for the largest
+/// reconcile).
+pub const NEW_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Today's maxReceiveCount, kept where failed events come back through the event queue.
+const MAX_RECEIVE_COUNT: u32 = 120;
+/// The template's maxReceiveCount where per-task retries go through the retry queue.
+const FEW_RECEIVES: u32 = 5;
+
+/// The stack's dead-letter queue, where the function parks an event re-checked too often.
+const DEAD_LETTERS: &str = "ecs-srv-dead-letters";
+
+/// The function's settings every design shares: the template's defaults (whole SRV sets
+/// on), with `flags` added.
+fn function(
+    reserved: Option<usize>,
+    timeout: Duration,
+    zone_cache_seconds: u64,
+    flags: &[String],
+    rate: f64,
+) -> FunctionSpec {
+    let mut all: Vec<String> = ["--srv-sets", "on"].map(str::to_owned).to_vec();
+    all.extend_from_slice(flags);
+    FunctionSpec {
+        reserved_concurrency: reserved,
+        timeout,
+        flags: all,
+        zone_cache: Duration::from_secs(zone_cache_seconds),
+        charged_rate: rate,
+        cold_start: Duration::from_millis(150),
+        overhead: Duration::from_millis(10),
+    }
+}
+
+fn standard(name: &str, visibility: Duration, max_receive_count: Option<u32>) -> QueueSpec {
+    QueueSpec {
+        name: name.to_owned(),
+        kind: QueueKind::Standard,
+        visibility_timeout: visibility,
+        max_receive_count,
+    }
+}
+
+/// The stack's dead-letter queue (nothing reads it) and the flag that names it.
+fn dead_letters() -> (QueueSpec, [String; 2]) {
+    (
+        standard(DEAD_LETTERS, NEW_TIMEOUT * 6, None),
+        [
+            "--dead-letter-queue-url".to_owned(),
+            queue_url(DEAD_LETTERS),
+        ],
+    )
+}
+
+/// Today's template: a standard queue, reserved concurrency 1, batches of 10 with a 5 s
+/// window, a 30 s visibility timeout, the schedule invoking the function directly.
+pub fn before(rate: f64) -> Design {
+    Design {
+        name: "before",
+        summary:
+            "standard queue, reserved concurrency 1, BatchSize 10, window 5 s, visibility 30 s",
+        queues: vec![standard(
+            "ecs-srv-events",
+            TODAY_TIMEOUT,
+            Some(MAX_RECEIVE_COUNT),
+        )],
+        mappings: vec![MappingSpec {
+            queue: 0,
+            batch_size: 10,
+            window: Duration::from_secs(5),
+            maximum_concurrency: None,
+        }],
+        function: function(Some(1), TODAY_TIMEOUT, 60, &[], rate),
+        events: Target::Queue(0),
+        schedule: Target::Direct,
+    }
+}
+
+/// A standard queue read by two writers at most (MaximumConcurrency 2, its least), no
+/// reserved concurrency, batches of 100 with a 5 s window, the visibility timeout six times
+/// the function's, the function told its queue (it shortens the visibility of a task the
+/// health gate holds), no zone cache. Failed events come back through the event queue, so
+/// it keeps today's maxReceiveCount.
+pub fn standard_two_writers(rate: f64) -> Design {
+    let queue = "ecs-srv-events";
+    let (dead, dead_flag) = dead_letters();
+    let mut flags = vec!["--event-queue-url".to_owned(), queue_url(queue)];
+    flags.extend(dead_flag);
+    Design {
+        name: "standard, two writers",
+        summary: "standard queue, MaximumConcurrency 2, BatchSize 100, window 5 s, visibility 720 s (timeout 120 s), EVENT_QUEUE_URL, no zone cache",
+        queues: vec![standard(queue, NEW_TIMEOUT * 6, Some(MAX_RECEIVE_COUNT)), dead],
+        mappings: vec![MappingSpec {
+            queue: 0,
+            batch_size: 100,
+            window: Duration::from_secs(5),
+            maximum_concurrency: Some(2),
+        }],
+        function: function(None, NEW_TIMEOUT, 0, &flags, rate),
+        events: Target::Queue(0),
+        schedule: Target::Direct,
+    }
+}
+
+/// The template's design now: a FIFO queue with one message group (one batch at a time,
+/// in order, of 10 at most), a standard retry queue whose mapping (MaximumConcurrency 2)
+/// relays delayed re-checks back into it, the schedule through the FIFO queue too, and the
+/// single writer's zone cache.
+pub fn fifo_one_writer(rate: f64) -> Design {
+    let (events, retries) = ("ecs-srv-events.fifo", "ecs-srv-retries");
+    let (dead, dead_flag) = dead_letters();
+    let mut flags = vec![
+        "--event-queue-url".to_owned(),
+        queue_url(events),
+        "--retry-queue-url".to_owned(),
+        queue_url(retries),
+    ];
+    flags.extend(dead_flag);
+    Design {
+        name: "FIFO, one writer",
+        summary: "FIFO queue (one group), BatchSize 10, visibility 720 s (timeout 120 s); retry queue (MaximumConcurrency 2) relaying into it; schedule through the FIFO queue; zone cache 60 s",
+        queues: vec![
+            QueueSpec {
+                name: events.to_owned(),
+                kind: QueueKind::Fifo {
+                    content_based_deduplication: true,
+                },
+                visibility_timeout: NEW_TIMEOUT * 6,
+                max_receive_count: Some(FEW_RECEIVES),
+            },
+            standard(retries, NEW_TIMEOUT * 6, Some(FEW_RECEIVES)),
+            dead,
+        ],
+        mappings: vec![
+            MappingSpec {
+                queue: 0,
+                batch_size: 10,
+                window: Duration::ZERO,
+                maximum_concurrency: None,
+            },
+            MappingSpec {
+                queue: 1,
+                batch_size: 10,
+                window: Duration::ZERO,
+                maximum_concurrency: Some(2),
+            },
+        ],
+        function: function(None, NEW_TIMEOUT, 60, &flags, rate),
+        events: Target::Queue(0),
+        schedule: Target::Queue(0),
+    }
+}
