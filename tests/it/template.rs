@@ -49,7 +49,6 @@ pub const ACTIONS_THE_CODE_CALLS: &[(&str, bool)] = &[
     ("sqs:receiveMessage", true),
     ("sqs:deleteMessage", true),
     ("sqs:getQueueAttributes", true),
-    ("sqs:changeMessageVisibility", true),
     ("sts:assumeRole", true),
 ];
 
