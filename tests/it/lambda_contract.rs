@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::fault_proxy::FaultProxy;
+use crate::support::moto_proxy::{Faults, MotoProxy};
 use crate::support::runtime_api::{Answer, Function, RuntimeApi};
 use crate::support::*;
 use crate::template_env::Stack;
@@ -105,7 +105,7 @@ async fn scene(name: &str, octet: u8) -> Scene {
 /// and the account add.
 fn environment(
     scene: &Scene,
-    proxy: &FaultProxy,
+    proxy: &MotoProxy,
     parameters: &[(&str, &str)],
     overrides: &[(&str, String)],
 ) -> Vec<(String, String)> {
@@ -148,23 +148,6 @@ fn mixed_batch(scene: &Scene, queue_arn: &str) -> Value {
     sqs_batch(&bodies, queue_arn, 0)
 }
 
-fn sqs_batch(bodies: &[(&str, String)], queue_arn: &str, attempt: u32) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id, "receiptHandle": format!("receipt-{id}"), "body": body,
-                "attributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn, "awsRegion": REGION,
-                "messageAttributes": if attempt == 0 { json!({}) } else {
-                    json!({"ecs-srv-attempt": {"stringValue": attempt.to_string(), "dataType": "Number"}})
-                },
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 fn failures(answer: &Answer) -> Vec<String> {
     let Answer::Response(response) = answer else {
         panic!("the SQS path answers, it does not fail: {answer:?}")
@@ -197,7 +180,11 @@ async fn owned_names(zone_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_message() {
     let scene = scene("contract-sqs", 151).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let api = RuntimeApi::start().await;
     let overrides = [
         ("RETRY_QUEUE_URL", String::new()),
@@ -256,7 +243,11 @@ async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_messag
 async fn with_the_templates_retry_queue_a_retryable_event_waits_there_and_comes_back_through_the_event_queue(
 ) {
     let scene = scene("contract-retry", 161).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let sqs = &moto_clients().sqs;
     let fifo = sqs
         .create_queue()
@@ -359,7 +350,11 @@ async fn with_the_templates_retry_queue_a_retryable_event_waits_there_and_comes_
 #[tokio::test]
 async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input() {
     let scene = scene("contract-direct", 171).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let api = RuntimeApi::start().await;
     let mut function = Function::start(
         &api,
@@ -408,7 +403,7 @@ async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input(
 #[tokio::test]
 async fn the_schedule_repairs_what_no_event_announced() {
     let scene = scene("contract-schedule", 181).await;
-    let proxy = FaultProxy::start(moto().endpoint(), "nothing-is-throttled-here").await;
+    let proxy = MotoProxy::start(moto().endpoint(), Faults::default()).await;
     let api = RuntimeApi::start().await;
     let parameters = [("UseSqsQueue", "false")];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &parameters, &[]));

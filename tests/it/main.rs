@@ -20,6 +20,10 @@
 //!   53's rules, so never prove a Route 53 rule with it.
 //! - What a name answers (weights, trees, latency): `support::answers`, the DNS front's
 //!   rules, over any of the above's record sets.
+//! - What the binary sends, as AWS reads it (who signed, which operation, on what), or
+//!   an AWS answer moto never gives (throttling, a health verdict not in yet):
+//!   `support::moto_proxy`, a recording proxy in front of moto; `iam` judges its record
+//!   against the templates' policies.
 
 mod simulated;
 mod support;
@@ -35,6 +39,7 @@ mod exact_requests;
 mod faults;
 mod fuzz_events;
 mod health;
+mod iam;
 mod interop;
 mod invalid_events;
 mod ipv6;

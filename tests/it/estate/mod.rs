@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::process::Command;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_ecs::config::{Credentials, SharedCredentialsProvider};
 use ecs_srv::aws::AwsClients;
 use serde_json::Value;
 
+use crate::support::accounts::Identity;
 use crate::support::*;
 use crate::template_env::Stack;
 
@@ -22,46 +21,6 @@ mod cost;
 mod regions;
 
 const EU: &str = "eu-west-1";
-
-/// Credentials of an account (assumed through moto's STS), or the default one's.
-#[derive(Clone)]
-struct Identity {
-    key: String,
-    secret: String,
-    token: Option<String>,
-}
-
-impl Identity {
-    async fn of_account(account: &str) -> Self {
-        let role = format!("arn:aws:iam::{account}:role/estate-admin");
-        let assumed = moto_clients()
-            .sts
-            .assume_role()
-            .role_arn(role)
-            .role_session_name("estate-setup")
-            .send()
-            .await
-            .expect("AssumeRole");
-        let credentials = assumed.credentials().expect("credentials");
-        Identity {
-            key: credentials.access_key_id().to_owned(),
-            secret: credentials.secret_access_key().to_owned(),
-            token: Some(credentials.session_token().to_owned()),
-        }
-    }
-
-    fn clients(&self, region: &str) -> AwsClients {
-        let credentials =
-            Credentials::new(&self.key, &self.secret, self.token.clone(), None, "estate");
-        let sdk = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .endpoint_url(moto().endpoint())
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
-        AwsClients::from_sdk_config(&sdk)
-    }
-}
 
 /// A stack of the template with `parameters` (beside HostedZoneId), run as a command in
 /// `region` with `identity`'s credentials.
@@ -81,14 +40,10 @@ impl StackRun {
         environment.extend([
             ("AWS_ENDPOINT_URL".to_owned(), moto().endpoint().to_owned()),
             ("AWS_REGION".to_owned(), region.to_owned()),
-            ("AWS_ACCESS_KEY_ID".to_owned(), identity.key.clone()),
-            ("AWS_SECRET_ACCESS_KEY".to_owned(), identity.secret.clone()),
             ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
             ("ROUTE53_WRITE_RATE".to_owned(), "100".to_owned()),
         ]);
-        if let Some(token) = &identity.token {
-            environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
-        }
+        environment.extend(identity.environment());
         StackRun { environment }
     }
 

@@ -3,15 +3,17 @@
 //! events retargeted at it, and canned-response clients and a strict Route 53 model for
 //! where moto is too lax.
 
+pub mod accounts;
 pub mod answers;
 pub mod config;
 pub mod events;
-pub mod fault_proxy;
 pub mod http;
 pub mod mock_aws;
 pub mod moto;
+pub mod moto_proxy;
 pub mod runtime_api;
 pub mod seed;
+pub mod signed_request;
 pub mod strict_zone;
 pub mod zone;
 
