@@ -22,6 +22,13 @@ pub(super) fn report(plan: &WholeSetPlan, applied: &mut Applied) {
             applied.name_errors.push(problem);
         }
     }
+    for refusal in &plan.refused {
+        let problem = refusal.to_string();
+        if !applied.name_errors.contains(&problem) {
+            warn!("whole SRV set not written: {refusal}");
+            applied.name_errors.push(problem);
+        }
+    }
     for sharded in &plan.sharded {
         warn!(set = %sharded.name, targets = sharded.targets, shards = sharded.shards, "{sharded}");
     }

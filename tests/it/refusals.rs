@@ -113,14 +113,10 @@ async fn a_foreign_cname_at_a_service_or_srv_name_is_refused_and_says_what_to_do
 }
 
 /// A foreign CNAME or SRV set at a whole set's name `_P._tcp._all.S.Z` must be refused like
-/// one at any other name: before a batch is sent, in words that say what to do.
-///
-/// Today the whole-set plan is not checked against foreign sets: the task is published,
-/// and the whole set's CREATE is sent four times and refused by Route 53 each time
-/// (InvalidChangeBatch), reported only as Route 53's message in `name_errors`. See the
-/// report of issue 23 for the fix (the whole-set units through the name ledger).
+/// one at any other name: before a batch is sent, in words that say what to do. (Found by
+/// the oracle suite: the whole set's CREATE used to be sent and refused by Route 53 four
+/// times; whole-set units now pass through the name ledger like a task's.)
 #[tokio::test]
-#[ignore = "crate bug (issue 23 report): a foreign set at a whole set's name is not refused before Route 53 refuses the batch"]
 async fn a_foreign_set_at_a_whole_set_name_is_refused_before_route53_would_refuse_it() {
     let at_whole_set = format!("_app._tcp._all.web.{APEX}");
     let cname = foreign(&at_whole_set, RrType::Cname, 300, "web.example.com.");

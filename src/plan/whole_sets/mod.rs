@@ -15,6 +15,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::batch::BatchLimits;
+use crate::plan::ledger::{ConflictError, NameLedger};
 use crate::plan::naming::ZoneNaming;
 use crate::plan::records::{Change, RecordSet, RecordType, Routing};
 use crate::plan::tree::names::{branch_name, branch_of, tree_root, MAX_BRANCHES};
@@ -86,6 +87,9 @@ pub struct WholeSetPlan {
     pub sharded: Vec<ShardedSet>,
     /// Sets that cannot be written; every other set is in `units`.
     pub too_large: Vec<SetTooLarge>,
+    /// Units left out because somebody else's records stand where they would write (a
+    /// CNAME, or an SRV set that is not a whole set of ours): Route 53 would refuse them.
+    pub refused: Vec<ConflictError>,
 }
 
 impl WholeSetPlan {
@@ -137,7 +141,21 @@ pub fn plan_whole_sets(
             WholeSet::read(zone, routed_name, name).plan_into(&mut plan);
         }
     }
+    admit_through_ledger(&mut plan, NameLedger::new(zone, naming.identity()));
     plan
+}
+
+/// Holds the whole-set units to the same rules as a task's: the name ledger refuses a
+/// unit that Route 53 would refuse beside somebody else's records, so that no batch is sent
+/// only to fail, and the refusal says what to do.
+fn admit_through_ledger(plan: &mut WholeSetPlan, mut ledger: NameLedger) {
+    let units = std::mem::take(&mut plan.units);
+    for unit in units {
+        match ledger.admit(None, &unit.changes) {
+            Ok(()) => plan.units.push(unit),
+            Err(refusal) => plan.refused.push(refusal),
+        }
+    }
 }
 
 /// One whole set: what its routed name's members say it should hold, and what the zone
