@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::aws::AwsClients;
 use crate::config::Settings;
 use crate::run::deployment::{Deployment, Mode};
+use crate::run::packer::Packer;
 
 /// Keeps Route 53 SRV and A records in step with running ECS tasks.
 #[derive(Parser, Debug)]
@@ -37,7 +38,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the Lambda runtime API; the default when AWS_LAMBDA_RUNTIME_API is set.
+    /// Serve the Lambda runtime API, as the writer or (with PACK_INTO_QUEUE_URL) as the
+    /// packer; the default when AWS_LAMBDA_RUNTIME_API is set.
     Serve,
     /// Run events from files through the handler, one invocation per file, and print a
     /// JSON summary. Files hold an EventBridge event, an SQS event, a JSON array of them,
@@ -91,6 +93,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         None if under_lambda => Command::Serve,
         None => bail!("no command given: run `ecs-srv status`, `ecs-srv replay FILE...`, `ecs-srv reconcile`, `ecs-srv purge`, or `ecs-srv --help`"),
     };
+    if let Some(work_queue_url) = cli.settings.pack_into_queue_url.clone() {
+        if !matches!(command, Command::Serve) {
+            bail!("PACK_INTO_QUEUE_URL makes this process the packer, which only serves the Lambda runtime API; unset it to run {command:?}");
+        }
+        let packer = Packer {
+            sqs: aws_sdk_sqs::Client::new(&crate::aws::sdk_config().await),
+            work_queue_url,
+        };
+        return serve_packer(&packer).await;
+    }
     let clients = AwsClients::from_environment(cli.settings.zone_role().as_ref()).await;
     let deployment = Deployment::new(cli.settings, clients)
         .await
@@ -124,6 +136,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 async fn serve(deployment: &Deployment) -> Result<ExitCode> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         crate::run::handler::handle(event, deployment).await
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_packer(packer: &Packer) -> Result<ExitCode> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        crate::run::packer::handle(event, packer).await
     }))
     .await
     .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;

@@ -101,6 +101,11 @@ impl Deployment {
         clients: AwsClients,
         scope: Scope,
     ) -> Result<Self, StartError> {
+        if settings.hosted_zone_id.is_empty() {
+            return Err(StartError::Settings(
+                "HOSTED_ZONE_ID is empty: the writer needs the id of the zone it keeps".to_owned(),
+            ));
+        }
         let apex = route53::hosted_zone_name(&clients.route53, &settings.hosted_zone_id).await?;
         let domain = record_domain(&settings.record_domain, &apex)?;
         let identity = Identity {

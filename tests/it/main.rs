@@ -39,6 +39,7 @@ mod invalid_events;
 mod ipv6;
 mod lambda_contract;
 mod lookups;
+mod packer_contract;
 mod plan_samples;
 mod properties;
 mod purge;
