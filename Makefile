@@ -118,11 +118,15 @@ LAMBDA_PORT ?= 9000
 EVENT ?= events/bridge-running.json
 
 # Property-based fuzzing on stable Rust (proptest): event parsing and planning, the
-# publisher's convergence properties, and srv-proxy's SRV answer handling and picker.
-# `make test` runs the same targets with small case counts. About ten minutes.
-fuzz: deps ## the long fuzz run: hundreds of thousands of generated events and answers
+# publisher's properties (small worlds, large services, tree deploys), the refusal of a
+# name past 100 full branches, and srv-proxy's SRV answer handling and picker. `make test`
+# runs the same targets with small case counts (the 100-branch refusal is left to this
+# run: it seeds 10,100 sets). Failures persist in tests/proptest-regressions/ and replay
+# first on every run. About half an hour on two cores.
+fuzz: deps ## the long fuzz run: hundreds of thousands of generated events, hundreds of worlds
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=200000 cargo test --workspace --test it -- fuzz_events --nocapture
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=2000 cargo test --workspace --test it -- properties --nocapture
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROPTEST_CASES=600 LARGE_PROPTEST_CASES=24 TREE_PROPTEST_CASES=24 cargo test --workspace --test it -- properties trees::deploys --nocapture
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo test --workspace --test it refusals::a_tree_of_100_full_branches -- --ignored --nocapture
 	PROPTEST_CASES=20000 cargo test --workspace --test it fuzz_srv:: -- --nocapture
 
 invoke: venv ## send $(EVENT) (default events/bridge-running.json) to a running `make watch`
@@ -143,8 +147,9 @@ package: venv ## build the Lambda zip as `sam build` would (release, zig; arm64 
 	  $(if $(filter arm64,$(PACKAGE_ARCH)),--arm64,--x86-64) --bin ecs-srv --output-format zip
 	@ls -l "$(TARGET_DIR)/lambda/ecs-srv/bootstrap.zip"
 
-deploy: ## build and deploy with AWS SAM (needs the sam CLI and AWS credentials)
-	sam build && sam deploy --guided
+# SAM builds Rust (BuildMethod rust-cargolambda) only as a beta feature, hence --beta-features.
+deploy: ## build and deploy with AWS SAM (needs the sam CLI, cargo-lambda and AWS credentials)
+	sam build --beta-features && sam deploy --guided
 
 clean: ## remove build output, the venvs and the npm packages
 	cargo clean

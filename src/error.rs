@@ -57,7 +57,7 @@ pub enum TaskError {
     #[error("published, but not re-checked after the write: {0}")]
     NotRechecked(LookupError),
     /// The task runs, but its health checks have not passed yet. Retryable on purpose:
-    /// the redelivered event is the re-check (see `health.rs` and the README's timing).
+    /// the redelivered event is the re-check (see `health.rs` and docs/health-gate.md).
     #[error("not published yet: the task runs but its health is {status} ({waited}s since it started; its health checks settle within {bound_secs}s); re-checked when the event is delivered again")]
     NotHealthyYet {
         /// What ECS reports.

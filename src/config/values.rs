@@ -167,7 +167,7 @@ pub(super) fn parse_write_rate(raw: &str) -> Result<f64, String> {
     match raw.trim().parse::<f64>() {
         Ok(rate) if (0.1..=100.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
-            "ROUTE53_WRITE_RATE must be change requests per second from 0.1 to 100, got {raw:?}"
+            "ROUTE53_WRITE_RATE must be Route 53 requests per second from 0.1 to 100, got {raw:?}"
         )),
     }
 }

@@ -1,5 +1,5 @@
 //! Pure: a running task in, the record sets it should have out. This is the documented
-//! record layout (README, "Records") in code, and the only place that builds an owned set.
+//! record layout (docs/records.md) in code, and the only place that builds an owned set.
 
 use std::collections::BTreeMap;
 

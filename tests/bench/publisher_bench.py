@@ -40,7 +40,7 @@ COLD_RUNS = 7
 WARM_ROUNDS = 3
 WARM_EVENTS = 20
 INIT_RUNS = 20
-# Route 53 writes are paced (ROUTE53_WRITE_RATE, default 4/s, to spare the account's quota).
+# Route 53 requests are paced (ROUTE53_WRITE_RATE, default 5/s, to spare the account's quota).
 # Timed runs use the highest rate allowed so that the figures show the handler's own time; one
 # extra warm run at the default shows what the pacing costs.
 UNPACED = {"ROUTE53_WRITE_RATE": "100"}

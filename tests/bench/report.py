@@ -256,7 +256,7 @@ def publisher_section(data):
              f"| handler time per event, cold (fresh process, first event) | {data['cold_handler_ms']:.0f} ms |",
              f"| handler time per event, warm (same process, events 2–{data['warm_events']}) "
              f"| {data['warm_handler_ms']:.0f} ms |",
-             f"| same, warm, at the default `ROUTE53_WRITE_RATE=4` | {data['paced_handler_ms']:.0f} ms |",
+             f"| same, warm, at the default `ROUTE53_WRITE_RATE=5` | {data['paced_handler_ms']:.0f} ms |",
              f"| Lambda init: process start to first runtime API poll, median of {data['init_runs']} "
              f"| {data['init_median_ms']:.0f} ms |",
              f"| Lambda init, 90th percentile | {data['init_p90_ms']:.0f} ms |"]
@@ -616,7 +616,7 @@ each, in one process (median of {publisher['warm_rounds']}). Cold handler time =
 warm = (warm − cold) ÷ {publisher['warm_events'] - 1}. Every publish run is followed by an untimed
 run of draining events for the same tasks, so the zone stays small. Timed runs set
 `ROUTE53_WRITE_RATE=100` (the highest allowed) so that the pacing of Route 53 writes does not hide
-the handler's own time; one more warm run at the default of 4 writes/s shows what pacing costs.
+the handler's own time; one more warm run at the default of 5 requests/s shows what pacing costs.
 
 {pub}
 
@@ -646,8 +646,8 @@ holds exactly 3,000 owned record sets (asserted). The same test runs with 100 ta
 Route 53 allows about 10 requests per second per account for every caller together, reads
 included, and ecs-srv takes 5 of them by default (`ROUTE53_WRITE_RATE`): at one ChangeBatch per
 SQS batch of 10 events that bounds one writer at about 50 events/s. A ChangeBatch holds 1,000
-values, about 330 single-port tasks, so larger SQS batches (`SqsBatchSize` up to 1,000 with a
-batching window) raise that bound.
+values, about 330 single-port tasks, but the FIFO queue's batches hold 10 events at most
+(`SqsBatchSize` 1 to 10), so this is the template's bound.
 
 {scale}
 {delivery}"""

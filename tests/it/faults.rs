@@ -28,6 +28,20 @@ fn creations(zone: &Arc<Mutex<StrictZone>>) -> BTreeMap<(String, Option<String>)
     counts
 }
 
+/// The zone is the foreign records, byte for byte, and the documented layout of `running`.
+fn check_documented(
+    zone: &Arc<Mutex<StrictZone>>,
+    publisher: &ecs_srv::run::deployment::Deployment,
+    running: &[&TaskSpec],
+    case: &dyn std::fmt::Debug,
+) {
+    let layout = crate::simulated::layout::Layout::of(&publisher.settings);
+    let listed = zone.lock().unwrap().record_sets();
+    let foreign = crate::simulated::foreign_records();
+    crate::simulated::layout::check_zone(&layout, &listed, &foreign, running)
+        .unwrap_or_else(|e| panic!("{case:?}: {e}"));
+}
+
 #[tokio::test]
 async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
     let plans = [
@@ -89,6 +103,7 @@ async fn route53_failing_every_second_call_loses_and_doubles_nothing() {
             "{plan:?}: every change landed"
         );
         assert_eq!(foreign.len(), crate::simulated::foreign_records().len());
+        check_documented(&zone, &publisher, &survivors, &plan);
         let zone_state = zone.lock().unwrap();
         assert!(
             zone_state.problems().is_empty(),
@@ -350,6 +365,7 @@ async fn route53_failing_past_the_retry_budget_is_retryable_and_leaves_nothing_h
             "{case}: exactly the tasks whose events succeeded, each whole"
         );
         assert_eq!(foreign.len(), crate::simulated::foreign_records().len());
+        check_documented(&zone, &publisher, &landed, &case);
 
         let met = zone.lock().unwrap().faults_met(fault);
         assert!(

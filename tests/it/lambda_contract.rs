@@ -22,7 +22,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value};
 
-use crate::support::fault_proxy::FaultProxy;
+use crate::support::moto_proxy::{Faults, MotoProxy};
 use crate::support::runtime_api::{Answer, Function, RuntimeApi};
 use crate::support::*;
 use crate::template_env::Stack;
@@ -115,7 +115,7 @@ async fn scene(name: &str, octet: u8) -> Scene {
 /// and the account add.
 fn environment(
     scene: &Scene,
-    proxy: &FaultProxy,
+    proxy: &MotoProxy,
     parameters: &[(&str, &str)],
     overrides: &[(&str, String)],
 ) -> Vec<(String, String)> {
@@ -167,23 +167,6 @@ fn mixed_batch(scene: &Scene, queue_arn: &str) -> Value {
     sqs_batch(&bodies, queue_arn, 0)
 }
 
-pub(crate) fn sqs_batch(bodies: &[(&str, String)], queue_arn: &str, attempt: u32) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id, "receiptHandle": format!("receipt-{id}"), "body": body,
-                "attributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn, "awsRegion": REGION,
-                "messageAttributes": if attempt == 0 { json!({}) } else {
-                    json!({"ecs-srv-attempt": {"stringValue": attempt.to_string(), "dataType": "Number"}})
-                },
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 pub(crate) fn failures(answer: &Answer) -> Vec<String> {
     let Answer::Response(response) = answer else {
         panic!("the SQS path answers, it does not fail: {answer:?}")
@@ -216,7 +199,11 @@ async fn owned_names(zone_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_sqs_batch_without_an_inbox_answers_exactly_the_retryable_message() {
     let scene = scene("contract-sqs", 151).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let api = RuntimeApi::start().await;
     let overrides = [("INBOX_QUEUE_URL", String::new())];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &[], &overrides));
@@ -302,7 +289,11 @@ fn packed_batch(scene: &Scene, queue_arn: &str) -> Value {
 #[tokio::test]
 async fn with_the_templates_inbox_the_retryable_events_of_a_packed_message_wait_there_together() {
     let scene = scene("contract-inbox", 161).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let inbox = create_queue("contract-inbox", &[]).await;
     let api = RuntimeApi::start().await;
     let overrides = [("INBOX_QUEUE_URL", inbox.clone())];
@@ -379,7 +370,11 @@ async fn with_the_templates_inbox_the_retryable_events_of_a_packed_message_wait_
 #[tokio::test]
 async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input() {
     let scene = scene("contract-direct", 171).await;
-    let proxy = FaultProxy::start(moto().endpoint(), &scene.throttle_marker).await;
+    let proxy = MotoProxy::start(
+        moto().endpoint(),
+        Faults::throttling(&scene.throttle_marker),
+    )
+    .await;
     let api = RuntimeApi::start().await;
     let mut function = Function::start(
         &api,
@@ -428,7 +423,7 @@ async fn the_direct_path_fails_for_a_retryable_event_and_succeeds_for_bad_input(
 #[tokio::test]
 async fn the_schedule_repairs_what_no_event_announced() {
     let scene = scene("contract-schedule", 181).await;
-    let proxy = FaultProxy::start(moto().endpoint(), "nothing-is-throttled-here").await;
+    let proxy = MotoProxy::start(moto().endpoint(), Faults::default()).await;
     let api = RuntimeApi::start().await;
     let parameters = [("UseSqsQueue", "false")];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &parameters, &[]));

@@ -20,12 +20,17 @@
 //!   53's rules, so never prove a Route 53 rule with it.
 //! - What a name answers (weights, trees, latency): `support::answers`, the DNS front's
 //!   rules, over any of the above's record sets.
+//! - What the binary sends, as AWS reads it (who signed, which operation, on what), or
+//!   an AWS answer moto never gives (throttling, a health verdict not in yet):
+//!   `support::moto_proxy`, a recording proxy in front of moto; `iam` judges its record
+//!   against the templates' policies.
 
 mod simulated;
 mod support;
 
 mod batches;
 mod codebase;
+mod config_reference;
 mod delivery;
 mod e2e;
 mod estate;
@@ -34,23 +39,28 @@ mod exact_requests;
 mod faults;
 mod fuzz_events;
 mod health;
+mod iam;
 mod interop;
 mod invalid_events;
 mod ipv6;
 mod lambda_contract;
+mod layout_oracle;
 mod lookups;
+mod name_admission;
 mod packer_contract;
+mod plan_labels;
 mod plan_samples;
 mod properties;
 mod purge;
 mod reconcile;
 mod reconcile_listing;
 mod reconcile_race;
+mod refusals;
 mod replay;
 mod replay_large;
 mod route53_rules;
-mod safe_defaults;
 mod scale;
+mod setting_changes;
 mod sqs_burst;
 mod srv_sets;
 mod status;
@@ -60,5 +70,7 @@ mod template_env;
 mod template_operations;
 mod template_scanners;
 mod trees;
+mod upgrades;
 mod version;
 mod zone_role;
+mod zone_view;

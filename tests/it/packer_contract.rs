@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use serde_json::{json, Value};
 
-use crate::lambda_contract::{create_queue, failures, sqs_batch, with_the_account};
+use crate::lambda_contract::{create_queue, failures, with_the_account};
+use crate::support::events::sqs_batch;
 use crate::support::events::fixture;
 use crate::support::runtime_api::{Answer, Function, RuntimeApi};
 use crate::support::*;

@@ -1,26 +1,27 @@
 //! The pure planner over every sample event in `events/`: each running sample plans to
-//! exactly the records the README's layout promises, with no network at all (the IPv6
-//! samples' A and AAAA expectations are in `ipv6.rs`).
+//! exactly the records the README's layout promises, each marked with the documented mark
+//! (`simulated::layout::marks`), with no network at all (the IPv6 samples' A and AAAA
+//! expectations are in `ipv6.rs`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use crate::simulated::layout::marks::{label, Era, Writer};
 use ecs_srv::config::RoutingPolicy;
 use ecs_srv::input::event::parse_task_event;
 use ecs_srv::plan::desired::{desired_records, RecordSettings};
 use ecs_srv::plan::naming::Transport;
-use ecs_srv::plan::records::{RecordType, Routing};
+use ecs_srv::plan::records::{RecordSet, RecordType, Routing};
 use ecs_srv::plan::task::{
-    resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, ResolveError,
-    TaskDefinitionFacts,
+    resolve_running_task, ContainerDefinitionFacts, NetworkMode, PortMapping, TaskDefinitionFacts,
 };
 
 /// A planned zone: (name, type) → values.
 pub type Planned = BTreeMap<(String, RecordType), Vec<String>>;
 
-const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
+pub const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
 
-fn settings(policy: RoutingPolicy) -> RecordSettings {
+pub fn settings(policy: RoutingPolicy) -> RecordSettings {
     RecordSettings {
         naming: crate::support::naming("ecs.internal."),
         policy,
@@ -55,7 +56,7 @@ fn container(
 }
 
 /// The task definitions the samples were "registered" with.
-fn definition_for(sample: &str) -> TaskDefinitionFacts {
+pub fn definition_for(sample: &str) -> TaskDefinitionFacts {
     use Transport::*;
     let (family, mode, containers) = match sample {
         "awsvpc-ec2-running.json" => (
@@ -128,7 +129,7 @@ fn definition_for(sample: &str) -> TaskDefinitionFacts {
     }
 }
 
-fn parse(sample: &str) -> ecs_srv::input::event::TaskEvent {
+pub fn parse(sample: &str) -> ecs_srv::input::event::TaskEvent {
     let path = format!("{}/events/{sample}", env!("CARGO_MANIFEST_DIR"));
     parse_task_event(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{sample}: {e}"))
 }
@@ -143,11 +144,10 @@ pub fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
         .unwrap()
         .into_iter()
         .map(|set| {
-            assert!(
-                set.routing
-                    .set_identifier()
-                    .is_some_and(|id| id.starts_with(&format!("ecs-srv:{task_id}:"))),
-                "{set:?}"
+            assert_eq!(
+                set.routing.set_identifier(),
+                Some(documented_mark(&event, &set).as_str()),
+                "{sample}: {set:?}"
             );
             let values = set
                 .values
@@ -157,6 +157,38 @@ pub fn plan(sample: &str, policy: RoutingPolicy) -> Planned {
             ((set.name.replace(&task_id, "T"), set.record_type), values)
         })
         .collect()
+}
+
+/// The documented mark of a sample task's set (`simulated::layout::marks`): its kind from
+/// its name and type (`task` for the task's own name, `svc`, `svc6` or `srv` at a shared
+/// name, `o…` for a task outside a service), its cluster's origin from the event's ARN.
+fn documented_mark(event: &ecs_srv::input::event::TaskEvent, set: &RecordSet) -> String {
+    let task_id = event.detail.task_id();
+    let own = set.name.split('.').next() == Some(label(task_id, 63).as_str());
+    let member = event
+        .detail
+        .group
+        .as_deref()
+        .is_some_and(|g| g.starts_with("service:"));
+    let kind = match (own, set.record_type, member) {
+        (true, RecordType::Aaaa, _) => "task6",
+        (true, _, _) => "task",
+        (false, RecordType::A, true) => "svc",
+        (false, RecordType::A, false) => "osvc",
+        (false, RecordType::Aaaa, true) => "svc6",
+        (false, RecordType::Aaaa, false) => "osvc6",
+        (false, RecordType::Srv, true) => "srv",
+        (false, RecordType::Srv, false) => "osrv",
+    };
+    let arn: Vec<&str> = event.detail.cluster_arn.splitn(6, ':').collect();
+    let writer = Writer {
+        owner: "ecs-srv".to_owned(),
+        region: arn[3].to_owned(),
+        account: arn[4].to_owned(),
+    };
+    let cluster = arn[5].trim_start_matches("cluster/");
+    let record_type = set.record_type.as_str();
+    writer.task_mark(Era::Today, task_id, kind, cluster, &set.name, record_type)
 }
 
 pub fn expect(entries: &[(&str, RecordType, &str)]) -> Planned {
@@ -291,24 +323,6 @@ fn srv_weights_are_the_label_times_256_and_routing_weights_the_label() {
 }
 
 #[test]
-fn hostile_but_legal_names_stay_single_labels_inside_the_zone() {
-    let planned = plan("legal-odd-names-running.json", RoutingPolicy::Weighted);
-    assert!(
-        planned.contains_key(&(
-            "_admin-console._tcp.legacy-api-v2.ecs.internal.".to_owned(),
-            RecordType::Srv
-        )),
-        "{planned:#?}"
-    );
-    for (name, _) in planned.keys() {
-        assert!(name.ends_with(".ecs.internal."), "{name}");
-        for label in name.trim_end_matches('.').split('.') {
-            assert!(!label.is_empty() && label.len() <= 63, "{name}");
-        }
-    }
-}
-
-#[test]
 fn multivalue_switches_every_name_to_multivalue_answers() {
     let event = parse("bridge-running.json");
     let resolution = resolve_running_task(
@@ -323,99 +337,5 @@ fn multivalue_switches_every_name_to_multivalue_answers() {
         sets.iter()
             .all(|s| matches!(s.routing, Routing::Multivalue { .. })),
         "{sets:#?}"
-    );
-}
-
-#[test]
-fn the_planner_explains_what_it_skipped_or_refused() {
-    let event = parse("multi-container-running.json");
-    let resolution = resolve_running_task(
-        &event.detail,
-        &definition_for("multi-container-running.json"),
-        Some(HOST.into()),
-        1,
-    )
-    .unwrap();
-    assert!(
-        resolution
-            .warnings
-            .iter()
-            .any(|w| w.contains("relay") && w.contains("port range")),
-        "{:?}",
-        resolution.warnings
-    );
-
-    let mut opted_out = definition_for("bridge-running.json");
-    opted_out.containers[0]
-        .labels
-        .insert("ecs-srv.enable".into(), "false".into());
-    let resolution = resolve_running_task(
-        &parse("bridge-running.json").detail,
-        &opted_out,
-        Some(HOST.into()),
-        1,
-    )
-    .unwrap();
-    assert!(resolution.task.endpoints.is_empty());
-
-    let mut bad_weight = definition_for("bridge-running.json");
-    bad_weight.containers[0]
-        .labels
-        .insert("ecs-srv.weight".into(), "300".into());
-    let err = resolve_running_task(
-        &parse("bridge-running.json").detail,
-        &bad_weight,
-        Some(HOST.into()),
-        1,
-    )
-    .unwrap_err();
-    assert!(
-        err.to_string().contains("ecs-srv.weight=\"300\"") && err.to_string().contains("0 to 255"),
-        "{err}"
-    );
-
-    let mut no_bindings = parse("bridge-running.json");
-    no_bindings.detail.containers[0].network_bindings.clear();
-    let err = resolve_running_task(
-        &no_bindings.detail,
-        &definition_for("bridge-running.json"),
-        Some(HOST.into()),
-        1,
-    )
-    .unwrap_err();
-    assert!(matches!(err, ResolveError::MissingBindings { .. }), "{err}");
-
-    let err = resolve_running_task(
-        &parse("bridge-running.json").detail,
-        &definition_for("bridge-running.json"),
-        None,
-        1,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, ResolveError::MissingHostAddress { .. }),
-        "{err}"
-    );
-}
-
-#[test]
-fn labels_rename_services_and_ports() {
-    let mut renamed = definition_for("bridge-running.json");
-    renamed.containers[0]
-        .labels
-        .insert("ecs-srv.service".into(), "Front.End".into());
-    renamed.containers[0]
-        .labels
-        .insert("ecs-srv.port".into(), "http".into());
-    let event = parse("bridge-running.json");
-    let resolution = resolve_running_task(&event.detail, &renamed, Some(HOST.into()), 1).unwrap();
-    let names: Vec<String> = desired_records(&resolution.task, &settings(RoutingPolicy::Weighted))
-        .unwrap()
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    assert!(
-        names.contains(&"_http._tcp.front-end.ecs.internal.".to_owned()),
-        "{names:?}"
     );
 }

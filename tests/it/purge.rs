@@ -112,7 +112,7 @@ async fn purge_withdraws_every_owned_record_and_nothing_else() {
 }
 
 /// Serves one CloudFormation ResponseURL on loopback and keeps what is PUT to it.
-async fn response_url() -> (String, Arc<Mutex<Vec<Value>>>) {
+pub(crate) async fn response_url() -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/cfn-response?signature=x",

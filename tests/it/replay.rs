@@ -196,20 +196,6 @@ async fn replay_publishes_withdraws_and_never_resurrects() {
         "the whole sets carry the same scaled weights"
     );
 
-    // Every call the real binary made is one the template's role grants.
-    let granted = crate::template::granted_actions();
-    let calls = summary["invocations"][0]["api_calls"]
-        .as_object()
-        .expect("the summary counts API calls");
-    assert!(!calls.is_empty(), "{summary:#}");
-    for call in calls.keys() {
-        let action = crate::template::iam_action(call).to_ascii_lowercase();
-        assert!(
-            granted.contains(&action),
-            "the binary called {call}, which template.yaml does not grant ({action})"
-        );
-    }
-
     // 2. The same events again change nothing.
     let (ok, summary) = replay.run("duplicate.json", &json!([web_running, api_running]));
     assert!(ok, "{summary:#}");

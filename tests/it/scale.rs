@@ -78,6 +78,7 @@ pub fn task(service: &str, revision: u32, index: usize, hosts: usize) -> TaskSpe
             host_port: 32768 + u16::try_from(index / hosts).expect("a host port"),
             weight: None,
         }],
+        ..TaskSpec::default()
     }
 }
 

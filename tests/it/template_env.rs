@@ -18,6 +18,7 @@ use crate::support::{create_private_zone, moto_clients, moto_env, seed_one_host_
 pub(crate) struct Stack<'a> {
     template: &'a Value,
     parameters: BTreeMap<String, String>,
+    account: String,
 }
 
 impl<'a> Stack<'a> {
@@ -39,7 +40,15 @@ impl<'a> Stack<'a> {
         Stack {
             template,
             parameters,
+            account: crate::support::ACCOUNT.to_owned(),
         }
+    }
+
+    /// The same stack deployed in `account` (moto's default account otherwise): a test with
+    /// an account of its own sees only its own clusters and queues.
+    pub(crate) fn in_account(mut self, account: &str) -> Self {
+        self.account = account.to_owned();
+        self
     }
 
     pub(crate) fn condition(&self, name: &str) -> bool {
@@ -52,7 +61,7 @@ impl<'a> Stack<'a> {
         match name {
             "AWS::NoValue" => None,
             "AWS::Region" => Some(Value::from("us-east-1")),
-            "AWS::AccountId" => Some(Value::from("123456789012")),
+            "AWS::AccountId" => Some(Value::from(self.account.as_str())),
             "AWS::Partition" => Some(Value::from("aws")),
             "AWS::StackName" => Some(Value::from("ecs-srv")),
             _ => match self.parameters.get(name) {
@@ -66,11 +75,14 @@ impl<'a> Stack<'a> {
                             kind.is_some(),
                             "Ref to {name}, neither a parameter nor a resource"
                         );
-                        // A queue's Ref is its URL.
+                        // A queue's Ref is its URL, a log group's its name.
                         Some(Value::from(match kind {
-                            Some("AWS::SQS::Queue") => {
-                                format!("https://sqs.us-east-1.amazonaws.com/123456789012/{name}")
-                            }
+                            Some("AWS::SQS::Queue") => format!(
+                                "https://sqs.us-east-1.amazonaws.com/{}/{}",
+                                self.account,
+                                self.queue_name(name)
+                            ),
+                            Some("AWS::Logs::LogGroup") => name.to_owned(),
                             _ => format!("ref:{name}"),
                         }))
                     }
@@ -85,21 +97,36 @@ impl<'a> Stack<'a> {
         let kind = self.template["Resources"][resource]["Type"]
             .as_str()
             .unwrap_or_else(|| panic!("GetAtt of {resource}, which is not a resource"));
+        let account = &self.account;
         let arn = match (kind, attribute) {
-            ("AWS::SQS::Queue", "Arn") => format!("arn:aws:sqs:us-east-1:123456789012:{resource}"),
+            ("AWS::SQS::Queue", "Arn") => {
+                format!(
+                    "arn:aws:sqs:us-east-1:{account}:{}",
+                    self.queue_name(resource)
+                )
+            }
             ("AWS::Logs::LogGroup", "Arn") => {
-                format!("arn:aws:logs:us-east-1:123456789012:log-group:{resource}:*")
+                format!("arn:aws:logs:us-east-1:{account}:log-group:{resource}:*")
             }
             ("AWS::Events::Rule", "Arn") => {
-                format!("arn:aws:events:us-east-1:123456789012:rule/{resource}")
+                format!("arn:aws:events:us-east-1:{account}:rule/{resource}")
             }
-            ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::123456789012:role/{resource}"),
+            ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::{account}:role/{resource}"),
             ("AWS::Serverless::Function", "Arn") => {
-                format!("arn:aws:lambda:us-east-1:123456789012:function:{resource}")
+                format!("arn:aws:lambda:us-east-1:{account}:function:{resource}")
             }
             _ => format!("getatt:{resource}.{attribute}"),
         };
         Value::from(arn)
+    }
+
+    /// The name CloudFormation gives a queue: a FIFO queue's name ends in `.fifo`.
+    fn queue_name(&self, resource: &str) -> String {
+        let fifo = self.template["Resources"][resource]["Properties"]["FifoQueue"] == true;
+        match fifo {
+            true => format!("{resource}.fifo"),
+            false => resource.to_owned(),
+        }
     }
 
     /// The value of an expression; `None` is `AWS::NoValue` (the key is left out).
@@ -232,7 +259,7 @@ impl<'a> Stack<'a> {
 }
 
 /// A scalar as CloudFormation passes it to Lambda: numbers and booleans as their text.
-fn scalar(value: &Value) -> String {
+pub(crate) fn scalar(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),

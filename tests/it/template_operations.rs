@@ -1,9 +1,9 @@
 //! What template.yaml gives an operator: the dashboard and alarms over the function's own
 //! metrics, the purge that runs when the stack is deleted (and when, relative to the other
-//! resources), and parameter ranges that agree with what the binary accepts.
+//! resources). That every parameter's default and range agree with what the binary accepts
+//! is `config_reference`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use serde_json::{json, Value};
 
@@ -316,56 +316,4 @@ fn the_zone_is_purged_after_the_event_sources_and_before_the_function() {
     assert!(!serde_json::to_string(&resources)
         .expect("JSON")
         .contains("ZonePurge"));
-}
-
-/// The template offers exactly the range and default that the binary's ROUTE53_WRITE_RATE
-/// accepts. clap checks arguments in order, so with a bad zone id after it, a rate it
-/// accepts is followed by the zone id's error, and nothing reaches the network.
-#[test]
-fn route53_write_rate_offers_what_the_binary_accepts() {
-    let template = template();
-    let parameter = &template["Parameters"]["Route53WriteRate"];
-    let low = parameter["MinValue"].as_f64().expect("a minimum");
-    let high = parameter["MaxValue"].as_f64().expect("a maximum");
-    let refuses = |rate: f64| {
-        let output = Command::new(env!("CARGO_BIN_EXE_ecs-srv"))
-            .args([
-                "--route53-write-rate",
-                &rate.to_string(),
-                "--hosted-zone-id",
-                "not-a-zone!",
-                "replay",
-                "-",
-            ])
-            .env_clear()
-            .output()
-            .expect("running ecs-srv");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(!output.status.success(), "{stderr}");
-        stderr.contains("ROUTE53_WRITE_RATE must be")
-    };
-    assert!(
-        !refuses(low) && !refuses(high),
-        "the binary takes {low} and {high}"
-    );
-    assert!(
-        refuses(low - 0.01) && refuses(high + 0.01),
-        "and nothing beyond"
-    );
-
-    let help = Command::new(env!("CARGO_BIN_EXE_ecs-srv"))
-        .arg("--help")
-        .env_clear()
-        .output()
-        .expect("running ecs-srv --help");
-    let help = String::from_utf8_lossy(&help.stdout);
-    let after_flag = &help[help
-        .find("--route53-write-rate")
-        .expect("the flag in --help")..];
-    let default = after_flag
-        .split("[default: ")
-        .nth(1)
-        .and_then(|rest| rest.split(']').next())
-        .expect("a default in --help");
-    assert_eq!(parameter["Default"].as_f64(), default.parse::<f64>().ok());
 }

@@ -230,8 +230,19 @@ fn parliament_accepts_every_policy_in_every_branch() {
             list.into(),
         ],
     );
+    // parliament reads the Service Authorization Reference, whose only resource type for
+    // ecs:ListTasks is the container instance; a listing of a whole cluster names none, so
+    // AWS authorises it on `*`, which ListTasksOfTheClusters narrows by ecs:cluster (the
+    // `iam` tests hold the policy to the binary's real requests). That finding, and only
+    // it, is expected.
+    let expected = "Unnecessary use of Resource * -  - ['ecs:ListTasks'] -";
+    let findings: Vec<&str> = report
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.contains(expected))
+        .collect();
+    let clean = findings.is_empty() && (status.success() || report.contains(expected));
     let mut details = String::new();
-    if !status.success() || !report.trim().is_empty() {
+    if !clean {
         for path in &files {
             details.push_str(&format!(
                 "{}:\n{}\n",
@@ -241,7 +252,7 @@ fn parliament_accepts_every_policy_in_every_branch() {
         }
     }
     assert!(
-        status.success() && report.trim().is_empty(),
+        clean,
         "parliament has findings ({status}):\n{report}\nthe policies:\n{details}"
     );
 }

@@ -93,7 +93,8 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Withdraw as soon as ECS wants the task stopped, so DNS drains before SIGTERM, and
+    /// Withdraw as soon as ECS wants the task stopped (ECS sends SIGTERM at that moment, so
+    /// DNS has drained only if the task keeps serving for the TTL and resolver caches), and
     /// on any status past RUNNING.
     pub fn wants_withdrawal(self) -> bool {
         self.desired == TaskStatus::Stopped || self.last > TaskStatus::Running

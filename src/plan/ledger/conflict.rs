@@ -70,7 +70,7 @@ pub enum ConflictError {
     },
     /// A shared name holds a latency set for this region that another deployment wrote
     /// (another account in this region): Route 53 allows one per region.
-    #[error("{name} {record_type} already answers region {region} through a latency record set that another deployment wrote ({holder}); Route 53 allows one per region and name. Give one of the services another name (docker label ecs-srv.service) or CLUSTER_IN_NAMES=on")]
+    #[error("{name} {record_type} already answers region {region} through a latency record set that another deployment wrote ({holder}); Route 53 allows one per region and name. Give one of the services another name (docker label ecs-srv.service), or each stack its own RecordDomain")]
     RegionTaken {
         /// The shared name.
         name: String,

@@ -4,6 +4,8 @@
 //! one cluster per name, one deployment per task.
 
 mod conflict;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -23,7 +23,7 @@ const FARGATE_RUNNING: &str = include_str!("../../../events/fargate-running.json
 pub enum Stage {
     /// lastStatus and desiredStatus RUNNING: publish.
     Running,
-    /// Still RUNNING, but desired STOPPED: withdraw before the containers get SIGTERM.
+    /// Still RUNNING, but desired STOPPED: withdraw at once (the containers get SIGTERM now).
     Draining,
     /// lastStatus STOPPED: withdraw whatever is left.
     Stopped,

@@ -1,5 +1,5 @@
-//! A real HAProxy reading the zone through the DNS front: the configuration the README's
-//! "Using SRV from clients" section gives, with the VPC resolver's address replaced by the
+//! A real HAProxy reading the zone through the DNS front: the configuration that
+//! docs/clients.md gives, with the VPC resolver's address replaced by the
 //! DNS front's loopback port, and HAProxy's own view read back from its runtime API.
 //!
 //! HAProxy comes from the Debian package `haproxy` (`make deps` installs it); a missing
@@ -39,7 +39,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// The runtime API answers at once; anything slower is a hang.
 const SOCKET_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The `resolvers` and `backend` sections of the README, for the VPC resolver at `dns`.
+/// The `resolvers` and `backend` sections of docs/clients.md, for the VPC resolver at `dns`.
 /// A nameserver over UDP and one over TCP at the same address: HAProxy takes the first
 /// valid answer, and TCP carries the whole set when UDP is truncated.
 pub fn client_config(dns: SocketAddr, srv_name: &str) -> String {
@@ -109,7 +109,7 @@ pub struct RunningHaproxy {
 }
 
 impl RunningHaproxy {
-    /// Starts HAProxy on a free 127.0.0.1 port with the README's configuration for
+    /// Starts HAProxy on a free 127.0.0.1 port with the configuration of docs/clients.md for
     /// `srv_name`, resolving through `dns`. Its files and log go to `work_dir`.
     pub async fn start(dns: SocketAddr, srv_name: &str, work_dir: &Path) -> Result<Self> {
         let program = find_haproxy()?;

@@ -185,7 +185,7 @@ async fn run() -> Result<()> {
         None,
     );
     out.check(&traffic)?;
-    out.note("and a stock HAProxy on the same zone, with the README's server-template:");
+    out.note("and a stock HAProxy on the same zone, with the server-template of docs/clients.md:");
     let haproxy = demo.haproxy().await?;
     out.field(
         "haproxy",

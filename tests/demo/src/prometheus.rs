@@ -1,5 +1,5 @@
 //! A real Prometheus discovering a service with `dns_sd_configs` (type SRV), configured
-//! as the README says, in a private network namespace (see [`crate::netns`]): Prometheus
+//! as docs/clients.md says, in a private network namespace (see [`crate::netns`]): Prometheus
 //! asks only the nameserver of `/etc/resolv.conf`, on port 53. What it discovered is
 //! read back from its own `/api/v1/targets`.
 //!
@@ -31,7 +31,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts, 200 ms apart, for the API to come up (Prometheus starts in a second or two).
 const START_POLLS: usize = 150;
 
-/// The README's scrape configuration for the whole set `srv_name`.
+/// The scrape configuration of docs/clients.md for the whole set `srv_name`.
 pub fn scrape_config(srv_name: &str) -> String {
     format!(
         "scrape_configs:

@@ -1,4 +1,4 @@
-//! HAProxy `server-template` over the whole set, configured as the README says: every
+//! HAProxy `server-template` over the whole set, configured as docs/clients.md says: every
 //! task fills a slot with its weight, traffic follows the weight labels, and a drained
 //! task leaves HAProxy within TTL + hold.
 

@@ -6,9 +6,9 @@
 //! host's address and a free port (what Docker gives a mapping without hostPort), and
 //! their events replayed with the binary's defaults (whole SRV sets on).
 
+mod documented;
 mod haproxy;
 mod prometheus;
-mod readme;
 mod srv_proxy;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -1,4 +1,4 @@
-//! Prometheus `dns_sd_configs` (type SRV) on the whole set, configured as the README says:
+//! Prometheus `dns_sd_configs` (type SRV) on the whole set, configured as docs/clients.md says:
 //! it discovers every task at its own address and port, and forgets a drained one.
 //!
 //! Prometheus asks only the nameserver of `/etc/resolv.conf`, and only on port 53, so it

@@ -16,10 +16,11 @@ use aws_sdk_ecs::operation::describe_task_definition::{
 };
 use aws_sdk_ecs::types::{ContainerInstance, Failure, Task, TaskDefinition};
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponse, Rule};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
 
 use crate::support::strict_zone::{interceptor, quick_retries, test_credentials};
+use failing::{failing_rule, json_error, xml_error};
+
+mod failing;
 
 /// What ECS says of a task now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,6 +180,20 @@ impl Account {
         output.build()
     }
 
+    /// The default cluster and every cluster a task of the account runs in.
+    fn list_clusters(&mut self) -> aws_sdk_ecs::operation::list_clusters::ListClustersOutput {
+        let mut clusters = BTreeSet::from([crate::simulated::tasks::CLUSTER_ARN.to_owned()]);
+        for arn in self.tasks.keys() {
+            if let Some((head, rest)) = arn.split_once(":task/") {
+                let cluster = rest.split('/').next().unwrap_or_default();
+                clusters.insert(format!("{head}:cluster/{cluster}"));
+            }
+        }
+        aws_sdk_ecs::operation::list_clusters::ListClustersOutput::builder()
+            .set_cluster_arns(Some(clusters.into_iter().collect()))
+            .build()
+    }
+
     fn describe_container_instances(
         &mut self,
         arns: &[String],
@@ -242,63 +257,10 @@ fn lock(account: &Mutex<Account>) -> std::sync::MutexGuard<'_, Account> {
     account.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn json_error(failing: Failing, operation: &str) -> HttpResponse {
-    let (status, kind) = match failing {
-        Failing::Denied => (400, "AccessDeniedException"),
-        Failing::ServerError => (500, "ServerException"),
-    };
-    let body = format!(r#"{{"__type":"{kind}","message":"{operation} failed (simulated)"}}"#);
-    HttpResponse::new(
-        StatusCode::try_from(status).expect("valid status"),
-        body.into(),
-    )
-}
-
-fn xml_error(failing: Failing, operation: &str) -> HttpResponse {
-    let (status, code) = match failing {
-        Failing::Denied => (403, "UnauthorizedOperation"),
-        Failing::ServerError => (500, "InternalError"),
-    };
-    let body = format!(
-        r#"<?xml version="1.0"?><Response><Errors><Error><Code>{code}</Code><Message>{operation} failed (simulated)</Message></Error></Errors><RequestID>world</RequestID></Response>"#
-    );
-    HttpResponse::new(
-        StatusCode::try_from(status).expect("valid status"),
-        body.into(),
-    )
-}
-
-/// A rule that answers an error for `$operation` while the account says it fails.
-macro_rules! failing_rule {
-    ($call:expr, $account:expr, $name:literal, $render:path) => {{
-        let check = Arc::clone(&$account);
-        let answer = Arc::clone(&$account);
-        mock!($call)
-            .match_requests(move |_| {
-                let mut world = lock(&check);
-                let fails = world.failing.contains_key($name);
-                if fails {
-                    world.count($name);
-                }
-                fails
-            })
-            .sequence()
-            .http_response(move || {
-                let failing = lock(&answer)
-                    .failing
-                    .get($name)
-                    .copied()
-                    .unwrap_or(Failing::ServerError);
-                $render(failing, $name)
-            })
-            .repeatedly()
-            .build()
-    }};
-}
-
 /// The rules of the ECS client: faults first, then the account's answers.
 pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
-    let (tasks, definitions, instances, listing) = (
+    let (tasks, definitions, instances, listing, clusters) = (
+        Arc::clone(account),
         Arc::clone(account),
         Arc::clone(account),
         Arc::clone(account),
@@ -353,11 +315,8 @@ pub fn ecs_rules(account: &Arc<Mutex<Account>>) -> Vec<Rule> {
         ),
         mock!(aws_sdk_ecs::Client::list_tasks)
             .then_compute_output(move |input| lock(&listing).list_tasks(input)),
-        mock!(aws_sdk_ecs::Client::list_clusters).then_output(|| {
-            aws_sdk_ecs::operation::list_clusters::ListClustersOutput::builder()
-                .cluster_arns(crate::simulated::tasks::CLUSTER_ARN)
-                .build()
-        }),
+        mock!(aws_sdk_ecs::Client::list_clusters)
+            .then_compute_output(move |_| lock(&clusters).list_clusters()),
         active_clusters_rule(),
     ]
 }

@@ -3,8 +3,8 @@
 //! SDK clients. Nothing here touches the network.
 
 pub mod account;
+pub mod layout;
 pub mod mutate;
-pub mod oracle;
 pub mod tasks;
 
 use std::sync::{Arc, Mutex};
@@ -158,44 +158,84 @@ pub fn inputs(events: impl IntoIterator<Item = Value>) -> Vec<EventInput> {
         .collect()
 }
 
-/// The zone split the way the publisher sees it: the task sets it owns (as the crate's
-/// `RecordSet`, sorted, each at the shared name it stands for: a set in a tree's branch is
-/// shown at the tree's root) and the foreign sets (exactly as stored); whole SRV sets and
-/// tree aliases are in neither (the documented-layout oracle checks them).
+/// The zone split by the documented marks (`layout`), not by the crate's ownership rule:
+/// the task sets of the publisher's RECORD_OWNER whose marks check out, each shown at the
+/// shared name it stands for (a member of a tree's branch at the tree's root, its mark's
+/// hash made for the root), as the crate's `RecordSet` for comparison; and every set
+/// the documentation does not describe, exactly as stored. Whole SRV sets and aliases are
+/// in neither (`layout::check_zone` checks them).
 pub fn zone_contents(
     zone: &Arc<Mutex<StrictZone>>,
     publisher: &Deployment,
 ) -> (Vec<RecordSet>, Vec<ResourceRecordSet>) {
-    use ecs_srv::plan::ownership::{ownership, Ownership};
-    let naming = publisher.naming();
+    let layout = layout::Layout::of(&publisher.settings);
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
     for set in zone.lock().unwrap().record_sets() {
-        let candidate = ecs_srv::aws::route53::convert::listed_set(&set).ok();
-        match candidate.as_ref().map(|c| ownership(naming, c)) {
-            Some(Ownership::Task(_)) => {
-                let candidate = candidate.expect("a candidate");
-                owned.push(crate::support::at_tree_root(&candidate));
+        match layout::listed::documented_form(&layout, &set) {
+            Ok(documented) if documented.alias.is_none() && documented.set_identifier.is_some() => {
+                owned.push(crate_set(&layout::trees::at_root(documented)));
             }
-            Some(Ownership::WholeSet | Ownership::Branch | Ownership::Latency) => {}
-            Some(Ownership::Foreign) | None => foreign.push(set),
+            Ok(_) => {}
+            Err(_) => foreign.push(set),
         }
     }
     owned.sort();
     (owned, foreign)
 }
 
-/// The owned sets the running tasks should have, sorted.
+/// The task sets the documentation promises for `running` (`layout`, written apart from
+/// the crate), as the crate's `RecordSet`, sorted.
 pub fn expected_records(publisher: &Deployment, running: &[&TaskSpec]) -> Vec<RecordSet> {
-    let mut sets: Vec<RecordSet> = running
+    let layout = layout::Layout::of(&publisher.settings);
+    let mut sets: Vec<RecordSet> = layout::expected::documented(&layout, running)
         .iter()
-        .flat_map(|task| {
-            ecs_srv::plan::desired::desired_records(&task.running_task(), &publisher.records)
-                .expect("names fit")
-        })
+        .filter(|set| set.alias.is_none() && set.set_identifier.is_some())
+        .map(crate_set)
         .collect();
     sets.sort();
     sets
+}
+
+/// A documented task set in the crate's data type, for tests that compare those.
+fn crate_set(set: &layout::DocumentedSet) -> RecordSet {
+    use ecs_srv::plan::records::{RecordType, Routing};
+    let set_identifier = set.set_identifier.clone().expect("a task's set is marked");
+    RecordSet {
+        name: set.name.clone(),
+        record_type: match set.record_type.as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::Aaaa,
+            _ => RecordType::Srv,
+        },
+        routing: match set.routing {
+            layout::Routing::Weighted(weight) => Routing::Weighted {
+                set_identifier,
+                weight: u8::try_from(weight).expect("a weight of 0 to 255"),
+            },
+            _ => Routing::Multivalue { set_identifier },
+        },
+        ttl: set.ttl.and_then(|ttl| u32::try_from(ttl).ok()).unwrap_or(0),
+        values: set.values.clone(),
+        alias: None,
+    }
+}
+
+/// Each failed event of an invocation: its error, and whether it is retried.
+pub fn failures(report: &ecs_srv::run::report::InvocationReport) -> Vec<(String, bool)> {
+    report
+        .events
+        .iter()
+        .filter_map(|e| Some((e.error.clone()?, e.retryable)))
+        .collect()
+}
+
+/// The names of the task sets the publisher's marks hold (each once, in order).
+pub fn owned_names(zone: &Arc<Mutex<StrictZone>>, publisher: &Deployment) -> Vec<String> {
+    let (owned, _) = zone_contents(zone, publisher);
+    let mut names: Vec<String> = owned.iter().map(|set| set.name.clone()).collect();
+    names.dedup();
+    names
 }
 
 /// A record set of any shape, for seeding foreign records.

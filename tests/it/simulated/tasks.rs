@@ -1,11 +1,10 @@
 //! Tasks as tests describe them, and everything derived from one description: its task
 //! definition, its events at any status, and the records it should have while running.
 //!
-//! The expected records are built here from the description, not through the crate's
-//! resolver, so a test compares the publisher against an independent account of what a
-//! bridge, host or awsvpc task publishes.
+//! What a task publishes is worked out from the description by the tests' own layout
+//! (`simulated::layout`), never through the crate's resolver or planner.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aws_sdk_ecs::types::{
     ContainerDefinition, NetworkMode, PortMapping, TaskDefinition, TransportProtocol,
@@ -18,7 +17,9 @@ use serde_json::{json, Value};
 pub const ACCOUNT: &str = "123456789012";
 /// The region every ARN belongs to.
 pub const REGION: &str = "us-east-1";
-/// The cluster.
+/// The cluster most tests run in.
+pub const CLUSTER: &str = "demo";
+/// Its ARN.
 pub const CLUSTER_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/demo";
 
 /// The network modes the publisher tells apart.
@@ -60,6 +61,29 @@ pub struct TaskSpec {
     pub eni_address: Ipv4Addr,
     /// Its containers.
     pub containers: Vec<ContainerSpec>,
+    /// Its cluster's name, in the account and region of every ARN.
+    pub cluster: String,
+    /// A one-off task (`run-task`, group `family:SERVICE`) rather than a service's.
+    pub one_off: bool,
+    /// The ENI's IPv6 address of a dual-stack awsvpc task.
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+impl Default for TaskSpec {
+    /// A task of service `web` in cluster `demo` with no container yet.
+    fn default() -> Self {
+        TaskSpec {
+            task_id: format!("{:032x}", 0xc0ffee_u64),
+            service: "web".to_owned(),
+            mode: Mode::Awsvpc,
+            host: 0,
+            eni_address: Ipv4Addr::new(10, 2, 0, 1),
+            containers: Vec::new(),
+            cluster: CLUSTER.to_owned(),
+            one_off: false,
+            ipv6: None,
+        }
+    }
 }
 
 /// The container instance ARN of host `index`.
@@ -80,7 +104,21 @@ pub fn host_address(index: usize) -> Ipv4Addr {
 impl TaskSpec {
     /// The task ARN (new format, with the cluster).
     pub fn task_arn(&self) -> String {
-        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/demo/{}", self.task_id)
+        format!(
+            "arn:aws:ecs:{REGION}:{ACCOUNT}:task/{}/{}",
+            self.cluster, self.task_id
+        )
+    }
+
+    /// Its cluster's ARN.
+    pub fn cluster_arn(&self) -> String {
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{}", self.cluster)
+    }
+
+    /// Its group: `service:NAME`, or `family:NAME` for a one-off task.
+    pub fn group(&self) -> String {
+        let kind = if self.one_off { "family" } else { "service" };
+        format!("{kind}:{}", self.service)
     }
 
     /// Its own task definition revision.
@@ -135,7 +173,7 @@ impl TaskSpec {
                     _ => json!([]),
                 };
                 let interfaces = match self.mode {
-                    Mode::Awsvpc => json!([{ "attachmentId": "eni-attachment", "privateIpv4Address": self.eni_address.to_string() }]),
+                    Mode::Awsvpc => json!([{ "attachmentId": "eni-attachment", "privateIpv4Address": self.eni_address.to_string(), "ipv6Address": self.ipv6.map(|ip| ip.to_string()) }]),
                     _ => json!([]),
                 };
                 json!({ "name": c.name, "lastStatus": last_status, "taskArn": self.task_arn(), "networkBindings": bindings, "networkInterfaces": interfaces })
@@ -143,10 +181,14 @@ impl TaskSpec {
             .collect();
         let attachments = match self.mode {
             Mode::Awsvpc => {
-                json!([{ "id": "eni-attachment", "type": "eni", "status": "ATTACHED", "details": [
-                { "name": "networkInterfaceId", "value": "eni-0123456789abcdef0" },
-                { "name": "privateIPv4Address", "value": self.eni_address.to_string() }
-            ] }])
+                let mut details = vec![
+                    json!({ "name": "networkInterfaceId", "value": "eni-0123456789abcdef0" }),
+                    json!({ "name": "privateIPv4Address", "value": self.eni_address.to_string() }),
+                ];
+                if let Some(ipv6) = self.ipv6 {
+                    details.push(json!({ "name": "ipv6Address", "value": ipv6.to_string() }));
+                }
+                json!([{ "id": "eni-attachment", "type": "eni", "status": "ATTACHED", "details": details }])
             }
             _ => json!([]),
         };
@@ -160,14 +202,14 @@ impl TaskSpec {
             "region": REGION,
             "resources": [self.task_arn()],
             "detail": {
-                "clusterArn": CLUSTER_ARN,
+                "clusterArn": self.cluster_arn(),
                 "taskArn": self.task_arn(),
                 "taskDefinitionArn": self.definition_arn(),
                 "containerInstanceArn": container_instance_arn(self.host),
                 "launchType": "EC2",
                 "lastStatus": last_status,
                 "desiredStatus": desired_status,
-                "group": format!("service:{}", self.service),
+                "group": self.group(),
                 "version": version,
                 "containers": containers,
                 "attachments": attachments,
@@ -175,7 +217,8 @@ impl TaskSpec {
         })
     }
 
-    /// What the task publishes while it runs, worked out from the description alone.
+    /// The crate's input for the running task, for tests of the pure planner (not an
+    /// expected result: that is `simulated::layout`'s).
     pub fn running_task(&self) -> RunningTask {
         let address = match self.mode {
             Mode::Awsvpc => self.eni_address,
@@ -194,17 +237,17 @@ impl TaskSpec {
                 },
                 weight: c.weight.unwrap_or(1),
                 container: c.name.clone(),
-                joins_service: true,
+                joins_service: !self.one_off,
             })
             .collect();
         RunningTask {
             task_id: self.task_id.clone(),
             cluster: ecs_srv::plan::naming::ClusterId {
                 scope: crate::support::config::scope(),
-                name: "demo".to_owned(),
+                name: self.cluster.clone(),
             },
             ipv4: Some(address),
-            ipv6: None,
+            ipv6: self.ipv6,
             endpoints,
         }
     }
@@ -224,6 +267,7 @@ pub fn simple_task(index: usize, mode: Mode, service: &str, host: usize) -> Task
             host_port: 32768 + index as u16,
             weight: None,
         }],
+        ..TaskSpec::default()
     }
 }
 
@@ -232,14 +276,14 @@ impl TaskSpec {
     /// all a reconcile knows of it.
     pub fn described(&self) -> aws_sdk_ecs::types::Task {
         use aws_sdk_ecs::types::{
-            Attachment, Container, KeyValuePair, LaunchType, NetworkBinding, NetworkInterface,
+            Attachment, Container, LaunchType, NetworkBinding, NetworkInterface,
         };
         let mut task = aws_sdk_ecs::types::Task::builder()
             .task_arn(self.task_arn())
-            .cluster_arn(CLUSTER_ARN)
+            .cluster_arn(self.cluster_arn())
             .task_definition_arn(self.definition_arn())
             .container_instance_arn(container_instance_arn(self.host))
-            .group(format!("service:{}", self.service))
+            .group(self.group())
             .launch_type(LaunchType::Ec2);
         for c in &self.containers {
             let mut container = Container::builder().name(&c.name).task_arn(self.task_arn());
@@ -264,6 +308,7 @@ impl TaskSpec {
                     NetworkInterface::builder()
                         .attachment_id("eni-attachment")
                         .private_ipv4_address(self.eni_address.to_string())
+                        .set_ipv6_address(self.ipv6.map(|ip| ip.to_string()))
                         .build(),
                 ),
             };
@@ -275,15 +320,26 @@ impl TaskSpec {
                     .id("eni-attachment")
                     .r#type("ElasticNetworkInterface")
                     .status("ATTACHED")
-                    .details(
-                        KeyValuePair::builder()
-                            .name("privateIPv4Address")
-                            .value(self.eni_address.to_string())
-                            .build(),
-                    )
+                    .set_details(Some(self.eni_details()))
                     .build(),
             );
         }
         task.build()
+    }
+
+    /// The ENI attachment's details as DescribeTasks gives them: its IPv4 address, and its
+    /// IPv6 address when dual-stack.
+    fn eni_details(&self) -> Vec<aws_sdk_ecs::types::KeyValuePair> {
+        let ipv4 = Some(("privateIPv4Address", self.eni_address.to_string()));
+        let ipv6 = self.ipv6.map(|ip| ("ipv6Address", ip.to_string()));
+        ipv4.into_iter()
+            .chain(ipv6)
+            .map(|(name, value)| {
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+            })
+            .collect()
     }
 }

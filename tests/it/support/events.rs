@@ -71,6 +71,26 @@ pub fn sqs_event(bodies: &[Value]) -> Value {
     json!({ "Records": records })
 }
 
+/// An SQS event from `queue_arn` as Lambda delivers it, one message per `(id, body)`;
+/// past the first delivery (`attempt` > 0) each carries ecs-srv's attempt attribute, as
+/// the function writes it when it delays a re-check.
+pub fn sqs_batch(bodies: &[(&str, String)], queue_arn: &str, attempt: u32) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id, "receiptHandle": format!("receipt-{id}"), "body": body,
+                "attributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn, "awsRegion": REGION,
+                "messageAttributes": if attempt == 0 { json!({}) } else {
+                    json!({"ecs-srv-attempt": {"stringValue": attempt.to_string(), "dataType": "Number"}})
+                },
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
 /// Starts `count` bridge tasks of `definition` in `group` and returns their RUNNING
 /// events (the bridge sample, retargeted), with host ports from `first_host_port` on.
 pub async fn running_bridge_events(

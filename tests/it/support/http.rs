@@ -1,5 +1,5 @@
 //! Just enough HTTP/1.1 for the tests' own servers on loopback (the Lambda runtime API and
-//! the fault-injecting proxy in front of moto): one request read, one response written,
+//! the recording proxy in front of moto): one request read, one response written,
 //! `Content-Length` and chunked bodies, bounded in size and time.
 
 use std::time::Duration;

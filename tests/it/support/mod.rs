@@ -3,15 +3,17 @@
 //! events retargeted at it, and canned-response clients and a strict Route 53 model for
 //! where moto is too lax.
 
+pub mod accounts;
 pub mod answers;
 pub mod config;
 pub mod events;
-pub mod fault_proxy;
 pub mod http;
 pub mod mock_aws;
 pub mod moto;
+pub mod moto_proxy;
 pub mod runtime_api;
 pub mod seed;
+pub mod signed_request;
 pub mod strict_zone;
 pub mod zone;
 
@@ -25,45 +27,33 @@ pub const ACCOUNT: &str = "123456789012";
 /// The region the tests use.
 pub const REGION: &str = "us-east-1";
 
-/// A task's set as it would stand at its tree's root (a set in branch `_bK.N` shown at
-/// `N`, its mark's hash made for `N`): how tests compare trees with flat layouts.
-pub fn at_tree_root(set: &ecs_srv::plan::records::RecordSet) -> ecs_srv::plan::records::RecordSet {
-    use ecs_srv::plan::records::Routing;
-    let root = ecs_srv::plan::tree::names::tree_root(&set.name).to_owned();
-    let rename = |id: &String| ecs_srv::plan::naming::marks::rehashed(id, &root, set.record_type);
-    let routing = match &set.routing {
-        Routing::Weighted {
-            set_identifier,
-            weight,
-        } => Routing::Weighted {
-            set_identifier: rename(set_identifier),
-            weight: *weight,
-        },
-        Routing::Multivalue { set_identifier } => Routing::Multivalue {
-            set_identifier: rename(set_identifier),
-        },
-        other => other.clone(),
-    };
-    ecs_srv::plan::records::RecordSet {
-        name: root,
-        routing,
-        ..set.clone()
-    }
-}
-
 /// The mark ecs-srv writes on task `task`'s set of `role` at `name`, for cluster
-/// `cluster` (a name) where the tests run.
+/// `cluster` (a name) where the tests run: the documented mark, built by the tests' own
+/// rules (`simulated::layout::marks`), not the crate's.
 pub fn task_mark(
     task: &str,
     role: ecs_srv::plan::naming::RecordRole,
     cluster: &str,
     name: &str,
 ) -> String {
-    let cluster = ecs_srv::plan::naming::ClusterId {
-        scope: config::scope(),
-        name: cluster.to_owned(),
+    use crate::simulated::layout::marks::{Era, Writer};
+    use ecs_srv::plan::naming::RecordRole::*;
+    let (kind, record_type) = match role {
+        ServiceAddress => ("svc", "A"),
+        TaskAddress => ("task", "A"),
+        ServicePort => ("srv", "SRV"),
+        StandaloneAddress => ("osvc", "A"),
+        StandalonePort => ("osrv", "SRV"),
+        ServiceAddress6 => ("svc6", "AAAA"),
+        TaskAddress6 => ("task6", "AAAA"),
+        StandaloneAddress6 => ("osvc6", "AAAA"),
     };
-    ecs_srv::plan::naming::marks::task_mark("ecs-srv", task, role, &cluster, name)
+    let writer = Writer {
+        owner: "ecs-srv".to_owned(),
+        region: REGION.to_owned(),
+        account: ACCOUNT.to_owned(),
+    };
+    writer.task_mark(Era::Today, task, kind, cluster, name, record_type)
 }
 
 /// The naming of a default deployment (owner `ecs-srv`) for zone `apex`, where the tests

@@ -191,6 +191,18 @@ pub async fn register_task_definition_with(
     mappings: &[(u16, Option<u16>)],
     fargate: bool,
 ) -> String {
+    register_checked_task_definition(clients, family, container, mappings, fargate, None).await
+}
+
+/// Like [`register_task_definition_with`], its container gated by `health_check`.
+pub async fn register_checked_task_definition(
+    clients: &AwsClients,
+    family: &str,
+    container: &str,
+    mappings: &[(u16, Option<u16>)],
+    fargate: bool,
+    health_check: Option<aws_sdk_ecs::types::HealthCheck>,
+) -> String {
     use aws_sdk_ecs::types::{
         Compatibility, ContainerDefinition, NetworkMode, PortMapping, TransportProtocol,
     };
@@ -198,7 +210,8 @@ pub async fn register_task_definition_with(
         .name(container)
         .image("public.ecr.aws/nginx/nginx:1.27")
         .memory(8)
-        .essential(true);
+        .essential(true)
+        .set_health_check(health_check);
     for (port, host_port) in mappings {
         definition = definition.port_mappings(
             PortMapping::builder()

@@ -1,5 +1,5 @@
 //! Step 6: the SRV clients on the whole sets. srv-proxy in front of both services, and a
-//! stock HAProxy beside it on the same zone, with the README's `server-template`.
+//! stock HAProxy beside it on the same zone, with the `server-template` of docs/clients.md.
 
 use std::time::{Duration, Instant};
 
