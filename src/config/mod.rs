@@ -26,8 +26,8 @@ pub struct ZoneRole {
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     /// The Route 53 private hosted zone that receives the records (its zone name is
-    /// read from Route 53 at start).
-    /// Not needed by the packer (PACK_INTO_QUEUE_URL), which reads no zone.
+    /// read from Route 53 at start). Required, unless PACK_INTO_QUEUE_URL makes the
+    /// process the packer, which reads no zone.
     #[arg(long, env = "HOSTED_ZONE_ID", value_parser = parse_hosted_zone_id, default_value = "", hide_default_value = true, required_unless_present = "pack_into_queue_url")]
     pub hosted_zone_id: String,
 
