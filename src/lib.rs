@@ -28,9 +28,10 @@
 //!   path's second function, which gathers the inbox's events for the one writer.
 //!
 //! One RUNNING event, end to end (on the SQS path the packer has first packed it with the
-//! events around it, and the writer reads the work queue): [`input::payload`] parses it; [`run::events`] keeps
-//! the newest event per task and confirms it with DescribeTasks; [`run::intents`] looks
-//! up the host or ENI addresses and the task definition and builds the task's intent;
+//! events around it, and the writer reads the work queue): [`input::payload`] parses it;
+//! [`run::events`] keeps the newest event per task and confirms it with DescribeTasks;
+//! [`run::intents`] looks up the host or ENI addresses and the task definition and builds
+//! the task's intent;
 //! [`apply::Applier`] takes the view of the names it touches, [`plan::plan_changes`]
 //! turns intent and view into units, [`plan::batch`] packs them and [`aws::route53`]
 //! sends each ChangeBatch at the paced rate; the outcome comes back as a

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
 use crate::aws::AwsClients;
@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             sqs: aws_sdk_sqs::Client::new(&crate::aws::sdk_config().await),
             work_queue_url,
         };
-        return serve_packer(&packer).await;
+        return serve(|event| crate::run::packer::handle(event, &packer)).await;
     }
     let clients = AwsClients::from_environment(cli.settings.zone_role().as_ref()).await;
     let deployment = Deployment::new(cli.settings, clients)
@@ -109,7 +109,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         .context("starting the deployment")?;
     let mode = |dry_run: bool| if dry_run { Mode::DryRun } else { Mode::Write };
     match command {
-        Command::Serve => serve(&deployment).await,
+        Command::Serve => serve(|event| crate::run::handler::handle(event, &deployment)).await,
         Command::Replay { files } => {
             let summary = crate::run::replay::replay(&deployment, &files).await?;
             print_json(&summary)?;
@@ -133,21 +133,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn serve(deployment: &Deployment) -> Result<ExitCode> {
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        crate::run::handler::handle(event, deployment).await
-    }))
-    .await
-    .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn serve_packer(packer: &Packer) -> Result<ExitCode> {
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        crate::run::packer::handle(event, packer).await
-    }))
-    .await
-    .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
+/// Serves the Lambda runtime API with `handler` (the writer's or the packer's), one
+/// invocation at a time, until the runtime stops.
+async fn serve<F, Answer>(handler: F) -> Result<ExitCode>
+where
+    F: Fn(LambdaEvent<Value>) -> Answer,
+    Answer: std::future::Future<Output = Result<Value, Diagnostic>>,
+{
+    lambda_runtime::run(service_fn(handler))
+        .await
+        .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,8 +16,8 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use serde_json::{json, Value};
 
 use crate::lambda_contract::{create_queue, failures, with_the_account};
-use crate::support::events::sqs_batch;
 use crate::support::events::fixture;
+use crate::support::events::sqs_batch;
 use crate::support::runtime_api::{Answer, Function, RuntimeApi};
 use crate::support::*;
 use crate::template_env::Stack;

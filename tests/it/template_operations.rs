@@ -98,7 +98,11 @@ fn the_dashboard_shows_every_figure_and_the_queues_the_stack_has() {
             ("ApproximateNumberOfMessagesVisible", "InboxQueue"),
             ("ApproximateNumberOfMessagesDelayed", "InboxQueue"),
         ] {
-            assert_eq!(queue(metric, name), sqs, "UseSqsQueue={use_sqs}: {metric} of {name}");
+            assert_eq!(
+                queue(metric, name),
+                sqs,
+                "UseSqsQueue={use_sqs}: {metric} of {name}"
+            );
         }
     }
 }

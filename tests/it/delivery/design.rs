@@ -54,8 +54,11 @@ const PACKER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Today's maxReceiveCount, kept where failed events come back through the event queue.
 const MAX_RECEIVE_COUNT: u32 = 120;
-/// The template's maxReceiveCount where per-task retries go through the retry queue.
+/// The template's maxReceiveCount where per-task retries go back through a queue of their
+/// own (the retry queue of design 3, the inbox of design 4).
 const FEW_RECEIVES: u32 = 5;
+/// The template's maxReceiveCount on the inbox: ten tries of the packer's 180 s visibility.
+const INBOX_RECEIVES: u32 = 10;
 
 /// The stack's dead-letter queue, where the function parks an event re-checked too often.
 const DEAD_LETTERS: &str = "ecs-srv-dead-letters";
@@ -245,7 +248,7 @@ pub fn gathered_fifo(rate: f64, window: Duration) -> Design {
         name: "gathered FIFO",
         summary: "EventBridge -> standard inbox -> packer (BatchSize 1,000, window, MaximumConcurrency 2, timeout 30 s, visibility 180 s) -> FIFO work queue (one group) -> writer (BatchSize 10, reserved concurrency 1, timeout 120 s, visibility 720 s); re-checks back to the inbox, packed, with their delay; schedule through the work queue; zone cache 60 s",
         queues: vec![
-            standard(inbox, PACKER_TIMEOUT * 6, Some(FEW_RECEIVES)),
+            standard(inbox, PACKER_TIMEOUT * 6, Some(INBOX_RECEIVES)),
             work_queue(work),
             dead,
         ],

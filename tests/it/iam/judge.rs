@@ -232,7 +232,10 @@ fn paths_were_taken(config: &Configuration, scene: &Scene, recorded: &[SignedReq
     };
     assert_eq!(
         sent_to,
-        queues.into_iter().map(|(who, q)| (who, q.to_owned())).collect(),
+        queues
+            .into_iter()
+            .map(|(who, q)| (who, q.to_owned()))
+            .collect(),
         "{}: the queues each function sends to",
         config.name
     );

@@ -41,9 +41,8 @@ pub async fn run(config: &Configuration) -> (Scene, Vec<SignedRequest>) {
     if config.use_sqs {
         let (_, packer) = scene.packer.as_ref().expect("the SQS path has a packer");
         let work = queue_arn(&packer["PACK_INTO_QUEUE_URL"]);
-        let one = |id: &str, body: &Value, attempt| {
-            sqs_batch(&[(id, body.to_string())], &work, attempt)
-        };
+        let one =
+            |id: &str, body: &Value, attempt| sqs_batch(&[(id, body.to_string())], &work, attempt);
         // EventBridge's events reach the inbox; the packer sends them on into the work queue.
         let packed = through_the_packer(&scene, &proxy, &[good, pending]).await;
         // The pending task goes back to the inbox with a delay, so nothing comes back.
@@ -137,7 +136,11 @@ async fn through_the_packer(
     let packer = Function::start(&api, &environment);
     let inbox = queue_arn(&scene.variables["INBOX_QUEUE_URL"]);
     let ids = ["inbox-1", "inbox-2", "inbox-3"];
-    let bodies: Vec<(&str, String)> = ids.iter().zip(events).map(|(id, e)| (*id, e.to_string())).collect();
+    let bodies: Vec<(&str, String)> = ids
+        .iter()
+        .zip(events)
+        .map(|(id, e)| (*id, e.to_string()))
+        .collect();
     let answer = api
         .invoke(&packer, sqs_batch(&bodies, &inbox, 0), ANSWER_WITHIN)
         .await;
