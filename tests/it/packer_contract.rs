@@ -9,6 +9,9 @@
 //! refuse. The work queue here takes messages of 200,000 bytes at most, so the packer's
 //! first message (256 KiB) is refused and the next taken: the answer names exactly the
 //! inbox messages whose events were in the refused one.
+//!
+//! The same binary is the packer by PACK_INTO_QUEUE_URL alone: the packer runs no command
+//! but `serve`, and a writer given no zone is refused before its first request.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -193,4 +196,34 @@ async fn an_inbox_batch_becomes_packed_messages_and_a_refused_one_answers_for_it
         other => panic!("the packer reads SQS batches only: {other:?}"),
     }
     assert!(function.is_running(), "and lives on");
+}
+
+/// One binary, two roles, told apart by PACK_INTO_QUEUE_URL alone: the packer serves the
+/// runtime API and runs nothing else, and a writer without a zone is refused before it sends
+/// a request. Neither needs the network to say so.
+#[test]
+fn the_packer_only_serves_and_the_writer_needs_its_zone() {
+    let refused = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-srv"))
+            .args(args)
+            .env_clear()
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("running ecs-srv");
+        assert!(!output.status.success(), "{args:?} is refused");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let work = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-srv-work.fifo";
+    let said = refused(&["--pack-into-queue-url", work, "status"]);
+    assert!(
+        said.contains("PACK_INTO_QUEUE_URL makes this process the packer"),
+        "{said}"
+    );
+    let said = refused(&["--hosted-zone-id", "", "status"]);
+    assert!(said.contains("HOSTED_ZONE_ID is empty"), "{said}");
+    assert!(
+        !said.contains("GetCallerIdentity"),
+        "refused before any request: {said}"
+    );
 }
