@@ -4,7 +4,8 @@
 //! rooms listed before it (`tests/it/codebase.rs` holds the code to this order), and the
 //! first three do no I/O at all:
 //!
-//! - [`input`] (pure): what comes in. An EventBridge event, an SQS batch, the schedule
+//! - [`input`] (pure): what comes in. An EventBridge event, an SQS batch (whose messages
+//!   hold one event each, or many packed by the packer: [`input::packed`]), the schedule
 //!   or a CloudFormation request becomes an [`input::payload::Invocation`] of parsed,
 //!   validated task events; a bad one keeps its reason and never blocks the others.
 //! - [`plan`] (pure): the heart. A [`plan::zone::ZoneSnapshot`] of the zone, the
@@ -15,7 +16,7 @@
 //!   variables and checked at start, so that a bad deployment fails before its first
 //!   event.
 //! - [`aws`]: the thin edge. SDK clients with their call log, Route 53 reads and paced
-//!   writes, ECS and EC2 look-ups; nothing here decides anything.
+//!   writes, ECS and EC2 look-ups, SQS sends; nothing here decides anything.
 //! - [`apply`]: one pipeline from a view of the zone and some intents to the batches
 //!   sent, shared by every entry point: plan, send, split a refused batch task by task,
 //!   re-check what was just published, keep the view. Its typed failures are in
@@ -23,11 +24,14 @@
 //! - [`run`]: the entry points and the long-lived [`run::deployment::Deployment`]: the
 //!   event path ([`run::events`]), the reconcile, `status`, `purge`, replay, the Lambda
 //!   handler and what becomes of a failed SQS message ([`run::delivery`]), with the
-//!   report and the metric line each writes.
+//!   report and the metric line each writes; and the packer ([`run::packer`]), the SQS
+//!   path's second function, which gathers the inbox's events for the one writer.
 //!
-//! One RUNNING event, end to end: [`input::payload`] parses it; [`run::events`] keeps
-//! the newest event per task and confirms it with DescribeTasks; [`run::intents`] looks
-//! up the host or ENI addresses and the task definition and builds the task's intent;
+//! One RUNNING event, end to end (on the SQS path the packer has first packed it with the
+//! events around it, and the writer reads the work queue): [`input::payload`] parses it;
+//! [`run::events`] keeps the newest event per task and confirms it with DescribeTasks;
+//! [`run::intents`] looks up the host or ENI addresses and the task definition and builds
+//! the task's intent;
 //! [`apply::Applier`] takes the view of the names it touches, [`plan::plan_changes`]
 //! turns intent and view into units, [`plan::batch`] packs them and [`aws::route53`]
 //! sends each ChangeBatch at the paced rate; the outcome comes back as a

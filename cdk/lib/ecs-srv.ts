@@ -52,9 +52,15 @@ export interface EcsSrvProps {
   readonly hostedZoneExternalId?: string;
   /** Publish tasks with health checks only once HEALTHY (HealthGate). */
   readonly healthGate?: boolean;
-  /** Task events through an SQS queue, in batches (UseSqsQueue). */
+  /** Task events through the inbox, the packer and the FIFO work queue to one writer (UseSqsQueue). */
   readonly useSqsQueue?: boolean;
-  /** Most task events per invocation on the SQS path, 1 to 10 (SqsBatchSize). */
+  /**
+   * How long the packer gathers task events before it packs them for the writer, whole
+   * seconds from 1 to 300 (BatchingWindowSeconds): longer means fewer Route 53 requests in a
+   * deploy and more time from event to DNS.
+   */
+  readonly batchingWindow?: cdk.Duration;
+  /** Most packed messages per writer invocation on the SQS path, 1 to 10 (SqsBatchSize). */
   readonly sqsBatchSize?: number;
   /** How soon a task not healthy yet is looked at again, whole seconds (HealthRecheckSeconds). */
   readonly healthRecheck?: cdk.Duration;
@@ -100,6 +106,7 @@ export const PARAMETER_VALUES = {
   HostedZoneExternalId: (p: EcsSrvProps) => p.hostedZoneExternalId,
   HealthGate: (p: EcsSrvProps) => onOff(p.healthGate),
   UseSqsQueue: (p: EcsSrvProps) => trueFalse(p.useSqsQueue),
+  BatchingWindowSeconds: (p: EcsSrvProps) => seconds(p.batchingWindow),
   SqsBatchSize: (p: EcsSrvProps) => p.sqsBatchSize,
   HealthRecheckSeconds: (p: EcsSrvProps) => seconds(p.healthRecheck),
   ReconcileSchedule: (p: EcsSrvProps) =>
@@ -301,19 +308,25 @@ export class EcsSrv extends Construct {
       reason: 'AlarmTopicArn reaches the alarms only when HasAlarmTopic holds, never empty',
     });
 
-    const fn = this.template.getResource('PublisherFunction') as sam.CfnFunction;
+    // Both functions are the one binary: the packer (on the SQS path) runs the writer's code
+    // with PACK_INTO_QUEUE_URL set.
     const code = props.code.bind(this);
-    if (code.s3Location === undefined) {
+    const location = code.s3Location;
+    if (location === undefined) {
       throw new Error('ecs-srv: the code must be a zip in S3 or an asset (lambda.Code.fromAsset, fromBucket)');
     }
-    fn.codeUri = { bucket: code.s3Location.bucketName, key: code.s3Location.objectKey };
-    if (code.s3Location.objectVersion !== undefined) {
-      // aws-cdk-lib types SAM's Version as a number; S3 version ids are strings.
-      fn.addPropertyOverride('CodeUri.Version', code.s3Location.objectVersion);
+    const functions = ['PublisherFunction', 'PackerFunction'].map((name) => this.template.getResource(name) as sam.CfnFunction);
+    for (const each of functions) {
+      each.codeUri = { bucket: location.bucketName, key: location.objectKey };
+      if (location.objectVersion !== undefined) {
+        // aws-cdk-lib types SAM's Version as a number; S3 version ids are strings.
+        each.addPropertyOverride('CodeUri.Version', location.objectVersion);
+      }
+      props.code.bindToResource(each, { resourceProperty: 'CodeUri' });
+      // `sam build`'s instructions; a CDK deployment brings its own code.
+      each.cfnOptions.metadata = {};
     }
-    props.code.bindToResource(fn, { resourceProperty: 'CodeUri' });
-    // `sam build`'s instructions; a CDK deployment brings its own code.
-    fn.cfnOptions.metadata = {};
+    const fn = functions[0];
     // aws-cdk-lib's SAM types ask for OnSuccess beside OnFailure, which SAM itself does
     // not; the template's value goes through unchanged as an override.
     const invokeConfig = fn.eventInvokeConfig;

@@ -27,10 +27,11 @@ function synth(props: (stack: cdk.Stack) => Partial<EcsSrvProps> = () => ({})) {
   return { stack, construct, template: Template.fromStack(stack) };
 }
 
+/** The writer's environment. */
 function environment(template: Template): Record<string, unknown> {
   const functions = template.findResources('AWS::Serverless::Function');
-  assert.equal(Object.keys(functions).length, 1);
-  return Object.values(functions)[0].Properties.Environment.Variables;
+  assert.deepEqual(Object.keys(functions).sort(), ['PackerFunction', 'PublisherFunction']);
+  return functions.PublisherFunction.Properties.Environment.Variables;
 }
 
 describe('EcsSrv', () => {
@@ -56,7 +57,8 @@ describe('EcsSrv', () => {
     for (const name of [
       'PublisherFunction', 'PublisherRole', 'PublisherLogGroup', 'DeadLetterQueue', 'TaskEventQueue',
       'TaskEventDeadLetterQueue', 'TaskEventQueueSource', 'TaskStateChangeRule', 'ReconcileRule',
-      'Dashboard', 'ReconcileDriftAlarm', 'EventLagAlarm', 'RefusalsAlarm', 'ZonePurge',
+      'InboxQueue', 'InboxQueueSource', 'PackerFunction', 'PackerRole', 'PackerLogGroup',
+      'Dashboard', 'ReconcileDriftAlarm', 'EventLagAlarm', 'RefusalsAlarm', 'InboxAgeAlarm', 'ZonePurge',
     ]) {
       assert.ok(json.Resources[name], `${name} is in the stack`);
     }
@@ -66,6 +68,10 @@ describe('EcsSrv', () => {
       CodeUri: { Bucket: 'artifacts-bucket', Key: 'ecs-srv/bootstrap.zip' },
       EventInvokeConfig: { DestinationConfig: { OnFailure: { Type: 'SQS' } } },
     });
+    // The packer is the same binary, given only where to pack into.
+    const packer = json.Resources.PackerFunction;
+    assert.deepEqual(packer.Properties.CodeUri, { Bucket: 'artifacts-bucket', Key: 'ecs-srv/bootstrap.zip' });
+    assert.deepEqual(Object.keys(packer.Properties.Environment.Variables).sort(), ['PACK_INTO_QUEUE_URL', 'RUST_LOG']);
     template.hasResource('Custom::EcsSrvZonePurge', {
       Condition: 'PurgeZoneOnDelete',
       Properties: { HostedZoneId: { Ref: 'HostedZoneId' }, RecordOwner: { Ref: 'RecordOwner' } },
@@ -101,6 +107,7 @@ describe('EcsSrv', () => {
       hostedZoneExternalId: 'shared-zone',
       healthGate: false,
       useSqsQueue: false,
+      batchingWindow: cdk.Duration.seconds(10),
       sqsBatchSize: 5,
       healthRecheck: cdk.Duration.seconds(20),
       reconcileSchedule: events.Schedule.rate(cdk.Duration.minutes(10)),
@@ -125,6 +132,7 @@ describe('EcsSrv', () => {
       HostedZoneExternalId: 'shared-zone',
       HealthGate: 'off',
       UseSqsQueue: 'false',
+      BatchingWindowSeconds: 10,
       SqsBatchSize: 5,
       HealthRecheckSeconds: 20,
       ReconcileSchedule: 'rate(10 minutes)',
@@ -168,9 +176,11 @@ describe('EcsSrv', () => {
     const zip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ecs-srv-cdk-')), 'bootstrap.zip');
     fs.writeFileSync(zip, 'not really a zip');
     const { template } = synth(() => ({ code: lambda.Code.fromAsset(zip) }));
-    const codeUri = JSON.stringify(template.toJSON().Resources.PublisherFunction.Properties.CodeUri);
+    const resources = template.toJSON().Resources;
+    const codeUri = JSON.stringify(resources.PublisherFunction.Properties.CodeUri);
     assert.match(codeUri, /cdk-[a-z0-9]+-assets-/);
     assert.match(codeUri, /\.zip/);
+    assert.equal(JSON.stringify(resources.PackerFunction.Properties.CodeUri), codeUri, 'one binary, one asset');
   });
 
   it('refuses code that is not a zip, and a second EcsSrv in a stack', () => {

@@ -29,7 +29,8 @@ pub struct AwsClients {
     pub route53: aws_sdk_route53::Client,
     /// STS: who and where the function itself is.
     pub sts: aws_sdk_sts::Client,
-    /// SQS: re-checks delayed on the retry queue, and visibility of the event queue.
+    /// SQS: re-checks delayed on the inbox, parked events, and visibility of the event
+    /// queue.
     pub sqs: aws_sdk_sqs::Client,
     /// Requests sent so far, by service and operation.
     pub calls: ApiCallLog,
@@ -48,18 +49,24 @@ pub enum IdentityError {
     Sts(String),
 }
 
+/// The standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the Lambda role) with
+/// the SDK's standard retry mode and [`MAX_ATTEMPTS`]: what every client is built from.
+pub async fn sdk_config() -> SdkConfig {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(10));
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .load()
+        .await
+}
+
 impl AwsClients {
     /// Loads the standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the Lambda
     /// role) with the SDK's standard retry mode.
     pub async fn from_environment(zone_role: Option<&ZoneRole>) -> Self {
-        let retry = RetryConfig::standard()
-            .with_max_attempts(MAX_ATTEMPTS)
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(10));
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
-            .load()
-            .await;
+        let sdk = sdk_config().await;
         let clients = Self::from_sdk_config(&sdk);
         match zone_role {
             Some(role) => clients.with_zone_role(&sdk, role).await,

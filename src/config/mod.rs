@@ -26,8 +26,9 @@ pub struct ZoneRole {
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     /// The Route 53 private hosted zone that receives the records (its zone name is
-    /// read from Route 53 at start).
-    #[arg(long, env = "HOSTED_ZONE_ID", value_parser = parse_hosted_zone_id)]
+    /// read from Route 53 at start). Required, unless PACK_INTO_QUEUE_URL makes the
+    /// process the packer, which reads no zone.
+    #[arg(long, env = "HOSTED_ZONE_ID", value_parser = parse_hosted_zone_id, default_value = "", hide_default_value = true, required_unless_present = "pack_into_queue_url")]
     pub hosted_zone_id: String,
 
     /// TTL of every record, in seconds. Short, so that clients follow tasks quickly.
@@ -73,9 +74,10 @@ pub struct Settings {
     pub route53_write_rate: f64,
 
     /// Seconds a warm function may reuse its last view of the zone instead of reading it
-    /// again (0: read on every invocation). Safe when one invocation at a time writes
-    /// this deployment's tasks, as the SQS path's one message group ensures: a view that
-    /// missed one of its own writes would find nothing to withdraw. Other deployments on
+    /// again (0: read on every invocation). Safe when one execution environment writes
+    /// this deployment's tasks, as the SQS path's work queue (one message group) and the
+    /// writer's reserved concurrency of 1 ensure: a view that missed one of its own writes
+    /// would find nothing to withdraw. Other deployments on
     /// the zone (other accounts, regions) write only their own tasks' record sets, and a
     /// change a stale view gets wrong about a shared name is refused by Route 53 (exact
     /// DELETE and CREATE) and planned again on a fresh read.
@@ -103,18 +105,20 @@ pub struct Settings {
     #[arg(long, env = "REGIONAL_NAMES", default_value = "off", value_parser = parse_regional_names, action = clap::ArgAction::Set)]
     pub regional_names: bool,
 
-    /// The queue the function consumes task events from (its URL): a FIFO queue keeps one
-    /// writer; the function relays delayed re-checks into it and, on a standard queue,
-    /// shortens a waiting message's visibility. Empty: neither.
+    /// The standard queue the function consumes task events from (its URL), where a task
+    /// that is not healthy yet is looked at again sooner than the queue's visibility
+    /// timeout (its message's visibility is shortened). Empty: not shortened. Not needed
+    /// with INBOX_QUEUE_URL.
     #[arg(long, env = "EVENT_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
     pub event_queue_url: String,
 
-    /// A standard queue for delayed re-checks (its URL): a task that is not healthy yet,
-    /// or any other failure a retry may fix, waits there and comes back through
-    /// EVENT_QUEUE_URL, so the event queue never waits for it. Empty: such failures are
-    /// reported back to the event queue.
-    #[arg(long, env = "RETRY_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
-    pub retry_queue_url: String,
+    /// The packer's inbox (its URL), where a re-check waits: a task that is not healthy
+    /// yet, or any other failure a retry may fix, goes back there with a delay, packed
+    /// with the others due at the same time, and the packer sends it on into the work
+    /// queue, which never waits for it. Empty: such failures are reported back to the
+    /// queue they came from.
+    #[arg(long, env = "INBOX_QUEUE_URL", default_value = "", value_parser = parse_queue_url)]
+    pub inbox_queue_url: String,
 
     /// Where a re-check that failed too often is parked (a queue URL, the stack's
     /// dead-letter queue). Empty: it is reported back to the event queue.
@@ -125,6 +129,13 @@ pub struct Settings {
     /// SQS path: what bounds the time from HEALTHY to its records.
     #[arg(long, env = "HEALTH_RECHECK_SECONDS", default_value = "10", value_parser = parse_recheck_seconds)]
     pub health_recheck_seconds: u64,
+
+    /// Serve as the packer, the SQS path's second function: gather the inbox's task
+    /// events into packed messages on this FIFO queue (its URL: the writer's work queue).
+    /// The packer reads no zone and calls neither ECS, EC2 nor Route 53, so it needs no
+    /// other setting. Unset: the process is the writer.
+    #[arg(long, env = "PACK_INTO_QUEUE_URL", value_parser = parse_fifo_queue_url)]
+    pub pack_into_queue_url: Option<String>,
 
     /// Write only under this domain, a name within the zone (`ecs.example.internal`).
     /// Empty: the zone's apex.

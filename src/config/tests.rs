@@ -165,3 +165,22 @@ fn zone_role_and_regional_names_are_read_and_checked() {
         assert!(err.contains(fragment), "{argv:?}: {err}");
     }
 }
+
+#[test]
+fn the_packer_needs_its_work_queue_and_no_zone() {
+    let url = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-srv-work.fifo";
+    let packer = parse(&["--pack-into-queue-url", url]).expect("no zone needed");
+    assert_eq!(packer.pack_into_queue_url.as_deref(), Some(url));
+    assert_eq!(packer.hosted_zone_id, "", "the packer is given no zone");
+    let standard = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-srv-inbox";
+    let err = parse(&["--pack-into-queue-url", standard]).unwrap_err();
+    assert!(
+        err.contains("PACK_INTO_QUEUE_URL must be the URL of a FIFO queue"),
+        "{err}"
+    );
+    let writer = parse(&["--hosted-zone-id", "Z1"]).expect("the writer");
+    assert_eq!(
+        writer.pack_into_queue_url, None,
+        "the writer is the default"
+    );
+}

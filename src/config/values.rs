@@ -15,7 +15,12 @@ pub(super) fn parse_cluster_list(raw: &str) -> Result<ClusterList, String> {
 }
 
 /// Route 53 zone ids are upper-case letters and digits, optionally behind `/hostedzone/`.
+/// Empty is what the packer, which reads no zone, is given by default; the writer
+/// refuses to start with it.
 pub(super) fn parse_hosted_zone_id(raw: &str) -> Result<String, String> {
+    if raw.is_empty() {
+        return Ok(String::new());
+    }
     let id = raw.trim().trim_start_matches("/hostedzone/");
     let valid = !id.is_empty()
         && id.len() <= 32
@@ -208,7 +213,20 @@ pub(super) fn parse_queue_url(raw: &str) -> Result<String, String> {
         Ok(url.to_owned())
     } else {
         Err(format!(
-            "queue URLs (EVENT_QUEUE_URL, RETRY_QUEUE_URL, DEAD_LETTER_QUEUE_URL) must look like https://sqs.us-east-1.amazonaws.com/111122223333/name, or be empty, got {raw:?}"
+            "queue URLs (EVENT_QUEUE_URL, INBOX_QUEUE_URL, DEAD_LETTER_QUEUE_URL) must look like https://sqs.us-east-1.amazonaws.com/111122223333/name, or be empty, got {raw:?}"
+        ))
+    }
+}
+
+/// The work queue the packer sends into: a FIFO queue, whose one message group keeps one
+/// writer.
+pub(super) fn parse_fifo_queue_url(raw: &str) -> Result<String, String> {
+    let url = parse_queue_url(raw)?;
+    if url.ends_with(".fifo") {
+        Ok(url)
+    } else {
+        Err(format!(
+            "PACK_INTO_QUEUE_URL must be the URL of a FIFO queue (its name ends with .fifo), got {raw:?}"
         ))
     }
 }

@@ -2,4 +2,5 @@
 //! them, and the payloads that carry them.
 
 pub mod event;
+pub mod packed;
 pub mod payload;

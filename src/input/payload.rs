@@ -7,7 +7,10 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
 
-use crate::input::event::{parse_task_event, parse_task_event_value, EventError, TaskEvent};
+use crate::input::event::{
+    parse_task_event, parse_task_event_value, EventError, EventLabel, TaskEvent,
+};
+use crate::input::packed::{is_packed, PackedEvent, PackedMessage, PACKED_KEY};
 
 /// One input event, parsed or not, with where it came from.
 #[derive(Debug)]
@@ -82,6 +85,15 @@ pub enum PayloadError {
 pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
     match payload {
         Value::Object(ref object) if object.contains_key("Records") => sqs_batch(payload, origin),
+        Value::Object(_) if is_packed(&payload) => {
+            let mut invocation = Invocation {
+                delivery: Delivery::Direct,
+                inputs: Vec::new(),
+                scheduled: Vec::new(),
+            };
+            unpack(payload, origin, None, &mut invocation);
+            Ok(invocation)
+        }
         Value::Object(_) => Ok(Invocation {
             delivery: Delivery::Direct,
             inputs: vec![EventInput {
@@ -103,7 +115,8 @@ pub fn read_payload(payload: Value, origin: &str) -> Result<Invocation, PayloadE
     }
 }
 
-/// An SQS batch: each message body one event, named by its message id.
+/// An SQS batch: each message body one event, or a packed message of many (each named by
+/// its message's id), or EventBridge's scheduled event.
 fn sqs_batch(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
     let sqs: SqsEvent =
         serde_json::from_value(payload).map_err(|e| PayloadError::BadSqsEvent(e.to_string()))?;
@@ -117,26 +130,79 @@ fn sqs_batch(payload: Value, origin: &str) -> Result<Invocation, PayloadError> {
             .message_id
             .clone()
             .unwrap_or_else(|| format!("{origin}:{index}"));
-        let body = message.body.clone().unwrap_or_default();
-        let scheduled =
-            serde_json::from_str::<Value>(&body).is_ok_and(|value| is_scheduled_event(&value));
-        if scheduled {
+        let Some(body) = message.body.clone() else {
+            invocation.inputs.push(EventInput {
+                source,
+                parsed: Err(EventError::NotJson {
+                    reason: "the SQS message has no body".to_owned(),
+                }),
+                message: None,
+            });
+            continue;
+        };
+        let value = serde_json::from_str::<Value>(&body).ok();
+        if value.as_ref().is_some_and(is_scheduled_event) {
             invocation.scheduled.push(source);
             continue;
         }
-        let parsed = match &message.body {
-            Some(body) => parse_task_event(body.as_bytes()),
-            None => Err(EventError::NotJson {
-                reason: "the SQS message has no body".to_owned(),
+        let carried = queued(message, String::new());
+        match value.filter(is_packed) {
+            Some(packed) => unpack(packed, &source, carried, &mut invocation),
+            None => invocation.inputs.push(EventInput {
+                parsed: parse_task_event(body.as_bytes()),
+                message: carried.map(|queued| QueuedMessage { body, ..queued }),
+                source,
             }),
-        };
-        invocation.inputs.push(EventInput {
-            source,
-            parsed,
-            message: queued(message, body),
-        });
+        }
     }
     Ok(invocation)
+}
+
+/// The events of a packed message, each with the count of its re-checks and its own body;
+/// an entry that is not an event with a count is refused on its own.
+fn unpack(
+    packed: Value,
+    source: &str,
+    carried: Option<QueuedMessage>,
+    invocation: &mut Invocation,
+) {
+    let entries = match serde_json::from_value::<PackedMessage>(packed) {
+        Ok(message) => {
+            if message.reconcile {
+                invocation.scheduled.push(source.to_owned());
+            }
+            message.packed.into_iter().map(Ok).collect()
+        }
+        Err(err) => vec![Err(malformed(PACKED_KEY, err))],
+    };
+    for entry in entries {
+        let (parsed, message) = match entry {
+            Ok(PackedEvent { attempt, event }) => {
+                let message = carried.clone().map(|queued| QueuedMessage {
+                    body: event.to_string(),
+                    attempt,
+                    ..queued
+                });
+                (parse_task_event_value(event), message)
+            }
+            Err(err) => (Err(err), None),
+        };
+        invocation.inputs.push(EventInput {
+            source: source.to_owned(),
+            parsed,
+            message,
+        });
+    }
+}
+
+fn malformed(path: &str, err: serde_json::Error) -> EventError {
+    EventError::Malformed {
+        event: EventLabel::new(None),
+        path: path.to_owned(),
+        reason: format!(
+            "a packed message's entries are each an event with its attempt count: {err}"
+        ),
+    }
 }
 
 /// What the SQS path keeps of a message, when it says where it came from.

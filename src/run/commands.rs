@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
 use crate::aws::AwsClients;
 use crate::config::Settings;
 use crate::run::deployment::{Deployment, Mode};
+use crate::run::packer::Packer;
 
 /// Keeps Route 53 SRV and A records in step with running ECS tasks.
 #[derive(Parser, Debug)]
@@ -37,7 +38,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the Lambda runtime API; the default when AWS_LAMBDA_RUNTIME_API is set.
+    /// Serve the Lambda runtime API, as the writer or (with PACK_INTO_QUEUE_URL) as the
+    /// packer; the default when AWS_LAMBDA_RUNTIME_API is set.
     Serve,
     /// Run events from files through the handler, one invocation per file, and print a
     /// JSON summary. Files hold an EventBridge event, an SQS event, a JSON array of them,
@@ -91,13 +93,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         None if under_lambda => Command::Serve,
         None => bail!("no command given: run `ecs-srv status`, `ecs-srv replay FILE...`, `ecs-srv reconcile`, `ecs-srv purge`, or `ecs-srv --help`"),
     };
+    if let Some(work_queue_url) = cli.settings.pack_into_queue_url.clone() {
+        if !matches!(command, Command::Serve) {
+            bail!("PACK_INTO_QUEUE_URL makes this process the packer, which only serves the Lambda runtime API; unset it to run {command:?}");
+        }
+        let packer = Packer {
+            sqs: aws_sdk_sqs::Client::new(&crate::aws::sdk_config().await),
+            work_queue_url,
+        };
+        return serve(|event| crate::run::packer::handle(event, &packer)).await;
+    }
     let clients = AwsClients::from_environment(cli.settings.zone_role().as_ref()).await;
     let deployment = Deployment::new(cli.settings, clients)
         .await
         .context("starting the deployment")?;
     let mode = |dry_run: bool| if dry_run { Mode::DryRun } else { Mode::Write };
     match command {
-        Command::Serve => serve(&deployment).await,
+        Command::Serve => serve(|event| crate::run::handler::handle(event, &deployment)).await,
         Command::Replay { files } => {
             let summary = crate::run::replay::replay(&deployment, &files).await?;
             print_json(&summary)?;
@@ -121,12 +133,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn serve(deployment: &Deployment) -> Result<ExitCode> {
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        crate::run::handler::handle(event, deployment).await
-    }))
-    .await
-    .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
+/// Serves the Lambda runtime API with `handler` (the writer's or the packer's), one
+/// invocation at a time, until the runtime stops.
+async fn serve<F, Answer>(handler: F) -> Result<ExitCode>
+where
+    F: Fn(LambdaEvent<Value>) -> Answer,
+    Answer: std::future::Future<Output = Result<Value, Diagnostic>>,
+{
+    lambda_runtime::run(service_fn(handler))
+        .await
+        .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,21 +3,24 @@
 //!
 //! A failure a retry may fix (`TaskError::is_retryable`) is looked at again: a task not
 //! healthy yet after HEALTH_RECHECK_SECONDS, anything else after a backoff that doubles
-//! with each attempt. With a retry queue (RETRY_QUEUE_URL, the template's FIFO design)
-//! the event waits there, with `DelaySeconds`, and comes back through the event queue:
-//! the one consumer of the FIFO queue is the zone's only writer, and its queue never
-//! waits behind a task that is not healthy yet. Messages that arrive from the retry queue
-//! are only relayed back. Without a retry queue the message is reported in
-//! `batchItemFailures`, its visibility first shortened when the event queue is known
-//! (EVENT_QUEUE_URL). An event re-checked too often is parked in the dead-letter queue.
+//! with each attempt. With an inbox (INBOX_QUEUE_URL, the template's design) the events
+//! due after the same delay go back to the inbox together, packed into one message with
+//! `DelaySeconds`, and the packer sends them on into the work queue with the events of the
+//! moment: the work queue's one writer never waits for a task that is not healthy yet,
+//! and a hundred waiting tasks cost one message, not a hundred. Without an inbox the
+//! message is reported in `batchItemFailures`, its visibility first shortened when the
+//! event queue is known (EVENT_QUEUE_URL). An event re-checked too often is parked in the
+//! dead-letter queue, packed as well, so that a redrive into the inbox brings it back.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use aws_sdk_sqs::types::MessageAttributeValue;
 use tracing::{error, info, warn};
 
-use crate::input::payload::{Invocation, QueuedMessage, ATTEMPT_ATTRIBUTE};
+use crate::aws::sqs::{send_all, Outgoing};
+use crate::input::packed::{pack, Packable, PackedEvent, MAX_MESSAGE_BYTES};
+use crate::input::payload::{Invocation, QueuedMessage};
 use crate::run::deployment::Deployment;
 use crate::run::report::EventOutcome;
 
@@ -29,8 +32,6 @@ const MAX_RECHECKS: u32 = 12;
 /// The first backoff, doubled with each attempt, up to SQS's largest delay.
 const FIRST_BACKOFF: Duration = Duration::from_secs(10);
 const MAX_DELAY: Duration = Duration::from_secs(900);
-/// The message group of the FIFO event queue: one group, one writer.
-pub const MESSAGE_GROUP: &str = "ecs-srv";
 
 /// What to do next with a failed event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,43 +57,44 @@ pub fn retry(awaiting_health: bool, attempt: u32, health_recheck: Duration) -> R
     Retry::After(backoff.min(MAX_DELAY))
 }
 
-/// Runs an SQS batch: relays what came from the retry queue, runs the events (and a
-/// reconcile when a message asks for one), and decides for each retryable failure; the
-/// answer names the messages the event queue must deliver again.
+/// Runs an SQS batch: the events (and a reconcile when a message asks for one), then what
+/// becomes of each retryable failure; the answer names the messages the queue must deliver
+/// again.
 pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> SqsBatchResponse {
     let calls_before = deployment.clients.calls.snapshot();
-    let mut again: Vec<String> = Vec::new();
-    let (relayed, inputs): (Vec<_>, Vec<_>) = invocation.inputs.into_iter().partition(|input| {
-        input
-            .message
-            .as_ref()
-            .is_some_and(|message| from_retry_queue(deployment, message))
-    });
-    for input in &relayed {
-        let message = input.message.as_ref().expect("partitioned on a message");
-        if !relay(deployment, message, &input.source).await {
-            again.push(input.source.clone());
+    let mut order: Vec<String> = Vec::new();
+    for input in &invocation.inputs {
+        if order.last() != Some(&input.source) {
+            order.push(input.source.clone());
         }
     }
-    let messages: Vec<Option<QueuedMessage>> =
-        inputs.iter().map(|input| input.message.clone()).collect();
-    let mut report = crate::run::events::process(deployment, inputs).await;
+    let fifo = invocation
+        .inputs
+        .iter()
+        .find_map(|input| input.message.as_ref())
+        .is_some_and(|message| message.queue_name().ends_with(".fifo"));
+    let messages: Vec<Option<QueuedMessage>> = invocation
+        .inputs
+        .iter()
+        .map(|input| input.message.clone())
+        .collect();
+    let mut report = crate::run::events::process(deployment, invocation.inputs).await;
     report.log_failures();
     // The report has one outcome per input, in input order.
-    for (message, outcome) in messages.iter().zip(&report.events) {
-        let retryable = outcome.error.is_some() && outcome.retryable;
-        if retryable && !look_again(deployment, outcome, message.as_ref()).await {
-            again.push(outcome.source.clone());
-        }
-    }
-    // The invocation's calls, relays and re-checks included, in its one metric line.
+    let again = look_again(deployment, messages.iter().zip(&report.events)).await;
+    // The invocation's calls, re-checks included, in its one metric line.
     report.api_calls = deployment.clients.calls.since(&calls_before);
     crate::run::metrics::Metrics::of_events(&report).emit();
     if !invocation.scheduled.is_empty() {
         crate::run::schedule::reconcile_from_queue(deployment).await;
     }
+    batch_response(delivered_again(&order, &again, fifo))
+}
+
+/// The answer that asks SQS to deliver these messages again (and deletes the others).
+pub fn batch_response(ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = again
+    response.batch_item_failures = ids
         .into_iter()
         .map(|id| {
             let mut failure = BatchItemFailure::default();
@@ -103,93 +105,128 @@ pub async fn answer_batch(deployment: &Deployment, invocation: Invocation) -> Sq
     response
 }
 
-/// Whether the message came from the retry queue, to be relayed back, not processed.
-pub fn from_retry_queue(deployment: &Deployment, message: &QueuedMessage) -> bool {
-    let retry_url = &deployment.settings.retry_queue_url;
-    !retry_url.is_empty() && retry_url.rsplit('/').next() == Some(message.queue_name())
+/// The messages to report, in batch order. On a FIFO queue, every message after the first
+/// reported one too, as the Lambda guide asks: a later message must not be deleted ahead of
+/// an earlier one that comes back.
+pub fn delivered_again(order: &[String], again: &BTreeSet<String>, fifo: bool) -> Vec<String> {
+    let first = order.iter().position(|id| again.contains(id));
+    order
+        .iter()
+        .enumerate()
+        .filter(|(index, id)| again.contains(*id) || (fifo && first.is_some_and(|f| index > &f)))
+        .map(|(_, id)| id.clone())
+        .collect()
 }
 
-/// Sends a message from the retry queue back into the event queue; `false` when it could
-/// not be (report it, so that SQS delivers it again).
-pub async fn relay(deployment: &Deployment, message: &QueuedMessage, source: &str) -> bool {
-    let settings = &deployment.settings;
-    let mut request = deployment
-        .clients
-        .sqs
-        .send_message()
-        .queue_url(&settings.event_queue_url)
-        .message_body(&message.body)
-        .message_attributes(ATTEMPT_ATTRIBUTE, attempt_value(message.attempt));
-    if settings.event_queue_url.ends_with(".fifo") {
-        request = request
-            .message_group_id(MESSAGE_GROUP)
-            .message_deduplication_id(format!("{source}-{}", message.attempt));
-    }
-    match request.send().await {
-        Ok(_) => true,
-        Err(err) => {
-            warn!(message = source, error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "could not relay a re-check to the event queue; SQS delivers it again");
-            false
-        }
-    }
+/// A retryable failure on its way back: the event and the message that carried it.
+struct Waiting<'a> {
+    message: &'a QueuedMessage,
+    outcome: &'a EventOutcome,
 }
 
-/// Handles one failed event that a retry may fix; `false` when the event queue must
-/// deliver it again (report it in `batchItemFailures`).
-pub async fn look_again(
+/// Decides for every retryable failure and sends the re-checks and the parked events; the
+/// messages the queue must deliver again (those whose events could not be sent on).
+async fn look_again<'a>(
     deployment: &Deployment,
-    outcome: &EventOutcome,
-    message: Option<&QueuedMessage>,
-) -> bool {
-    let Some(message) = message else {
-        return false;
-    };
+    events: impl Iterator<Item = (&'a Option<QueuedMessage>, &'a EventOutcome)>,
+) -> BTreeSet<String> {
     let settings = &deployment.settings;
-    let awaiting_health = matches!(outcome.error_kind.as_deref(), Some("NotHealthyYet"));
     let recheck = Duration::from_secs(settings.health_recheck_seconds);
-    match retry(awaiting_health, message.attempt, recheck) {
-        Retry::After(delay) if !settings.retry_queue_url.is_empty() => {
-            delay_on_retry_queue(deployment, message, delay, &outcome.source).await
+    let mut again = BTreeSet::new();
+    let mut later: BTreeMap<Duration, Vec<Waiting<'a>>> = BTreeMap::new();
+    let mut parked = Vec::new();
+    for (message, outcome) in events.filter(|(_, o)| o.error.is_some() && o.retryable) {
+        let Some(message) = message else {
+            again.insert(outcome.source.clone());
+            continue;
+        };
+        let awaiting_health = matches!(outcome.error_kind.as_deref(), Some("NotHealthyYet"));
+        let waiting = Waiting { message, outcome };
+        match retry(awaiting_health, message.attempt, recheck) {
+            Retry::After(delay) if !settings.inbox_queue_url.is_empty() => {
+                later.entry(delay).or_default().push(waiting);
+            }
+            Retry::After(delay) => {
+                shorten_visibility(deployment, message, delay, &outcome.source).await;
+                again.insert(outcome.source.clone());
+            }
+            Retry::GiveUp => parked.push(waiting),
         }
-        Retry::After(delay) => {
-            shorten_visibility(deployment, message, delay, &outcome.source).await;
-            false
-        }
-        Retry::GiveUp => park(deployment, message, outcome).await,
     }
+    for (delay, waiting) in later {
+        again.extend(send_later(deployment, delay, &waiting).await);
+    }
+    again.extend(park(deployment, &parked).await);
+    again
 }
 
-async fn delay_on_retry_queue(
-    deployment: &Deployment,
-    message: &QueuedMessage,
+/// The events as packed messages (their re-check counts moved on by `next`), with the
+/// delay; the sources of each message.
+fn packed(
+    waiting: &[Waiting<'_>],
+    next: u32,
     delay: Duration,
-    source: &str,
-) -> bool {
-    let sent = deployment
-        .clients
-        .sqs
-        .send_message()
-        .queue_url(&deployment.settings.retry_queue_url)
-        .message_body(&message.body)
-        .delay_seconds(delay.as_secs() as i32)
-        .message_attributes(ATTEMPT_ATTRIBUTE, attempt_value(message.attempt + 1))
-        .send()
-        .await;
-    match sent {
-        Ok(_) => {
-            info!(
-                message = source,
-                attempt = message.attempt + 1,
-                delay_secs = delay.as_secs(),
-                "looked at again later, through the retry queue"
-            );
-            true
-        }
-        Err(err) => {
-            warn!(message = source, error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "could not delay the event on the retry queue; the event queue delivers it again");
-            false
+) -> Vec<(Outgoing, BTreeSet<String>)> {
+    let events = waiting.iter().map(|w| Packable {
+        event: PackedEvent {
+            attempt: w.message.attempt + next,
+            event: serde_json::from_str(&w.message.body).unwrap_or(serde_json::Value::Null),
+        },
+        sources: BTreeSet::from([w.outcome.source.clone()]),
+    });
+    pack(events.collect(), BTreeSet::new(), MAX_MESSAGE_BYTES)
+        .into_iter()
+        .map(|body| {
+            let outgoing = Outgoing {
+                body: body.body,
+                delay,
+                group: None,
+            };
+            (outgoing, body.sources)
+        })
+        .collect()
+}
+
+/// Sends `messages` to `queue`; the sources of those SQS did not take.
+async fn send_packed(
+    deployment: &Deployment,
+    queue: &str,
+    messages: Vec<(Outgoing, BTreeSet<String>)>,
+    what: &str,
+) -> BTreeSet<String> {
+    let (outgoing, sources): (Vec<Outgoing>, Vec<BTreeSet<String>>) = messages.into_iter().unzip();
+    let sent = send_all(&deployment.clients.sqs, queue, &outgoing).await;
+    let mut unsent = BTreeSet::new();
+    for (result, sources) in sent.into_iter().zip(sources) {
+        if let Err(reason) = result {
+            warn!(messages = ?sources, error = %reason, "could not send {what}; the queue delivers the events again");
+            unsent.extend(sources);
         }
     }
+    unsent
+}
+
+/// Sends events due after `delay` to the inbox, packed; the messages that must come back
+/// because their events could not be sent.
+async fn send_later(
+    deployment: &Deployment,
+    delay: Duration,
+    waiting: &[Waiting<'_>],
+) -> BTreeSet<String> {
+    let queue = &deployment.settings.inbox_queue_url;
+    let unsent = send_packed(
+        deployment,
+        queue,
+        packed(waiting, 1, delay),
+        "re-checks to the inbox",
+    )
+    .await;
+    info!(
+        events = waiting.len(),
+        delay_secs = delay.as_secs(),
+        "looked at again later, through the inbox"
+    );
+    unsent
 }
 
 /// Makes the message visible again after `delay` rather than the queue's visibility
@@ -218,33 +255,28 @@ async fn shorten_visibility(
     }
 }
 
-/// Parks an event re-checked too often in the dead-letter queue; `false` when there is
-/// none (or it failed), so the event queue's own redrive takes over.
-async fn park(deployment: &Deployment, message: &QueuedMessage, outcome: &EventOutcome) -> bool {
-    let reason = outcome.error.as_deref().unwrap_or_default();
-    error!(message = %outcome.source, task = outcome.task_id.as_deref().unwrap_or("-"), attempts = message.attempt, error = reason, "event re-checked too often; parked in the dead-letter queue");
-    let queue = &deployment.settings.dead_letter_queue_url;
-    if queue.is_empty() {
-        return false;
+/// Parks events re-checked too often in the dead-letter queue, packed; the messages whose
+/// events could not be parked (all of them when there is no such queue), so that the
+/// queue's own redrive takes over.
+async fn park(deployment: &Deployment, parked: &[Waiting<'_>]) -> BTreeSet<String> {
+    for Waiting { message, outcome } in parked {
+        let reason = outcome.error.as_deref().unwrap_or_default();
+        error!(message = %outcome.source, task = outcome.task_id.as_deref().unwrap_or("-"), attempts = message.attempt, error = reason, "event re-checked too often; parked in the dead-letter queue");
     }
-    deployment
-        .clients
-        .sqs
-        .send_message()
-        .queue_url(queue)
-        .message_body(&message.body)
-        .message_attributes(ATTEMPT_ATTRIBUTE, attempt_value(message.attempt))
-        .send()
-        .await
-        .is_ok()
-}
-
-fn attempt_value(attempt: u32) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("Number")
-        .string_value(attempt.to_string())
-        .build()
-        .expect("a data type is given")
+    let queue = &deployment.settings.dead_letter_queue_url;
+    if parked.is_empty() {
+        return BTreeSet::new();
+    }
+    if queue.is_empty() {
+        return parked.iter().map(|w| w.outcome.source.clone()).collect();
+    }
+    send_packed(
+        deployment,
+        queue,
+        packed(parked, 0, Duration::ZERO),
+        "parked events to the dead-letter queue",
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -275,5 +307,14 @@ mod tests {
             "SQS delays 15 minutes at most"
         );
         assert_eq!(retry(false, MAX_RECHECKS, recheck), Retry::GiveUp);
+    }
+
+    #[test]
+    fn a_fifo_batch_returns_everything_from_its_first_failure_on() {
+        let order: Vec<String> = ["a", "b", "c", "d"].map(str::to_owned).to_vec();
+        let again = BTreeSet::from(["b".to_owned()]);
+        assert_eq!(delivered_again(&order, &again, false), ["b"]);
+        assert_eq!(delivered_again(&order, &again, true), ["b", "c", "d"]);
+        assert!(delivered_again(&order, &BTreeSet::new(), true).is_empty());
     }
 }

@@ -89,8 +89,14 @@ impl HealthWaits {
 
 impl Deployment {
     /// Learns where the function runs (STS GetCallerIdentity) and reads the zone's name
-    /// (GetHostedZone); everything else is lazy.
+    /// (GetHostedZone); everything else is lazy. A writer without a zone (HOSTED_ZONE_ID may
+    /// be left out only by the packer) is refused before any request.
     pub async fn new(settings: Settings, clients: AwsClients) -> Result<Self, StartError> {
+        if settings.hosted_zone_id.is_empty() {
+            return Err(StartError::Settings(
+                "HOSTED_ZONE_ID is empty: the writer needs the id of the zone it keeps".to_owned(),
+            ));
+        }
         let scope = clients.scope().await?;
         Self::with_scope(settings, clients, scope).await
     }

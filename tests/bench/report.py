@@ -397,7 +397,7 @@ model, which refuses what Route 53 refuses and pages {sizes['page_size']} sets p
 `ListResourceRecordSets` like Route 53. Production defaults: whole SRV sets on, and on the SQS path the
 zone cache the template deploys (`ZONE_CACHE_SECONDS=60`) and its batches of {deploy['batch_size']}
 (`SqsBatchSize`), one `publish::process` per batch. An event the invocation reports as retryable is
-delivered again after the messages already waiting, as the visibility timeout would; delivery stops
+delivered again after the messages already waiting, as a re-check through the inbox would; delivery stops
 once every waiting message has failed since the last one went through, and the tasks still queued are
 counted as refused (they stay queued for the next phase). The request pacer runs at 100 requests/s so
 that the runs take seconds; the time Route 53 requests take at the default `ROUTE53_WRITE_RATE` is
@@ -646,8 +646,9 @@ holds exactly 3,000 owned record sets (asserted). The same test runs with 100 ta
 Route 53 allows about 10 requests per second per account for every caller together, reads
 included, and ecs-srv takes 5 of them by default (`ROUTE53_WRITE_RATE`): at one ChangeBatch per
 SQS batch of 10 events that bounds one writer at about 50 events/s. A ChangeBatch holds 1,000
-values, about 330 single-port tasks, but the FIFO queue's batches hold 10 events at most
-(`SqsBatchSize` 1 to 10), so this is the template's bound.
+values, about 330 single-port tasks: the template's packer puts the events of a batching window,
+hundreds of them, in each of the FIFO queue's 10 messages a batch, so one writer's bound there is
+the ChangeBatch's, well above this one ([delivery](docs/delivery.md)).
 
 {scale}
 {delivery}"""

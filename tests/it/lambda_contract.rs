@@ -7,16 +7,19 @@
 //! throttled (retryable), a RUNNING event of a task ECS reports MISSING (withdrawn, not
 //! retried), a body that is not JSON and an event with a field of the wrong type (bad input,
 //! reported once, not retried), and an event of a cluster the stack does not serve
-//! (ignored). The answers: exactly the retryable message goes back (or, with the retry
-//! queue the template creates, waits there and is relayed into the event queue); the
-//! direct path fails the invocation for a retryable failure and succeeds, with one error
-//! line, for bad input; the schedule repairs what no event announced; and the one process
-//! answers every invocation in turn.
+//! (ignored). The answers: exactly the retryable message goes back (or, with the inbox the
+//! template creates, the retryable events of a packed message go back there together, in
+//! one delayed message); the direct path fails the invocation for a retryable failure and
+//! succeeds, with one error line, for bad input; the schedule repairs what no event
+//! announced; and the one process answers every invocation in turn. The packer, the same
+//! binary with the packer's environment, turns a batch of inbox messages into packed
+//! messages on the work queue and answers for exactly the messages it could not send on.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value};
 
 use crate::support::moto_proxy::{Faults, MotoProxy};
@@ -35,6 +38,8 @@ struct Scene {
     throttled: Value,
     missing: Value,
     unserved: Value,
+    /// A second task of the throttled cluster.
+    throttled_too: Value,
     good_id: String,
     throttle_marker: String,
 }
@@ -54,7 +59,11 @@ async fn scene(name: &str, octet: u8) -> Scene {
         &clients,
         &format!("{name}-slow"),
         &format!("10.{}.0.0/16", octet + 1),
-        &[Ipv4Addr::new(10, octet + 1, 0, 10)],
+        // Two hosts: the fixed host port below fits one task a host.
+        &[
+            Ipv4Addr::new(10, octet + 1, 0, 10),
+            Ipv4Addr::new(10, octet + 1, 0, 11),
+        ],
     )
     .await;
     let other = seed_cluster(
@@ -77,7 +86,7 @@ async fn scene(name: &str, octet: u8) -> Scene {
     .await;
     let good = running_bridge_events(&clients, &world, &definition, "service:web", 1, 32_000).await;
     let throttled =
-        running_bridge_events(&clients, &slow, &definition, "service:slow", 1, 32_100).await;
+        running_bridge_events(&clients, &slow, &definition, "service:slow", 2, 32_100).await;
     let unserved =
         running_bridge_events(&clients, &other, &definition, "service:other", 1, 32_200).await;
     let mut missing = good[0].clone();
@@ -96,12 +105,13 @@ async fn scene(name: &str, octet: u8) -> Scene {
         throttle_marker: slow.cluster_arn.clone(),
         good: good[0].clone(),
         throttled: throttled[0].clone(),
+        throttled_too: throttled[1].clone(),
         missing,
         unserved: unserved[0].clone(),
     }
 }
 
-/// The function's environment from template.yaml with these parameters, and what Lambda
+/// The writer's environment from template.yaml with these parameters, and what Lambda
 /// and the account add.
 fn environment(
     scene: &Scene,
@@ -116,18 +126,27 @@ fn environment(
         ("ClusterArns", clusters.as_str()),
     ];
     chosen.extend_from_slice(parameters);
-    let mut variables: BTreeMap<String, String> =
-        Stack::new(&template, &chosen).function_environment();
+    let variables: BTreeMap<String, String> = Stack::new(&template, &chosen).function_environment();
+    with_the_account(variables, &scene.zone_id, overrides, &proxy.endpoint)
+}
+
+/// A function's variables with `overrides`, and what Lambda and the account add.
+pub(crate) fn with_the_account(
+    mut variables: BTreeMap<String, String>,
+    zone_id: &str,
+    overrides: &[(&str, String)],
+    ecs_endpoint: &str,
+) -> Vec<(String, String)> {
     for (name, value) in overrides {
         variables.insert((*name).to_owned(), value.clone());
     }
     let mut environment: Vec<(String, String)> = variables.into_iter().collect();
-    for (name, value) in moto_env(&scene.zone_id) {
+    for (name, value) in moto_env(zone_id) {
         if name != "HOSTED_ZONE_ID" && name != "RUST_LOG" {
             environment.push((name.to_owned(), value));
         }
     }
-    environment.push(("AWS_ENDPOINT_URL_ECS".into(), proxy.endpoint.clone()));
+    environment.push(("AWS_ENDPOINT_URL_ECS".into(), ecs_endpoint.to_owned()));
     environment.push(("AWS_LAMBDA_FUNCTION_NAME".into(), "ecs-srv-contract".into()));
     environment.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
     environment
@@ -148,7 +167,7 @@ fn mixed_batch(scene: &Scene, queue_arn: &str) -> Value {
     sqs_batch(&bodies, queue_arn, 0)
 }
 
-fn failures(answer: &Answer) -> Vec<String> {
+pub(crate) fn failures(answer: &Answer) -> Vec<String> {
     let Answer::Response(response) = answer else {
         panic!("the SQS path answers, it does not fail: {answer:?}")
     };
@@ -178,7 +197,7 @@ async fn owned_names(zone_id: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_message() {
+async fn an_sqs_batch_without_an_inbox_answers_exactly_the_retryable_message() {
     let scene = scene("contract-sqs", 151).await;
     let proxy = MotoProxy::start(
         moto().endpoint(),
@@ -186,12 +205,9 @@ async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_messag
     )
     .await;
     let api = RuntimeApi::start().await;
-    let overrides = [
-        ("RETRY_QUEUE_URL", String::new()),
-        ("EVENT_QUEUE_URL", String::new()),
-    ];
+    let overrides = [("INBOX_QUEUE_URL", String::new())];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &[], &overrides));
-    let queue = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:events.fifo");
+    let queue = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:events");
     let answer = api
         .invoke(&function, mixed_batch(&scene, &queue), ANSWER_WITHIN)
         .await;
@@ -239,111 +255,115 @@ async fn an_sqs_batch_without_a_retry_queue_answers_exactly_the_retryable_messag
     assert_eq!(metrics[1]["TasksPublished"], 0, "duplicates change nothing");
 }
 
+/// A standard queue in moto, by name; its URL.
+pub(crate) async fn create_queue(name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
+    let mut request = moto_clients().sqs.create_queue().queue_name(name);
+    for (attribute, value) in attributes {
+        request = request.attributes(attribute.clone(), *value);
+    }
+    let created = request.send().await.expect("CreateQueue");
+    created.queue_url().expect("a URL").to_owned()
+}
+
+/// The mixed batch as the work queue delivers it: one packed message of the events (a
+/// second throttled task among them) and a raw body that is not JSON.
+fn packed_batch(scene: &Scene, queue_arn: &str) -> Value {
+    let mut bad_field = scene.good.clone();
+    bad_field["detail"]["version"] = json!("three");
+    let events = [
+        &scene.good,
+        &scene.throttled,
+        &scene.throttled_too,
+        &scene.missing,
+        &bad_field,
+        &scene.unserved,
+    ];
+    let packed = json!({ "packed": events.map(|event| json!({ "attempt": 0, "event": event })) });
+    let bodies = [
+        ("work-1", packed.to_string()),
+        ("work-2", "{\"detail\": [not json".to_owned()),
+    ];
+    sqs_batch(&bodies, queue_arn, 0)
+}
+
 #[tokio::test]
-async fn with_the_templates_retry_queue_a_retryable_event_waits_there_and_comes_back_through_the_event_queue(
-) {
-    let scene = scene("contract-retry", 161).await;
+async fn with_the_templates_inbox_the_retryable_events_of_a_packed_message_wait_there_together() {
+    let scene = scene("contract-inbox", 161).await;
     let proxy = MotoProxy::start(
         moto().endpoint(),
         Faults::throttling(&scene.throttle_marker),
     )
     .await;
-    let sqs = &moto_clients().sqs;
-    let fifo = sqs
-        .create_queue()
-        .queue_name("contract-events.fifo")
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::ContentBasedDeduplication,
-            "true",
-        )
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url()
-        .expect("a URL")
-        .to_owned();
-    let retry = sqs
-        .create_queue()
-        .queue_name("contract-retry")
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url()
-        .expect("a URL")
-        .to_owned();
+    let inbox = create_queue("contract-inbox", &[]).await;
     let api = RuntimeApi::start().await;
-    let overrides = [
-        ("RETRY_QUEUE_URL", retry.clone()),
-        ("EVENT_QUEUE_URL", fifo.clone()),
-    ];
+    let overrides = [("INBOX_QUEUE_URL", inbox.clone())];
     let mut function = Function::start(&api, &environment(&scene, &proxy, &[], &overrides));
-    let fifo_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:contract-events.fifo");
+    let work_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:contract-work.fifo");
     let answer = api
-        .invoke(&function, mixed_batch(&scene, &fifo_arn), ANSWER_WITHIN)
+        .invoke(&function, packed_batch(&scene, &work_arn), ANSWER_WITHIN)
         .await;
     assert_eq!(
         failures(&answer),
         Vec::<String>::new(),
         "nothing holds back the FIFO group"
     );
-    let delayed = sqs
+    let names = owned_names(&scene.zone_id).await;
+    assert!(names.iter().any(|name| name.starts_with(&scene.good_id)));
+    let sqs = &moto_clients().sqs;
+    let attributes = sqs
         .get_queue_attributes()
-        .queue_url(&retry)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .queue_url(&inbox)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
         .send()
         .await
         .expect("GetQueueAttributes");
     let count = |name| {
-        delayed
+        attributes
             .attributes()
             .and_then(|a| a.get(&name))
             .and_then(|v| v.parse::<u32>().ok())
             .unwrap_or(0)
     };
-    let waiting = count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages);
-    assert_eq!(waiting, 1, "the throttled event waits on the retry queue");
-
-    // Lambda delivers it from the retry queue: the function relays it into the FIFO queue.
-    let retry_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:contract-retry");
-    let relay = sqs_batch(
-        &[("throttled-again", scene.throttled.to_string())],
-        &retry_arn,
-        1,
+    assert_eq!(
+        (
+            count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+            count(QueueAttributeName::ApproximateNumberOfMessages)
+        ),
+        (1, 0),
+        "both throttled events wait in one message, delayed"
     );
-    let answer = api.invoke(&function, relay, ANSWER_WITHIN).await;
-    assert_eq!(failures(&answer), Vec::<String>::new());
-    let relayed = sqs
+    // The backoff of a first re-check is 10 s: the message turns visible within the poll.
+    let received = sqs
         .receive_message()
-        .queue_url(&fifo)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .message_system_attribute_names(
-            aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId,
-        )
+        .queue_url(&inbox)
+        .wait_time_seconds(20)
         .send()
         .await
         .expect("ReceiveMessage");
-    let messages = relayed.messages();
+    let messages = received.messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
-    let message = &messages[0];
-    assert_eq!(
-        message.body(),
-        Some(scene.throttled.to_string().as_str()),
-        "the event itself, unchanged"
-    );
-    let attempt = message
-        .message_attributes()
-        .and_then(|a| a.get("ecs-srv-attempt"))
-        .and_then(|v| v.string_value());
-    assert_eq!(attempt, Some("1"));
-    let group = message
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
-        .map(String::as_str);
-    assert_eq!(group, Some("ecs-srv"), "the one message group");
+    let body: Value = serde_json::from_str(messages[0].body().unwrap_or_default()).expect("JSON");
+    let mut waiting: Vec<(String, u64)> = body["packed"]
+        .as_array()
+        .expect("a packed message")
+        .iter()
+        .map(|entry| {
+            (
+                task_id_of(&entry["event"]),
+                entry["attempt"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (task_id_of(&scene.throttled), 1),
+        (task_id_of(&scene.throttled_too), 1),
+    ];
+    waiting.sort();
+    expected.sort();
+    assert_eq!(waiting, expected, "the events themselves, re-checked once");
+    let metrics = function.metric_lines();
+    assert_eq!(metrics[0]["RetryableFailures"], 2, "{}", metrics[0]);
     assert!(function.is_running());
 }
 

@@ -47,6 +47,7 @@ mod lambda_contract;
 mod layout_oracle;
 mod lookups;
 mod name_admission;
+mod packer_contract;
 mod plan_labels;
 mod plan_samples;
 mod properties;

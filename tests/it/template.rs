@@ -95,15 +95,11 @@ pub(crate) fn resources_of_type<'a>(
         .collect()
 }
 
+/// The writer, the function that keeps the zone.
 pub(crate) fn the_function(template: &Value) -> &Value {
-    let functions = resources_of_type(template, "AWS::Serverless::Function");
-    assert_eq!(
-        functions.len(),
-        1,
-        "one function, found {}",
-        functions.len()
-    );
-    functions[0].1
+    let function = &template["Resources"]["PublisherFunction"];
+    assert_eq!(function["Type"], "AWS::Serverless::Function");
+    function
 }
 
 /// Every IAM statement anywhere in the template, including both branches of `Fn::If`.
@@ -318,20 +314,27 @@ fn every_statement_scopes_what_iam_can() {
 }
 
 #[test]
-fn the_function_is_built_by_cargo_lambda_for_arm64_by_default() {
+fn both_functions_are_the_binary_built_by_cargo_lambda_for_arm64_by_default() {
     let template = template();
-    let function = the_function(&template);
-    assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
-    assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "ecs-srv");
-    let properties = &function["Properties"];
-    assert_eq!(properties["Runtime"], "provided.al2023");
+    let functions = resources_of_type(&template, "AWS::Serverless::Function");
+    let names: BTreeSet<&str> = functions.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
-        properties["Architectures"],
-        json!([{ "Ref": "Architecture" }])
+        names,
+        BTreeSet::from(["PackerFunction", "PublisherFunction"])
     );
+    for (_, function) in functions {
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+        assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "ecs-srv");
+        let properties = &function["Properties"];
+        assert_eq!(properties["Runtime"], "provided.al2023");
+        assert_eq!(
+            properties["Architectures"],
+            json!([{ "Ref": "Architecture" }])
+        );
+        assert_eq!(properties["Handler"], "bootstrap");
+        assert_eq!(properties["LoggingConfig"]["LogFormat"], "JSON");
+    }
     assert_eq!(template["Parameters"]["Architecture"]["Default"], "arm64");
-    assert_eq!(properties["Handler"], "bootstrap");
-    assert_eq!(properties["LoggingConfig"]["LogFormat"], "JSON");
 }
 
 /// The names given to `env = "..."` in the function's settings parser.
@@ -347,6 +350,18 @@ fn environment_read_by_the_function() -> Vec<String> {
         .collect()
 }
 
+/// Variables the binary reads that the template leaves unset on the writer, and why.
+const NOT_FOR_THE_WRITER: &[(&str, &str)] = &[
+    (
+        "PACK_INTO_QUEUE_URL",
+        "it makes the process the packer; PackerFunction has it",
+    ),
+    (
+        "EVENT_QUEUE_URL",
+        "it shortens a waiting message's visibility on a standard queue; the template's re-checks go back through the inbox",
+    ),
+];
+
 #[test]
 fn every_variable_the_function_reads_is_passed() {
     let template = template();
@@ -357,6 +372,19 @@ fn every_variable_the_function_reads_is_passed() {
         .map(|name| (*name).to_owned())
         .collect();
     wanted.extend(environment_read_by_the_function());
+    wanted.retain(|name| NOT_FOR_THE_WRITER.iter().all(|(unset, _)| unset != name));
+    for (name, why) in NOT_FOR_THE_WRITER {
+        assert!(
+            variables[name].is_null(),
+            "{name} is set on the writer: {why}"
+        );
+    }
+    let packer = &template["Resources"]["PackerFunction"]["Properties"]["Environment"];
+    assert_eq!(
+        packer["Variables"],
+        json!({ "PACK_INTO_QUEUE_URL": { "Ref": "TaskEventQueue" }, "RUST_LOG": "info" }),
+        "the packer is told where to pack into, and nothing else"
+    );
     for name in wanted {
         let value = &variables[&name];
         assert!(
@@ -418,56 +446,96 @@ fn failed_events_are_kept_and_the_sqs_path_reports_per_message() {
         invoke_config["DestinationConfig"]["OnFailure"]["Type"],
         "SQS"
     );
-    assert!(
-        properties["ReservedConcurrentExecutions"].is_null(),
-        "one writer comes from the FIFO queue's one message group, not from throttling"
+    assert_eq!(
+        properties["ReservedConcurrentExecutions"],
+        json!({ "Fn::If": ["UseSqs", 1, { "Ref": "AWS::NoValue" }] }),
+        "one writer on the SQS path; the direct path scales with events"
     );
 
     let mappings = resources_of_type(&template, "AWS::Lambda::EventSourceMapping");
-    assert_eq!(mappings.len(), 2, "the event queue and the retry queue");
-    for (_, mapping) in &mappings {
+    let consumers: BTreeSet<(String, String)> = mappings
+        .iter()
+        .map(|(_, mapping)| {
+            let p = &mapping["Properties"];
+            let reads = p["EventSourceArn"]["Fn::GetAtt"]
+                .as_str()
+                .unwrap_or_default();
+            let invokes = p["FunctionName"]["Ref"].as_str().unwrap_or_default();
+            (
+                reads.trim_end_matches(".Arn").to_owned(),
+                invokes.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        consumers,
+        BTreeSet::from([
+            ("InboxQueue".to_owned(), "PackerFunction".to_owned()),
+            ("TaskEventQueue".to_owned(), "PublisherFunction".to_owned()),
+        ]),
+        "the packer reads the inbox, the writer the work queue"
+    );
+    for (name, mapping) in &mappings {
         assert_eq!(mapping["Condition"], "UseSqs");
-        assert!(as_list(&mapping["Properties"]["FunctionResponseTypes"])
-            .contains(&json!("ReportBatchItemFailures")));
-        assert!(
-            mapping["Properties"]["MaximumBatchingWindowInSeconds"].is_null(),
-            "FIFO batches take no batching window"
+        let p = &mapping["Properties"];
+        assert!(as_list(&p["FunctionResponseTypes"]).contains(&json!("ReportBatchItemFailures")));
+        if *name == "TaskEventQueueSource" {
+            assert!(
+                p["MaximumBatchingWindowInSeconds"].is_null(),
+                "FIFO batches take no batching window"
+            );
+            continue;
+        }
+        assert_eq!(
+            p["MaximumBatchingWindowInSeconds"],
+            json!({ "Ref": "BatchingWindowSeconds" })
+        );
+        // A batch of more than 10 needs a window of at least a second (Lambda's
+        // parameters for SQS event source mappings).
+        assert!(p["BatchSize"].as_u64() > Some(10), "{p}");
+        assert_eq!(
+            template["Parameters"]["BatchingWindowSeconds"]["MinValue"],
+            1
+        );
+        assert_eq!(
+            p["ScalingConfig"]["MaximumConcurrency"], 2,
+            "the least Lambda takes"
         );
     }
 }
 
-/// One writer without throttling: the event queue is FIFO with one message group (set by
-/// both rules that send to it), its visibility timeout is six times the function's timeout
-/// as Lambda asks, and a task that is not healthy yet is re-checked through the retry
-/// queue after HealthRecheckSeconds, whatever that timeout.
+/// One writer without throttling: the work queue is FIFO with one message group (set by
+/// every rule and by the packer that send to it), each queue a function reads has a
+/// visibility timeout of six times that function's timeout as Lambda asks, and a task
+/// that is not healthy yet is re-checked through the inbox after HealthRecheckSeconds,
+/// whatever those timeouts.
 #[test]
-fn the_event_queue_keeps_one_writer_and_rechecks_do_not_wait_for_its_timeout() {
+fn the_work_queue_keeps_one_writer_and_rechecks_do_not_wait_for_its_timeout() {
     let template = template();
-    let timeout = the_function(&template)["Properties"]["Timeout"]
-        .as_u64()
-        .expect("a function timeout");
-    let queues = resources_of_type(&template, "AWS::SQS::Queue");
-    let queue = |wanted: &str| {
-        queues
-            .iter()
-            .find(|(name, _)| *name == wanted)
-            .map(|(_, queue)| &queue["Properties"])
-            .unwrap_or_else(|| panic!("no {wanted}"))
-    };
-    let events = queue("TaskEventQueue");
-    assert_eq!(events["FifoQueue"], true);
+    let queue = |wanted: &str| &template["Resources"][wanted]["Properties"];
+    assert_eq!(queue("TaskEventQueue")["FifoQueue"], true);
     assert_eq!(queue("TaskEventDeadLetterQueue")["FifoQueue"], true);
-    for name in ["TaskEventQueue", "RetryQueue"] {
-        let visibility = queue(name)["VisibilityTimeout"].as_u64().expect("a number");
+    assert!(
+        queue("InboxQueue")["FifoQueue"].is_null(),
+        "delays and batching windows need a standard queue"
+    );
+    for (name, mapping) in resources_of_type(&template, "AWS::Lambda::EventSourceMapping") {
+        let p = &mapping["Properties"];
+        let reads = p["EventSourceArn"]["Fn::GetAtt"]
+            .as_str()
+            .unwrap_or_default();
+        let function = p["FunctionName"]["Ref"].as_str().unwrap_or_default();
+        let timeout = template["Resources"][function]["Properties"]["Timeout"]
+            .as_u64()
+            .expect("a function timeout");
+        let visibility = queue(reads.trim_end_matches(".Arn"))["VisibilityTimeout"]
+            .as_u64()
+            .expect("a number");
         assert!(
             visibility >= 6 * timeout,
             "{name}: {visibility} s < 6 × {timeout} s"
         );
     }
-    assert!(
-        queue("RetryQueue")["FifoQueue"].is_null(),
-        "delays need a standard queue"
-    );
     for (name, rule) in resources_of_type(&template, "AWS::Events::Rule") {
         let targets = serde_json::to_string(&rule["Properties"]["Targets"]).unwrap();
         if targets.contains("TaskEventQueue") {
@@ -477,6 +545,11 @@ fn the_event_queue_keeps_one_writer_and_rechecks_do_not_wait_for_its_timeout() {
             );
         }
     }
+    assert_eq!(
+        ecs_srv::run::packer::MESSAGE_GROUP,
+        "ecs-srv",
+        "the packer's group is the schedule's"
+    );
     let recheck = &template["Parameters"]["HealthRecheckSeconds"];
     assert_eq!(recheck["Default"], 10);
     assert_eq!(template["Parameters"]["HealthGate"]["Default"], "on");
@@ -587,8 +660,10 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
         .collect();
     for resource in [
         "PublisherFunction",
+        "PackerFunction",
         "DeadLetterQueue",
         "TaskEventDeadLetterQueue",
+        "InboxQueue",
     ] {
         assert!(
             watched.iter().any(|w| w == resource),
@@ -614,8 +689,8 @@ fn failures_and_dead_letters_raise_alarms_that_page_the_optional_topic() {
             json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] }),
             "{name} notifies the AlarmTopicArn when one is given"
         );
-        if *name == "EventLagAlarm" {
-            // A latency, compared with its own parameter (template_operations checks it).
+        if ["EventLagAlarm", "InboxAgeAlarm"].contains(&name.as_str()) {
+            // Ages, compared with thresholds of their own (template_operations checks them).
             continue;
         }
         assert_eq!(
@@ -631,9 +706,9 @@ fn the_sqs_path_is_the_default_and_retries_within_a_minute() {
     assert_eq!(template["Parameters"]["UseSqsQueue"]["Default"], "true");
     let variables = &the_function(&template)["Properties"]["Environment"]["Variables"];
     assert_eq!(
-        variables["RETRY_QUEUE_URL"],
-        json!({ "Fn::If": ["UseSqs", { "Ref": "RetryQueue" }, ""] }),
-        "failed events wait on the retry queue, with their own delay, not the event queue's timeout"
+        variables["INBOX_QUEUE_URL"],
+        json!({ "Fn::If": ["UseSqs", { "Ref": "InboxQueue" }, ""] }),
+        "failed events wait in the inbox, with their own delay, not the work queue's timeout"
     );
     assert!(
         template["Parameters"]["HealthRecheckSeconds"]["Default"].as_u64() <= Some(60),

@@ -241,8 +241,13 @@ impl<'a> Stack<'a> {
 
     /// The function's environment as Lambda would set it: every value a string.
     pub(crate) fn function_environment(&self) -> BTreeMap<String, String> {
-        let variables = &self.template["Resources"]["PublisherFunction"]["Properties"]
-            ["Environment"]["Variables"];
+        self.environment_of("PublisherFunction")
+    }
+
+    /// The environment the template gives one of its functions (`PackerFunction`).
+    pub(crate) fn environment_of(&self, function: &str) -> BTreeMap<String, String> {
+        let variables =
+            &self.template["Resources"][function]["Properties"]["Environment"]["Variables"];
         let evaluated = self.eval(variables).expect("the variables exist");
         evaluated
             .as_object()

@@ -89,11 +89,52 @@ fn the_dashboard_shows_every_figure_and_the_queues_the_stack_has() {
             ),
             sqs
         );
-        assert_eq!(
-            queue("ApproximateAgeOfOldestMessage", "TaskEventQueue"),
-            sqs
-        );
+        // Both queues of the SQS path: how long their oldest message waited and how many
+        // wait; the inbox's re-checks waiting out their delay apart.
+        for (metric, name) in [
+            ("ApproximateAgeOfOldestMessage", "TaskEventQueue"),
+            ("ApproximateNumberOfMessagesVisible", "TaskEventQueue"),
+            ("ApproximateAgeOfOldestMessage", "InboxQueue"),
+            ("ApproximateNumberOfMessagesVisible", "InboxQueue"),
+            ("ApproximateNumberOfMessagesDelayed", "InboxQueue"),
+        ] {
+            assert_eq!(
+                queue(metric, name),
+                sqs,
+                "UseSqsQueue={use_sqs}: {metric} of {name}"
+            );
+        }
     }
+}
+
+/// A packer that stops draining the inbox leaves the writer without events, so EventLag
+/// has no data: the inbox's own age says so, above the longest re-check delay a message
+/// may wait there by design.
+#[test]
+fn an_inbox_that_is_not_drained_raises_an_alarm() {
+    let template = template();
+    let alarm = &template["Resources"]["InboxAgeAlarm"];
+    assert_eq!(alarm["Condition"], "UseSqs");
+    let p = &alarm["Properties"];
+    assert_eq!(p["Namespace"], "AWS/SQS");
+    assert_eq!(p["MetricName"], "ApproximateAgeOfOldestMessage");
+    assert_eq!(
+        p["Dimensions"],
+        json!([{ "Name": "QueueName", "Value": { "Fn::GetAtt": "InboxQueue.QueueName" } }])
+    );
+    assert_eq!(p["Statistic"], "Maximum");
+    assert_eq!(p["ComparisonOperator"], "GreaterThanThreshold");
+    let longest_delay = template["Parameters"]["HealthRecheckSeconds"]["MaxValue"]
+        .as_u64()
+        .expect("a largest re-check delay");
+    let window = template["Parameters"]["BatchingWindowSeconds"]["MaxValue"]
+        .as_u64()
+        .expect("a largest window");
+    let threshold = p["Threshold"].as_u64().expect("a threshold in seconds");
+    assert!(
+        threshold > longest_delay + window,
+        "a re-check waiting out its delay is no stall: {threshold} s"
+    );
 }
 
 #[test]

@@ -243,4 +243,12 @@ impl TaskStateChange {
     pub fn wants_publication(&self) -> bool {
         self.lifecycle().wants_publication()
     }
+
+    /// Whether this is newer news of the task than `current`: a higher version, or at the
+    /// same version a later status (a duplicate with the same status changes nothing). The
+    /// one rule by which both the packer and the writer keep the newest event of a task.
+    pub fn supersedes(&self, current: &TaskStateChange) -> bool {
+        (self.version, self.last_status, self.desired_status)
+            > (current.version, current.last_status, current.desired_status)
+    }
 }

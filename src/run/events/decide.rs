@@ -78,7 +78,7 @@ pub(super) fn latest_per_task<'a>(
             continue;
         }
         let slot = latest.entry(detail.task_id().to_owned()).or_insert(detail);
-        if supersedes(detail, slot) {
+        if detail.supersedes(slot) {
             *slot = detail;
         }
     }
@@ -153,16 +153,6 @@ fn described_health(
         .and_then(|states| states.get(&detail.task_arn))
         .map(|state| state.health.clone())
         .unwrap_or_default()
-}
-
-/// Whether `candidate` is newer news of a task than `current`: a higher version, or at the
-/// same version a later status (a duplicate with the same status changes nothing).
-fn supersedes(candidate: &TaskStateChange, current: &TaskStateChange) -> bool {
-    (
-        candidate.version,
-        candidate.last_status,
-        candidate.desired_status,
-    ) > (current.version, current.last_status, current.desired_status)
 }
 
 /// Whether ECS confirms that an event's running task still runs: `Ok(true)` publish,

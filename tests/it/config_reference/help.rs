@@ -104,7 +104,8 @@ pub struct Flag {
     pub default: Option<String>,
     /// The possible values clap lists.
     pub values: Vec<String>,
-    /// Whether the usage line requires it.
+    /// Whether the usage line requires it, or its help says it is required unless another
+    /// flag is given (clap leaves such a flag out of the usage line).
     pub required: bool,
     /// Its whole entry, to tell a global flag repeated in a subcommand from a flag of its own.
     pub entry: String,
@@ -165,7 +166,8 @@ fn flag(lines: &[&str], usage: &str) -> Flag {
                 .map(|item| item.split(':').next().unwrap_or_default().to_owned()),
         );
     }
-    let required = usage.split_whitespace().any(|token| token == name);
+    let required =
+        usage.split_whitespace().any(|token| token == name) || entry.contains(" Required, unless ");
     Flag {
         env: bracketed("[env: ").map(|env| env.split('=').next().unwrap_or_default().to_owned()),
         default: bracketed("[default: "),

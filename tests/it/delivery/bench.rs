@@ -59,6 +59,7 @@ async fn every_design_over_the_burst_and_the_rolling_deploy() {
         design::before(rate),
         design::standard_two_writers(rate),
         design::fifo_one_writer(rate),
+        design::gathered_fifo(rate, design::TEMPLATE_WINDOW),
     ];
     let chosen = |variable: &str, name: &str| {
         std::env::var(variable).map_or(true, |prefix| name.starts_with(&prefix))

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::function::FunctionSpec;
-use super::mapping::{queue_url, MappingSpec};
+use super::mapping::{queue_url, Consumer, MappingSpec};
 use super::queue::{QueueKind, QueueSpec};
 
 /// Where EventBridge sends something.
@@ -16,7 +16,7 @@ pub enum Target {
     Queue(usize),
 }
 
-/// The message group EventBridge's FIFO target and the function's relay use.
+/// The message group EventBridge's FIFO target and the packer use.
 pub const MESSAGE_GROUP: &str = "ecs-srv";
 
 /// One design.
@@ -30,8 +30,10 @@ pub struct Design {
     pub queues: Vec<QueueSpec>,
     /// Its event source mappings.
     pub mappings: Vec<MappingSpec>,
-    /// The function.
+    /// The function that writes the zone.
     pub function: FunctionSpec,
+    /// The packer, in the designs that have one.
+    pub packer: Option<FunctionSpec>,
     /// Where task events go.
     pub events: Target,
     /// Where the schedule goes.
@@ -44,10 +46,19 @@ pub const TODAY_TIMEOUT: Duration = Duration::from_secs(30);
 /// reconcile).
 pub const NEW_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The template's batching window on the inbox (BatchingWindowSeconds).
+pub const TEMPLATE_WINDOW: Duration = Duration::from_secs(2);
+
+/// The packer's timeout (the template's): it only reads a batch and sends a few messages.
+const PACKER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Today's maxReceiveCount, kept where failed events come back through the event queue.
 const MAX_RECEIVE_COUNT: u32 = 120;
-/// The template's maxReceiveCount where per-task retries go through the retry queue.
+/// The template's maxReceiveCount where per-task retries go back through a queue of their
+/// own (the retry queue of design 3, the inbox of design 4).
 const FEW_RECEIVES: u32 = 5;
+/// The template's maxReceiveCount on the inbox: ten tries of the packer's 180 s visibility.
+const INBOX_RECEIVES: u32 = 10;
 
 /// The stack's dead-letter queue, where the function parks an event re-checked too often.
 const DEAD_LETTERS: &str = "ecs-srv-dead-letters";
@@ -108,11 +119,13 @@ pub fn before(rate: f64) -> Design {
         )],
         mappings: vec![MappingSpec {
             queue: 0,
+            function: Consumer::Writer,
             batch_size: 10,
             window: Duration::from_secs(5),
             maximum_concurrency: None,
         }],
         function: function(Some(1), TODAY_TIMEOUT, 60, &[], rate),
+        packer: None,
         events: Target::Queue(0),
         schedule: Target::Direct,
     }
@@ -134,61 +147,130 @@ pub fn standard_two_writers(rate: f64) -> Design {
         queues: vec![standard(queue, NEW_TIMEOUT * 6, Some(MAX_RECEIVE_COUNT)), dead],
         mappings: vec![MappingSpec {
             queue: 0,
+            function: Consumer::Writer,
             batch_size: 100,
             window: Duration::from_secs(5),
             maximum_concurrency: Some(2),
         }],
         function: function(None, NEW_TIMEOUT, 0, &flags, rate),
+        packer: None,
         events: Target::Queue(0),
         schedule: Target::Direct,
     }
 }
 
-/// The template's design now: a FIFO queue with one message group (one batch at a time,
-/// in order, of 10 at most), a standard retry queue whose mapping (MaximumConcurrency 2)
-/// relays delayed re-checks back into it, the schedule through the FIFO queue too, and the
-/// single writer's zone cache.
+/// The packer, sending into the FIFO queue `work`. It makes no Route 53 request; its
+/// clients are built like the writer's, with a pacer at the same `rate`.
+fn packer(work: &str, rate: f64) -> FunctionSpec {
+    FunctionSpec {
+        reserved_concurrency: None,
+        timeout: PACKER_TIMEOUT,
+        flags: vec!["--pack-into-queue-url".to_owned(), queue_url(work)],
+        zone_cache: Duration::ZERO,
+        charged_rate: rate,
+        cold_start: Duration::from_millis(150),
+        overhead: Duration::from_millis(10),
+    }
+}
+
+/// The FIFO queue of one message group the writer reads, with its redrive.
+fn work_queue(name: &str) -> QueueSpec {
+    QueueSpec {
+        name: name.to_owned(),
+        kind: QueueKind::Fifo {
+            content_based_deduplication: true,
+        },
+        visibility_timeout: NEW_TIMEOUT * 6,
+        max_receive_count: Some(FEW_RECEIVES),
+    }
+}
+
+/// The writer's settings on a FIFO queue: re-checks go to `inbox`, and the single writer's
+/// zone cache.
+fn fifo_writer(inbox: &str, reserved: Option<usize>, rate: f64) -> FunctionSpec {
+    let (_, dead_flag) = dead_letters();
+    let mut flags = vec!["--inbox-queue-url".to_owned(), queue_url(inbox)];
+    flags.extend(dead_flag);
+    function(reserved, NEW_TIMEOUT, 60, &flags, rate)
+}
+
+/// The design main's template had: task events straight into a FIFO queue with one message
+/// group (one batch at a time, in order, of 10 at most), the schedule through it too, and
+/// the single writer's zone cache; re-checks wait, delayed, on a standard queue that the
+/// packer (no batching window, MaximumConcurrency 2) reads and sends on into the FIFO
+/// queue. (Main's relay was the writer itself, one message per re-check; the packer packs
+/// the re-checks of a moment into one message.)
 pub fn fifo_one_writer(rate: f64) -> Design {
     let (events, retries) = ("ecs-srv-events.fifo", "ecs-srv-retries");
-    let (dead, dead_flag) = dead_letters();
-    let mut flags = vec![
-        "--event-queue-url".to_owned(),
-        queue_url(events),
-        "--retry-queue-url".to_owned(),
-        queue_url(retries),
-    ];
-    flags.extend(dead_flag);
+    let (dead, _) = dead_letters();
     Design {
         name: "FIFO, one writer",
-        summary: "FIFO queue (one group), BatchSize 10, visibility 720 s (timeout 120 s); retry queue (MaximumConcurrency 2) relaying into it; schedule through the FIFO queue; zone cache 60 s",
+        summary: "EventBridge -> FIFO queue (one group), BatchSize 10, visibility 720 s (timeout 120 s); re-checks delayed on a standard queue, packed on by the packer (no window, MaximumConcurrency 2); schedule through the FIFO queue; zone cache 60 s",
         queues: vec![
-            QueueSpec {
-                name: events.to_owned(),
-                kind: QueueKind::Fifo {
-                    content_based_deduplication: true,
-                },
-                visibility_timeout: NEW_TIMEOUT * 6,
-                max_receive_count: Some(FEW_RECEIVES),
-            },
-            standard(retries, NEW_TIMEOUT * 6, Some(FEW_RECEIVES)),
+            work_queue(events),
+            standard(retries, PACKER_TIMEOUT * 6, Some(FEW_RECEIVES)),
             dead,
         ],
         mappings: vec![
             MappingSpec {
                 queue: 0,
+                function: Consumer::Writer,
                 batch_size: 10,
                 window: Duration::ZERO,
                 maximum_concurrency: None,
             },
             MappingSpec {
                 queue: 1,
+                function: Consumer::Packer,
                 batch_size: 10,
                 window: Duration::ZERO,
                 maximum_concurrency: Some(2),
             },
         ],
-        function: function(None, NEW_TIMEOUT, 60, &flags, rate),
+        function: fifo_writer(retries, None, rate),
+        packer: Some(packer(events, rate)),
         events: Target::Queue(0),
         schedule: Target::Queue(0),
+    }
+}
+
+/// The template's design: "gathered FIFO". EventBridge puts task events on a standard
+/// inbox, which the packer reads in batches of up to 1,000 gathered for `window`
+/// (MaximumConcurrency 2); it keeps the newest event of each task and packs them into the
+/// FIFO work queue (one message group), whose batches of 10 packed messages the writer
+/// reads one at a time, with reserved concurrency 1: one execution environment writes, so
+/// its zone cache stays exact. Re-checks go back to the inbox with their delay, packed; the
+/// schedule goes through the work queue.
+pub fn gathered_fifo(rate: f64, window: Duration) -> Design {
+    let (inbox, work) = ("ecs-srv-inbox", "ecs-srv-work.fifo");
+    let (dead, _) = dead_letters();
+    Design {
+        name: "gathered FIFO",
+        summary: "EventBridge -> standard inbox -> packer (BatchSize 1,000, window, MaximumConcurrency 2, timeout 30 s, visibility 180 s) -> FIFO work queue (one group) -> writer (BatchSize 10, reserved concurrency 1, timeout 120 s, visibility 720 s); re-checks back to the inbox, packed, with their delay; schedule through the work queue; zone cache 60 s",
+        queues: vec![
+            standard(inbox, PACKER_TIMEOUT * 6, Some(INBOX_RECEIVES)),
+            work_queue(work),
+            dead,
+        ],
+        mappings: vec![
+            MappingSpec {
+                queue: 0,
+                function: Consumer::Packer,
+                batch_size: 1_000,
+                window,
+                maximum_concurrency: Some(2),
+            },
+            MappingSpec {
+                queue: 1,
+                function: Consumer::Writer,
+                batch_size: 10,
+                window: Duration::ZERO,
+                maximum_concurrency: None,
+            },
+        ],
+        function: fifo_writer(inbox, Some(1), rate),
+        packer: Some(packer(work, rate)),
+        events: Target::Queue(0),
+        schedule: Target::Queue(1),
     }
 }

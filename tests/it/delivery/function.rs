@@ -1,8 +1,10 @@
-//! The Lambda function: execution environments (each a warm `Deployment` with its own
+//! A Lambda function: execution environments (each a warm `Deployment` with its own
 //! caches and pacer, reused one invocation at a time, the most recently freed first),
 //! reserved concurrency (an invocation beyond it is throttled), the function's timeout
 //! (an invocation that reaches it is stopped, and its environment starts cold next time),
-//! and the real handler, `ecs_srv::run::handler::handle`, run on the virtual clock.
+//! and the real handler run on the virtual clock: the writer's,
+//! `ecs_srv::run::handler::handle`, or with `--pack-into-queue-url` the packer's,
+//! `ecs_srv::run::packer::handle`, as the binary chooses.
 //!
 //! The zone cache is the one warm state kept by time: the handler measures its age on the
 //! wall clock, which barely moves in a simulated run, so the environments keep it with a
@@ -13,7 +15,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_srv::aws::{ApiCallLog, AwsClients};
+use ecs_srv::config::Settings;
 use ecs_srv::run::deployment::Deployment;
+use ecs_srv::run::packer::Packer;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -82,9 +87,34 @@ pub struct Finished {
     pub calls: BTreeMap<String, u64>,
 }
 
+/// What a warm environment keeps: the writer's deployment, or the packer and its clients'
+/// call log.
+#[derive(Clone, Debug)]
+enum Warm {
+    Writer(Arc<Deployment>),
+    Packer(Arc<Packer>, ApiCallLog),
+}
+
+impl Warm {
+    fn calls(&self) -> &ApiCallLog {
+        match self {
+            Warm::Writer(deployment) => &deployment.clients.calls,
+            Warm::Packer(_, calls) => calls,
+        }
+    }
+
+    /// Runs the handler the binary runs for this function.
+    async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Diagnostic> {
+        match self {
+            Warm::Writer(deployment) => ecs_srv::run::handler::handle(event, deployment).await,
+            Warm::Packer(packer, _) => ecs_srv::run::packer::handle(event, packer).await,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Environment {
-    deployment: Option<Arc<Deployment>>,
+    warm: Option<Warm>,
     view_since: Option<Duration>,
 }
 
@@ -97,7 +127,7 @@ struct Running {
 }
 
 struct Completed {
-    deployment: Option<Arc<Deployment>>,
+    warm: Option<Warm>,
     outcome: Outcome,
     calls: BTreeMap<String, u64>,
     ended: Duration,
@@ -147,13 +177,15 @@ impl Function {
         let clock = self.world.clock.clone();
         let now = clock.now();
         let mut environment = self.idle.pop().unwrap_or_default();
-        if let (Some(deployment), Some(since)) = (&environment.deployment, environment.view_since) {
+        if let (Some(Warm::Writer(deployment)), Some(since)) =
+            (&environment.warm, environment.view_since)
+        {
             if now.saturating_sub(since) >= self.spec.zone_cache {
                 deployment.zone_cache.keep(None);
                 environment.view_since = None;
             }
         }
-        let warm = environment.deployment.clone();
+        let warm = environment.warm.clone();
         let start = match &warm {
             Some(_) => self.spec.overhead,
             None => {
@@ -180,11 +212,11 @@ impl Function {
             let deployment = match (warm, cold) {
                 (Some(deployment), _) => deployment,
                 (None, Some((settings, clients))) => {
-                    match crate::support::config::deployment(settings, clients).await {
-                        Ok(deployment) => Arc::new(deployment),
+                    match start_environment(settings, clients).await {
+                        Ok(deployment) => deployment,
                         Err(err) => {
                             return Completed {
-                                deployment: None,
+                                warm: None,
                                 outcome: Outcome::Failed(format!("init: {err}")),
                                 calls: BTreeMap::new(),
                                 ended: task_clock.now(),
@@ -194,13 +226,11 @@ impl Function {
                 }
                 (None, None) => unreachable!("a cold environment gets its settings"),
             };
-            let before = deployment.clients.calls.snapshot();
+            let before = deployment.calls().snapshot();
             let mut context = Context::default();
             context.request_id = request_id;
-            let answer =
-                ecs_srv::run::handler::handle(LambdaEvent::new(payload, context), &deployment)
-                    .await;
-            let calls = deployment.clients.calls.since(&before);
+            let answer = deployment.handle(LambdaEvent::new(payload, context)).await;
+            let calls = deployment.calls().since(&before);
             Completed {
                 outcome: match answer {
                     Ok(value) => Outcome::Answered(value),
@@ -209,7 +239,7 @@ impl Function {
                         diagnostic.error_type, diagnostic.error_message
                     )),
                 },
-                deployment: Some(deployment),
+                warm: Some(deployment),
                 calls,
                 ended: task_clock.now(),
             }
@@ -250,7 +280,7 @@ impl Function {
             let completed = running.handle.await;
             let now = self.world.clock.now();
             let (outcome, calls, ended, deployment) = match completed {
-                Ok(done) if !timed_out => (done.outcome, done.calls, done.ended, done.deployment),
+                Ok(done) if !timed_out => (done.outcome, done.calls, done.ended, done.warm),
                 _ => (Outcome::TimedOut, BTreeMap::new(), now, None),
             };
             let mut environment = running.environment;
@@ -259,7 +289,7 @@ impl Function {
                 if environment.view_since.is_none() && read && !self.spec.zone_cache.is_zero() {
                     environment.view_since = Some(running.started);
                 }
-                environment.deployment = Some(deployment);
+                environment.warm = Some(deployment);
                 self.idle.push(environment);
             }
             finished.push(Finished {
@@ -276,6 +306,25 @@ impl Function {
             .retain(|task| self.running.contains_key(task));
         finished.sort_by_key(|f| (f.ended, f.task));
         finished
+    }
+}
+
+/// What a cold environment starts as: the packer when its settings name a work queue (as
+/// the binary decides), else the writer.
+async fn start_environment(settings: Settings, clients: AwsClients) -> Result<Warm, String> {
+    match settings.pack_into_queue_url.clone() {
+        Some(work_queue_url) => {
+            let calls = clients.calls.clone();
+            let packer = Packer {
+                sqs: clients.sqs,
+                work_queue_url,
+            };
+            Ok(Warm::Packer(Arc::new(packer), calls))
+        }
+        None => crate::support::config::deployment(settings, clients)
+            .await
+            .map(|deployment| Warm::Writer(Arc::new(deployment)))
+            .map_err(|err| err.to_string()),
     }
 }
 

@@ -67,6 +67,7 @@ pub fn reconcile_only(rate: f64) -> Design {
             cold_start: Duration::from_millis(150),
             overhead: Duration::from_millis(10),
         },
+        packer: None,
         events: Target::Direct,
         schedule: Target::Direct,
     }

@@ -44,11 +44,22 @@ const SCALE_STEP: usize = 5;
 const FIRST_THROTTLE_BACKOFF: Duration = Duration::from_secs(1);
 const LONGEST_THROTTLE_BACKOFF: Duration = Duration::from_secs(8);
 
+/// Which of a design's functions a mapping invokes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consumer {
+    /// The function that writes the zone.
+    Writer,
+    /// The packer (`--pack-into-queue-url`).
+    Packer,
+}
+
 /// A mapping's settings.
 #[derive(Clone, Debug)]
 pub struct MappingSpec {
     /// The queue it reads (its index among the run's queues).
     pub queue: usize,
+    /// The function it invokes.
+    pub function: Consumer,
     /// BatchSize.
     pub batch_size: usize,
     /// MaximumBatchingWindowInSeconds.

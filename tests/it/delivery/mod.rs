@@ -58,9 +58,18 @@ use std::time::Duration;
 
 use crate::scale::default_request_rate;
 
-/// What a design's function asked of SQS in a run, by queue.
+/// What a design's functions asked of SQS in a run, by queue.
 fn sent_to(figures: &serde_json::Value, queue: &str) -> u64 {
     figures["sqs"]["sent"][queue].as_u64().unwrap_or(0)
+}
+
+/// The name of the queue a function's flag names.
+fn queue_named(spec: &function::FunctionSpec, flag: &str) -> String {
+    let at = spec.flags.iter().position(|f| f == flag);
+    let url = at
+        .and_then(|at| spec.flags.get(at + 1))
+        .expect("the flag is given");
+    url.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -71,6 +80,7 @@ async fn every_design_converges_on_a_handful_of_tasks_through_its_own_retry_path
         design::before(rate),
         design::standard_two_writers(rate),
         design::fifo_one_writer(rate),
+        design::gathered_fifo(rate, Duration::from_secs(2)),
     ];
     for design in &designs {
         let run = report::simulate(design, &timeline, Duration::from_secs(900)).await;
@@ -108,19 +118,19 @@ async fn every_design_converges_on_a_handful_of_tasks_through_its_own_retry_path
             design.name
         );
         let visibility_changes = f["sqs"]["visibility_changes"].as_u64().unwrap_or(0);
-        let (retry_queue, relays) = (
-            sent_to(f, "ecs-srv-retries"),
-            sent_to(f, "ecs-srv-events.fifo"),
-        );
-        match design.schedule {
+        match (&design.packer, design.function.reserved_concurrency) {
             // Today: a waiting task comes back after the queue's visibility timeout.
-            design::Target::Direct if design.function.reserved_concurrency.is_some() => {
-                assert_eq!((visibility_changes, retry_queue), (0, 0), "{f:#}");
-            }
+            (None, Some(_)) => assert_eq!(visibility_changes, 0, "{f:#}"),
             // Standard queue: the function shortens the waiting message's visibility.
-            design::Target::Direct => assert!(visibility_changes >= 3, "{f:#}"),
-            // FIFO: the wait goes through the retry queue and is relayed back.
-            design::Target::Queue(_) => assert!(retry_queue >= 3 && relays >= 3, "{f:#}"),
+            (None, None) => assert!(visibility_changes >= 3, "{f:#}"),
+            // With a packer: the wait goes back to its queue, delayed and packed, and the
+            // packer sends it on into the FIFO queue.
+            (Some(packer), _) => {
+                let waits = queue_named(&design.function, "--inbox-queue-url");
+                let work = queue_named(packer, "--pack-into-queue-url");
+                assert!(sent_to(f, &waits) >= 1 && sent_to(f, &work) >= 1, "{f:#}");
+                assert_eq!(visibility_changes, 0, "{f:#}");
+            }
         }
     }
 }

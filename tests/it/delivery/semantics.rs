@@ -198,6 +198,7 @@ async fn only_reserved_concurrency_throttles_a_burst() {
     for design in [
         design::standard_two_writers(rate),
         design::fifo_one_writer(rate),
+        design::gathered_fifo(rate, design::TEMPLATE_WINDOW),
     ] {
         let run = simulate(&design, &timeline, secs(900)).await;
         assert_eq!(run.throttled, 0, "{}: {:#}", design.name, run.figures);

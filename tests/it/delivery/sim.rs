@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::clock::{Clock, TaskId, Woken};
 use super::design::{Design, Target, MESSAGE_GROUP};
 use super::function::{Finished, Function, Invoker, Outcome};
-use super::mapping::Mapping;
+use super::mapping::{Consumer, Mapping};
 use super::queue::{Message, Outgoing, Queue, QueueKind};
 use super::route53::{AccountBudget, Route53Ledger, Route53World};
 use super::sdk::{InstanceWorld, Latencies};
@@ -93,8 +93,10 @@ pub struct Run<'a> {
     timeline: &'a Timeline,
     /// What the function's clients and the driver share.
     pub shared: Shared,
-    /// The function.
+    /// The function that writes the zone.
     pub function: Function,
+    /// The packer, in the designs that have one.
+    pub packer: Option<Function>,
     /// The mappings.
     pub mappings: Vec<Mapping>,
     pending: BTreeMap<(Duration, u64), Pending>,
@@ -148,7 +150,11 @@ impl<'a> Run<'a> {
         let mut run = Run {
             design,
             timeline,
-            function: Function::new(design.function.clone(), instance, &zone_id),
+            function: Function::new(design.function.clone(), instance.clone(), &zone_id),
+            packer: design
+                .packer
+                .clone()
+                .map(|spec| Function::new(spec, instance, &zone_id)),
             mappings: design.mappings.iter().cloned().map(Mapping::new).collect(),
             shared,
             pending: BTreeMap::new(),
@@ -173,8 +179,12 @@ impl<'a> Run<'a> {
         for _ in 0..MAX_STEPS {
             clock.settle().await;
             let now = clock.now();
-            let started = self.function.started;
-            for finished in self.function.finished().await {
+            let started = self.started();
+            let mut finished_now = self.function.finished().await;
+            if let Some(packer) = &mut self.packer {
+                finished_now.extend(packer.finished().await);
+            }
+            for finished in finished_now {
                 if tracing() {
                     eprintln!(
                         "{:?} {:?} {:?}..{:?} {:?}",
@@ -196,7 +206,7 @@ impl<'a> Run<'a> {
                 self.handle(pending, now);
             }
             self.pump(now);
-            if self.function.started != started {
+            if self.started() != started {
                 // New invocations run up to their first wait at this moment, before time moves.
                 continue;
             }
@@ -223,9 +233,17 @@ impl<'a> Run<'a> {
                     eprintln!("expired {task:?} at {at:?}");
                 }
                 self.function.expired(task);
+                if let Some(packer) = &mut self.packer {
+                    packer.expired(task);
+                }
             }
         }
         self.counts.cut_short = true;
+    }
+
+    /// Invocations started, by every function of the design.
+    fn started(&self) -> usize {
+        self.function.started + self.packer.as_ref().map_or(0, |packer| packer.started)
     }
 
     fn pump(&mut self, now: Duration) {
@@ -233,10 +251,17 @@ impl<'a> Run<'a> {
         for (index, mapping) in self.mappings.iter_mut().enumerate() {
             let queue_index = mapping.spec.queue;
             let mut dead = Vec::new();
+            let function = match mapping.spec.function {
+                Consumer::Writer => &mut self.function,
+                Consumer::Packer => self
+                    .packer
+                    .as_mut()
+                    .expect("a design whose mapping invokes the packer has one"),
+            };
             mapping.pump(
                 index,
                 &mut queues.list[queue_index],
-                &mut self.function,
+                function,
                 &mut dead,
                 now,
             );

@@ -106,7 +106,10 @@ impl SqsWorld {
 
     fn send_batch(&self, input: &SendMessageBatchInput) -> SendMessageBatchOutput {
         let url = input.queue_url().unwrap_or_default();
-        let mut output = SendMessageBatchOutput::builder();
+        // Both lists are required, empty or not.
+        let mut output = SendMessageBatchOutput::builder()
+            .set_successful(Some(Vec::new()))
+            .set_failed(Some(Vec::new()));
         for entry in input.entries() {
             let message = Outgoing {
                 body: entry.message_body().to_owned(),

@@ -1,5 +1,5 @@
-//! What Lambda itself does with the function's role, which no proxy in front of the binary
-//! can see. Each request is derived from the stack's own resources, so a grant for a queue
+//! What Lambda itself does with a function's role (the writer's or the packer's), which no
+//! proxy in front of the binary can see. Each request is derived from the stack's own resources, so a grant for a queue
 //! or a log group the stack does not wire up is still an excess:
 //!
 //! - **its log**: Lambda writes the function's output to the log group of its
@@ -23,8 +23,9 @@ use super::requests::IamRequest;
 use crate::support::REGION;
 use crate::template_env::Stack;
 
-/// Lambda's own requests with the function's role in `stack`, deployed in `account`.
-pub fn lambda_requests(stack: &Stack, account: &str) -> Vec<IamRequest> {
+/// Lambda's own requests with the role of `function_name` (`PublisherFunction`,
+/// `PackerFunction`) in `stack`, deployed in `account`.
+pub fn lambda_requests(stack: &Stack, account: &str, function_name: &str) -> Vec<IamRequest> {
     let resources = stack.resources();
     let of_type = |kind: &'static str| {
         resources
@@ -32,9 +33,16 @@ pub fn lambda_requests(stack: &Stack, account: &str) -> Vec<IamRequest> {
             .filter(move |(_, resource)| resource["Type"] == kind)
             .map(|(_, resource)| &resource["Properties"])
     };
-    let function = of_type("AWS::Serverless::Function")
-        .next()
-        .expect("the function");
+    let function = resources
+        .iter()
+        .find(|(name, _)| name == function_name)
+        .map(|(_, resource)| &resource["Properties"])
+        .unwrap_or_else(|| panic!("no {function_name} in this stack"));
+    let function_ref = text(
+        &stack
+            .eval(&json!({ "Ref": function_name }))
+            .expect("the function's name"),
+    );
     let request = |action: &str, resource: String, why: &str| {
         IamRequest::new(action, vec![resource], REGION, format!("Lambda, {why}"))
     };
@@ -54,7 +62,9 @@ pub fn lambda_requests(stack: &Stack, account: &str) -> Vec<IamRequest> {
         ));
     }
 
-    for mapping in of_type("AWS::Lambda::EventSourceMapping") {
+    let its_mappings = of_type("AWS::Lambda::EventSourceMapping")
+        .filter(|mapping| text(&mapping["FunctionName"]) == function_ref);
+    for mapping in its_mappings {
         let queue = text(&mapping["EventSourceArn"]);
         for action in [
             "sqs:ReceiveMessage",
@@ -71,7 +81,7 @@ pub fn lambda_requests(stack: &Stack, account: &str) -> Vec<IamRequest> {
 
     let function_arn = text(
         &stack
-            .eval(&json!({ "Fn::GetAtt": ["PublisherFunction", "Arn"] }))
+            .eval(&json!({ "Fn::GetAtt": [function_name, "Arn"] }))
             .expect("the function's ARN"),
     );
     let invoked_by_rule = of_type("AWS::Events::Rule").any(|rule| {

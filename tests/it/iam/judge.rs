@@ -17,11 +17,18 @@ use crate::template_env::Stack;
 /// A principal: its policy, resolved, and the requests it must answer for.
 struct Principal {
     name: String,
-    /// The role whose credentials it signs with (`None`: the function's own).
-    assumed_role: Option<String>,
+    /// How its requests are told apart: by a function's own key, or by the role whose
+    /// credentials AssumeRole handed out.
+    signs_with: Signer,
     account: String,
     statements: Vec<Value>,
     requests: Vec<IamRequest>,
+}
+
+#[derive(PartialEq, Eq)]
+enum Signer {
+    Key(String),
+    AssumedRole(String),
 }
 
 pub fn judge(config: &Configuration, scene: &Scene, recorded: &[SignedRequest]) {
@@ -37,23 +44,29 @@ pub fn judge(config: &Configuration, scene: &Scene, recorded: &[SignedRequest]) 
         .filter_map(|r| Some((r.issued_key.as_deref()?, r.form("RoleArn")?)))
         .collect();
     for request in recorded {
-        let role = match request.access_key == scene.function.key {
-            true => None,
-            false => Some(issued.get(request.access_key.as_str()).unwrap_or_else(|| {
-                panic!(
-                    "{}: {} is signed by {}, neither the function's key nor one AssumeRole handed out",
-                    config.name,
-                    request.name(),
-                    request.access_key
-                )
-            })),
+        let key = Signer::Key(request.access_key.clone());
+        let signer = match principals.iter().any(|p| p.signs_with == key) {
+            true => key,
+            false => Signer::AssumedRole(
+                issued
+                    .get(request.access_key.as_str())
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{}: {} is signed by {}, neither a function's key nor one AssumeRole handed out",
+                            config.name,
+                            request.name(),
+                            request.access_key
+                        )
+                    })
+                    .clone(),
+            ),
         };
         let principal = principals
             .iter_mut()
-            .find(|p| p.assumed_role.as_ref() == role)
+            .find(|p| p.signs_with == signer)
             .unwrap_or_else(|| {
                 panic!(
-                    "{}: {} is signed with credentials of {role:?}, not the zone role",
+                    "{}: {} is signed with credentials of a role that is not the zone role",
                     config.name,
                     request.name()
                 )
@@ -80,27 +93,37 @@ pub fn judge(config: &Configuration, scene: &Scene, recorded: &[SignedRequest]) 
         config.name,
         problems.join("\n")
     );
-    paths_were_taken(config, recorded);
+    paths_were_taken(config, scene, recorded);
 }
 
-/// The function's role (with what Lambda does with it) and, when there is one, the zone
-/// role, each with its policy resolved for the configuration.
+/// The function's role (with what Lambda does with it), on the SQS path the packer's role
+/// (likewise) and, when there is one, the zone role, each with its policy resolved for the
+/// configuration.
 fn principals(config: &Configuration, scene: &Scene) -> Vec<Principal> {
     let workload = template();
     let stack = resolved(&workload, &scene.parameters, config.account);
     let mut principals = vec![Principal {
         name: "PublisherRole (template.yaml)".to_owned(),
-        assumed_role: None,
+        signs_with: Signer::Key(scene.function.key.clone()),
         account: config.account.to_owned(),
         statements: role_statements(&stack, "PublisherRole"),
-        requests: lambda_requests(&stack, config.account),
+        requests: lambda_requests(&stack, config.account, "PublisherFunction"),
     }];
+    if let Some((packer, _)) = &scene.packer {
+        principals.push(Principal {
+            name: "PackerRole (template.yaml)".to_owned(),
+            signs_with: Signer::Key(packer.key.clone()),
+            account: config.account.to_owned(),
+            statements: role_statements(&stack, "PackerRole"),
+            requests: lambda_requests(&stack, config.account, "PackerFunction"),
+        });
+    }
     if let (Some((arn, parameters)), Some(account)) = (&scene.zone_role, config.zone_account) {
         let zone_template = read_template("zone-role.yaml");
         let stack = resolved(&zone_template, parameters, account);
         principals.push(Principal {
             name: format!("ZoneRole (zone-role.yaml) as {arn}"),
-            assumed_role: Some(arn.clone()),
+            signs_with: Signer::AssumedRole(arn.clone()),
             account: account.to_owned(),
             statements: role_statements(&stack, "ZoneRole"),
             requests: Vec::new(),
@@ -163,7 +186,7 @@ fn unneeded(principal: &Principal) -> Vec<String> {
 }
 
 /// The paths the configuration is about were taken: the record is complete.
-fn paths_were_taken(config: &Configuration, recorded: &[SignedRequest]) {
+fn paths_were_taken(config: &Configuration, scene: &Scene, recorded: &[SignedRequest]) {
     let sent: BTreeSet<String> = recorded.iter().map(|r| r.name()).collect();
     let expect = |name: &str, wanted: bool, why: &str| {
         assert_eq!(
@@ -183,21 +206,37 @@ fn paths_were_taken(config: &Configuration, recorded: &[SignedRequest]) {
         config.zone_account.is_some(),
         "only with a zone role",
     );
-    let sent_to: BTreeSet<String> = recorded
+    // Who sent into which queue.
+    let sender = |key: &str| match scene.packer.as_ref() {
+        Some((packer, _)) if packer.key == key => "packer",
+        _ => "writer",
+    };
+    let sent_to: BTreeSet<(&str, String)> = recorded
         .iter()
-        .filter(|r| r.operation == "SendMessage")
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .filter_map(|body| Some(body["QueueUrl"].as_str()?.rsplit('/').next()?.to_owned()))
+        .filter(|r| r.service == "sqs" && r.operation.starts_with("SendMessage"))
+        .filter_map(|r| {
+            let body = serde_json::from_str::<Value>(&r.body).ok()?;
+            let queue = body["QueueUrl"].as_str()?.rsplit('/').next()?.to_owned();
+            Some((sender(&r.access_key), queue))
+        })
         .collect();
     let queues = match config.use_sqs {
-        // A re-check delayed, relayed, and one re-checked too often parked.
-        true => vec!["RetryQueue", "TaskEventQueue.fifo", "DeadLetterQueue"],
+        // The inbox's events packed into the work queue; a re-check delayed in the inbox,
+        // and one re-checked too often parked.
+        true => vec![
+            ("packer", "TaskEventQueue.fifo"),
+            ("writer", "InboxQueue"),
+            ("writer", "DeadLetterQueue"),
+        ],
         false => Vec::new(),
     };
     assert_eq!(
         sent_to,
-        queues.into_iter().map(str::to_owned).collect(),
-        "{}: the queues the function sends to",
+        queues
+            .into_iter()
+            .map(|(who, q)| (who, q.to_owned()))
+            .collect(),
+        "{}: the queues each function sends to",
         config.name
     );
     for always in [

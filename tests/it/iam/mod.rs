@@ -1,11 +1,12 @@
 //! IAM from what the code calls. The real binary runs every path of a configuration
 //! (`paths`) behind a proxy that records each request as AWS reads it; each request becomes
 //! what IAM authorises (`requests`), and a small evaluator (`evaluate`) holds it against
-//! the policy of whoever signed it: the function's role (`PublisherRole` of template.yaml)
-//! or the zone role it assumed (zone-role.yaml), both resolved for the configuration's
-//! parameters, so that each `Fn::If` branch is judged on its own. Both ways:
+//! the policy of whoever signed it: the function's role (`PublisherRole` of template.yaml),
+//! on the SQS path the packer's (`PackerRole`, its own credentials), or the zone role the
+//! function assumed (zone-role.yaml), each resolved for the configuration's parameters, so
+//! that each `Fn::If` branch is judged on its own. Both ways:
 //!
-//! - every request is allowed (and every request Lambda makes with the role, below);
+//! - every request is allowed (and every request Lambda makes with each role, below);
 //! - every action, and every resource, a statement grants is needed by one of them.
 //!
 //! Five configurations take each of UseSqs, HasClusterFilter, UseZoneRole and

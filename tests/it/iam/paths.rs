@@ -1,8 +1,10 @@
 //! The real binary on every path of one configuration, behind the recording proxy: the
 //! function under a Lambda runtime API with the template's own environment (task events,
-//! the health re-checks, the schedule, the purge custom resource), and the operator's
-//! commands (`reconcile --dry-run`, `status`) with the same environment. Each step checks
-//! that it did what it is for, so that the record holds every path.
+//! the health re-checks, the schedule, the purge custom resource), on the SQS path the
+//! packer before it (the inbox's events packed into the work queue, which the writer is
+//! then handed as Lambda would), and the operator's commands (`reconcile --dry-run`,
+//! `status`) with the writer's environment. Each step checks that it did what it is for,
+//! so that the record holds every path.
 
 use std::time::Duration;
 
@@ -37,33 +39,28 @@ pub async fn run(config: &Configuration) -> (Scene, Vec<SignedRequest>) {
     let said = || function.stderr.lock().unwrap().join("\n");
     let (good, pending) = (&scene.good, &scene.pending);
     if config.use_sqs {
-        let queue = |variable: &str| queue_arn(&scene.variables[variable]);
-        let (events, retry) = (queue("EVENT_QUEUE_URL"), queue("RETRY_QUEUE_URL"));
-        let one = |id: &str, body: &Value, from: &str, attempt| {
-            sqs_batch(&[(id, body.to_string())], from, attempt)
-        };
-        let first = sqs_batch(
-            &[("good", good.to_string()), ("pending", pending.to_string())],
-            &events,
-            0,
+        let (_, packer) = scene.packer.as_ref().expect("the SQS path has a packer");
+        let work = queue_arn(&packer["PACK_INTO_QUEUE_URL"]);
+        let one =
+            |id: &str, body: &Value, attempt| sqs_batch(&[(id, body.to_string())], &work, attempt);
+        // EventBridge's events reach the inbox; the packer sends them on into the work queue.
+        let packed = through_the_packer(&scene, &proxy, &[good, pending]).await;
+        // The pending task goes back to the inbox with a delay, so nothing comes back.
+        expect_no_failures(
+            invoke(sqs_batch(&packed, &work, 0)).await,
+            "RUNNING events, packed",
         );
-        // The pending task waits on the retry queue, so nothing comes back.
-        expect_no_failures(invoke(first).await, "RUNNING events");
         assert!(
             scene.good_is_published().await,
             "{name}: RUNNING publishes:\n{}",
             said()
         );
-        expect_no_failures(invoke(one("relay", pending, &retry, 1)).await, "a relay");
         // Re-checked too often: parked in the dead-letter queue.
-        expect_no_failures(
-            invoke(one("parked", pending, &events, 400)).await,
-            "parking",
-        );
-        let schedule = one("schedule", &scheduled(config), &events, 0);
+        expect_no_failures(invoke(one("parked", pending, 400)).await, "parking");
+        let schedule = one("schedule", &scheduled(config), 0);
         expect_no_failures(invoke(schedule).await, "the reconcile");
         stop_good_task(&scene).await;
-        let stopped = one("stopped", &stopped(&scene), &events, 0);
+        let stopped = one("stopped", &stopped(&scene), 0);
         expect_no_failures(invoke(stopped).await, "a STOPPED event");
     } else {
         expect_response(invoke(good.clone()).await, "a RUNNING event");
@@ -101,17 +98,70 @@ pub async fn run(config: &Configuration) -> (Scene, Vec<SignedRequest>) {
 /// What Lambda gives the function: the template's variables, the account's credentials,
 /// the region, and the proxy as every service's endpoint (STS's included).
 fn environment(scene: &Scene, proxy: &MotoProxy) -> Vec<(String, String)> {
-    let mut environment: Vec<(String, String)> = scene.variables.clone().into_iter().collect();
+    let mut environment = lambda_environment(&scene.variables, proxy);
+    // The template's rate is a production budget that moto does not need.
+    environment.push(("ROUTE53_WRITE_RATE".to_owned(), "100".to_owned()));
+    environment.extend(scene.function.environment());
+    environment
+}
+
+/// `variables` as Lambda sets them beside its own: the region, and the proxy as every
+/// service's endpoint.
+fn lambda_environment(
+    variables: &std::collections::BTreeMap<String, String>,
+    proxy: &MotoProxy,
+) -> Vec<(String, String)> {
+    let mut environment: Vec<(String, String)> = variables.clone().into_iter().collect();
     let aws = [
         ("AWS_ENDPOINT_URL", proxy.endpoint.as_str()),
         ("AWS_REGION", REGION),
         ("AWS_EC2_METADATA_DISABLED", "true"),
-        // The template's rate is a production budget that moto does not need.
-        ("ROUTE53_WRITE_RATE", "100"),
     ];
     environment.extend(aws.map(|(k, v)| (k.to_owned(), v.to_owned())));
-    environment.extend(scene.function.environment());
     environment
+}
+
+/// The packer, with the template's environment and credentials of its own, handed
+/// `events` as one inbox batch; what it sent into the work queue, read back (outside the
+/// proxy) as `(message id, body)` for the writer's batch.
+async fn through_the_packer(
+    scene: &Scene,
+    proxy: &MotoProxy,
+    events: &[&Value],
+) -> Vec<(&'static str, String)> {
+    let (identity, variables) = scene.packer.as_ref().expect("the SQS path has a packer");
+    let mut environment = lambda_environment(variables, proxy);
+    environment.extend(identity.environment());
+    let api = RuntimeApi::start().await;
+    let packer = Function::start(&api, &environment);
+    let inbox = queue_arn(&scene.variables["INBOX_QUEUE_URL"]);
+    let ids = ["inbox-1", "inbox-2", "inbox-3"];
+    let bodies: Vec<(&str, String)> = ids
+        .iter()
+        .zip(events)
+        .map(|(id, e)| (*id, e.to_string()))
+        .collect();
+    let answer = api
+        .invoke(&packer, sqs_batch(&bodies, &inbox, 0), ANSWER_WITHIN)
+        .await;
+    expect_no_failures(answer, "the packer");
+    let received = scene
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&variables["PACK_INTO_QUEUE_URL"])
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("ReceiveMessage from the work queue");
+    let packed: Vec<(&'static str, String)> = received
+        .messages()
+        .iter()
+        .zip(["work-1", "work-2", "work-3"])
+        .map(|(message, id)| (id, message.body().unwrap_or_default().to_owned()))
+        .collect();
+    assert!(!packed.is_empty(), "the packer sent nothing on");
+    packed
 }
 
 /// EventBridge's scheduled event, as the reconcile rule sends it.

@@ -95,7 +95,13 @@ pub enum Authorisation {
 /// expanded to ARNs with the signer's `account` and the request's region, as AWS does.
 pub fn authorisation(request: &SignedRequest, account: &str) -> Authorisation {
     let region = request.region.as_str();
-    let action = format!("{}:{}", request.service, request.operation);
+    // IAM has no action of its own for a batch: SendMessageBatch is authorised as
+    // sqs:SendMessage for each of its messages (SQS API reference, SendMessageBatch).
+    let operation = match (request.service.as_str(), request.operation.as_str()) {
+        ("sqs", "SendMessageBatch") => "SendMessage",
+        (_, operation) => operation,
+    };
+    let action = format!("{}:{operation}", request.service);
     let what = format!("{} ({} {})", request.name(), request.method, request.path);
     let need = |resources: Vec<String>| IamRequest::new(&action, resources, region, what.clone());
     if action == "sts:GetCallerIdentity" {

@@ -1,7 +1,9 @@
 //! One configuration's world in moto: an account of its own for the function (so that its
 //! reconcile lists only its own cluster), a cluster with a task to publish and a task whose
 //! health has no verdict yet, the zone (in another account when the zone role is used),
-//! the queues the stack would create, and the function's environment from the template.
+//! the queues the stack would create, and both functions' environments from the template:
+//! the writer's, and on the SQS path the packer's, which signs with credentials of its own
+//! (its own role, PackerRole) so that each request is judged against its signer's policy.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +45,8 @@ pub struct Scene {
     pub parameters: Vec<(&'static str, String)>,
     /// The function's variables as the template sets them.
     pub variables: BTreeMap<String, String>,
+    /// On the SQS path, the packer: its credentials and its variables.
+    pub packer: Option<(Identity, BTreeMap<String, String>)>,
     /// The zone role's ARN and zone-role.yaml's parameters, when there is one.
     pub zone_role: Option<(String, Vec<(&'static str, String)>)>,
     /// The web task definition and the RUNNING event of its task.
@@ -85,10 +89,18 @@ impl Scene {
         ];
         let template = crate::template::template();
         let chosen: Vec<(&str, &str)> = parameters.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let variables = Stack::new(&template, &chosen)
-            .in_account(config.account)
-            .function_environment();
-        create_queues(&clients, &variables).await;
+        let stack = Stack::new(&template, &chosen).in_account(config.account);
+        let variables = stack.function_environment();
+        let packer = match config.use_sqs {
+            true => Some((
+                Identity::of_account(config.account).await,
+                stack.environment_of("PackerFunction"),
+            )),
+            false => None,
+        };
+        let mut queues: Vec<&String> = variables.values().collect();
+        queues.extend(packer.iter().flat_map(|(_, packer)| packer.values()));
+        create_queues(&clients, &queues).await;
         let zone_role = role_arn.map(|arn| {
             let trusted = config.account.to_owned();
             let zone = vec![
@@ -108,6 +120,7 @@ impl Scene {
             zone_id,
             parameters,
             variables,
+            packer,
             zone_role,
             web,
             good,
@@ -175,18 +188,12 @@ fn unsettled_health_check() -> aws_sdk_ecs::types::HealthCheck {
         .expect("a command is given")
 }
 
-/// The queues the stack's environment names, created in its account as the stack would.
-async fn create_queues(clients: &AwsClients, variables: &BTreeMap<String, String>) {
+/// The queues the functions' environments name (every value that is a queue URL), created
+/// in the stack's account as the stack would.
+async fn create_queues(clients: &AwsClients, values: &[&String]) {
     use aws_sdk_sqs::types::QueueAttributeName;
-    for variable in [
-        "EVENT_QUEUE_URL",
-        "RETRY_QUEUE_URL",
-        "DEAD_LETTER_QUEUE_URL",
-    ] {
-        let url = variables
-            .get(variable)
-            .map(String::as_str)
-            .unwrap_or_default();
+    let urls = values.iter().filter(|v| v.starts_with("https://sqs."));
+    for url in urls {
         let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) else {
             continue;
         };

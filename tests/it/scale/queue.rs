@@ -1,8 +1,11 @@
-//! The SQS path as the template wires it: batches of up to `SqsBatchSize` (10) messages,
-//! one `ecs_srv::run::events::process` per batch, and every message the invocation reports as
-//! retryable (`batchItemFailures`) delivered again after the ones already waiting, as the
-//! visibility timeout would, until `maxReceiveCount` (120) sends it to the dead-letter
-//! queue.
+//! The SQS path, simplified for the scale tests: batches of `SqsBatchSize` (10) events, one
+//! `ecs_srv::run::events::process` per batch, and every event the invocation reports as
+//! retryable delivered again after the ones already waiting, as a re-check sent back through
+//! the inbox comes back behind the events of the moment, until it has come back
+//! [`MAX_RECEIVE_COUNT`] times and counts as dead-lettered. The template's packer puts
+//! hundreds of events in each of a batch's ten messages; ten events a batch gives these tests
+//! more invocations, each merging fewer tasks, which is the harder case for the zone's limits.
+//! (The delivery simulation, `tests/it/delivery`, models the template's queues as they are.)
 //!
 //! A message that keeps failing (a name at Route 53's 100 weighted sets) would be tried
 //! for an hour; delivering stops instead once every waiting message has failed since the
@@ -17,9 +20,10 @@ use serde_json::{json, Value};
 
 use crate::simulated::inputs;
 
-/// The template's `SqsBatchSize` default (`BatchSize: !Ref SqsBatchSize`).
+/// The template's `SqsBatchSize` default (`BatchSize: !Ref SqsBatchSize`), here in events.
 pub const SQS_BATCH_SIZE: usize = 10;
-/// The template's `maxReceiveCount` for the task event queue.
+/// How often an event may come back before it counts as dead-lettered: more than any
+/// re-check count the writer allows, so that only a task that can never be published is left.
 pub const MAX_RECEIVE_COUNT: u32 = 120;
 /// Invocations one delivery run may take at most: far above what any scenario needs.
 const MAX_INVOCATIONS: usize = 20_000;
@@ -76,7 +80,7 @@ impl Delivered {
     }
 }
 
-/// The task event queue.
+/// The queue of events on their way to the writer.
 #[derive(Debug, Default)]
 pub struct SqsQueue {
     waiting: VecDeque<Message>,
