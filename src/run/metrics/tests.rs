@@ -114,3 +114,69 @@ fn a_reconcile_reports_its_drift_and_a_long_distribution_is_spread() {
     assert_eq!(spread.len(), MAX_VALUES);
     assert_eq!((spread[0], spread[99]), (0, 999), "the extremes are kept");
 }
+
+fn change(name: &str) -> crate::plan::records::Change {
+    crate::plan::records::Change::Create(crate::plan::records::RecordSet {
+        name: name.to_owned(),
+        record_type: crate::plan::records::RecordType::A,
+        routing: crate::plan::records::Routing::Simple,
+        ttl: 10,
+        values: vec!["10.0.0.1".to_owned()],
+        alias: None,
+    })
+}
+
+#[test]
+fn changes_full_names_health_lag_shards_and_every_request_reach_the_line() {
+    let batch = crate::apply::outcome::AppliedBatch {
+        change_id: "C1".to_owned(),
+        task_ids: vec!["a".to_owned()],
+        changes: vec![change("a.web.svc."), change("web.svc.")],
+        applied_at: UNIX_EPOCH,
+    };
+    let report = InvocationReport {
+        events: vec![
+            EventOutcome {
+                healthy_lag_ms: Some(4_000),
+                ..event("a", Decision::Publish, true)
+            },
+            failed("b", "Conflict:FullName", false),
+        ],
+        batches: vec![batch.clone(), batch],
+        sharded_whole_sets: vec![
+            ShardedSet {
+                name: "_app._tcp._all.web.svc.".to_owned(),
+                targets: 500,
+                shards: 2,
+            },
+            ShardedSet {
+                name: "_admin._tcp._all.web.svc.".to_owned(),
+                targets: 450,
+                shards: 2,
+            },
+        ],
+        api_calls: BTreeMap::from([("ECS.DescribeTasks".to_owned(), 2)]),
+        ..InvocationReport::default()
+    };
+    let line = Metrics::of_events(&report).line("f", UNIX_EPOCH);
+    assert_eq!(line["RecordChanges"], 4, "every change of every batch");
+    assert_eq!(line["RefusedFullName"], 1);
+    assert_eq!(line["Refusals"], 1);
+    assert_eq!(line["HealthyLag"], json!([4_000]));
+    assert!(names(&line).contains(&"HealthyLag".to_owned()));
+    assert_eq!(line["ShardedWholeSets"], 2);
+    assert_eq!(line["ShardedTargets"], 950);
+    assert_eq!(
+        line["Route53Requests"], 0,
+        "ECS requests are not Route 53's"
+    );
+    assert_eq!(
+        line["ApiCalls"],
+        json!({"ECS.DescribeTasks": 2}),
+        "every request of the invocation, as a searchable property"
+    );
+    assert!(
+        !names(&line).contains(&"ApiCalls".to_owned()),
+        "a property, not a metric"
+    );
+}
