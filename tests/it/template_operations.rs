@@ -320,8 +320,8 @@ fn the_zone_is_purged_after_the_event_sources_and_before_the_function() {
                 )
             })
             .collect();
-        // The task rule, the schedule, and on the SQS path the event queue's and the retry
-        // queue's mappings.
+        // The task rule, the schedule, and on the SQS path the inbox's and the work queue's
+        // mappings.
         let expected_sources =
             1 + 2 * usize::from(use_sqs == "true") + usize::from(!schedule.is_empty());
         assert_eq!(sources.len(), expected_sources, "{sources:?}");
