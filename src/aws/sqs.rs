@@ -3,15 +3,17 @@
 //! messages go where is the callers' decision; this sends them in as few SendMessageBatch
 //! requests as SQS's limits allow and says which SQS took.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use tracing::warn;
 
-use crate::input::packed::{send_groups, MAX_MESSAGE_BYTES};
+use crate::input::packed::{send_groups, PackedBody, MAX_MESSAGE_BYTES};
 
 /// One message to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outgoing {
+struct Outgoing {
     /// The body.
     pub body: String,
     /// DelaySeconds (standard queues only; zero for a FIFO queue).
@@ -21,7 +23,7 @@ pub struct Outgoing {
 }
 
 /// Sends `messages` to `queue_url`; for each, in order, `Ok` when SQS took it or why not.
-pub async fn send_all(
+async fn send_all(
     client: &aws_sdk_sqs::Client,
     queue_url: &str,
     messages: &[Outgoing],
@@ -57,6 +59,39 @@ pub async fn send_all(
         }
     }
     sent
+}
+
+/// Sends packed messages to `queue_url`, each after `delay` and in `group`; the ids of the
+/// received messages whose events SQS did not take (each body names the messages it
+/// carries), for the caller to have delivered again. `what` names the messages in the log.
+pub async fn send_packed(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    bodies: Vec<PackedBody>,
+    delay: Duration,
+    group: Option<&'static str>,
+    what: &str,
+) -> BTreeSet<String> {
+    let (outgoing, sources): (Vec<Outgoing>, Vec<BTreeSet<String>>) = bodies
+        .into_iter()
+        .map(|body| {
+            let message = Outgoing {
+                body: body.body,
+                delay,
+                group,
+            };
+            (message, body.sources)
+        })
+        .unzip();
+    let sent = send_all(client, queue_url, &outgoing).await;
+    let mut unsent = BTreeSet::new();
+    for (result, sources) in sent.into_iter().zip(sources) {
+        if let Err(reason) = result {
+            warn!(messages = ?sources, error = %reason, "could not send {what}; the queue delivers those events again");
+            unsent.extend(sources);
+        }
+    }
+    unsent
 }
 
 /// The batch entry of message `index`, named by its index.

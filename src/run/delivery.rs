@@ -18,8 +18,8 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use tracing::{error, info, warn};
 
-use crate::aws::sqs::{send_all, Outgoing};
-use crate::input::packed::{pack, Packable, PackedEvent, MAX_MESSAGE_BYTES};
+use crate::aws::sqs::send_packed;
+use crate::input::packed::{pack, Packable, PackedBody, PackedEvent, MAX_MESSAGE_BYTES};
 use crate::input::payload::{Invocation, QueuedMessage};
 use crate::run::deployment::Deployment;
 use crate::run::report::EventOutcome;
@@ -160,13 +160,8 @@ async fn look_again<'a>(
     again
 }
 
-/// The events as packed messages (their re-check counts moved on by `next`), with the
-/// delay; the sources of each message.
-fn packed(
-    waiting: &[Waiting<'_>],
-    next: u32,
-    delay: Duration,
-) -> Vec<(Outgoing, BTreeSet<String>)> {
+/// The events as packed messages, their re-check counts moved on by `next`.
+fn packed(waiting: &[Waiting<'_>], next: u32) -> Vec<PackedBody> {
     let events = waiting.iter().map(|w| Packable {
         event: PackedEvent {
             attempt: w.message.attempt + next,
@@ -175,35 +170,6 @@ fn packed(
         sources: BTreeSet::from([w.outcome.source.clone()]),
     });
     pack(events.collect(), BTreeSet::new(), MAX_MESSAGE_BYTES)
-        .into_iter()
-        .map(|body| {
-            let outgoing = Outgoing {
-                body: body.body,
-                delay,
-                group: None,
-            };
-            (outgoing, body.sources)
-        })
-        .collect()
-}
-
-/// Sends `messages` to `queue`; the sources of those SQS did not take.
-async fn send_packed(
-    deployment: &Deployment,
-    queue: &str,
-    messages: Vec<(Outgoing, BTreeSet<String>)>,
-    what: &str,
-) -> BTreeSet<String> {
-    let (outgoing, sources): (Vec<Outgoing>, Vec<BTreeSet<String>>) = messages.into_iter().unzip();
-    let sent = send_all(&deployment.clients.sqs, queue, &outgoing).await;
-    let mut unsent = BTreeSet::new();
-    for (result, sources) in sent.into_iter().zip(sources) {
-        if let Err(reason) = result {
-            warn!(messages = ?sources, error = %reason, "could not send {what}; the queue delivers the events again");
-            unsent.extend(sources);
-        }
-    }
-    unsent
 }
 
 /// Sends events due after `delay` to the inbox, packed; the messages that must come back
@@ -215,9 +181,11 @@ async fn send_later(
 ) -> BTreeSet<String> {
     let queue = &deployment.settings.inbox_queue_url;
     let unsent = send_packed(
-        deployment,
+        &deployment.clients.sqs,
         queue,
-        packed(waiting, 1, delay),
+        packed(waiting, 1),
+        delay,
+        None,
         "re-checks to the inbox",
     )
     .await;
@@ -271,9 +239,11 @@ async fn park(deployment: &Deployment, parked: &[Waiting<'_>]) -> BTreeSet<Strin
         return parked.iter().map(|w| w.outcome.source.clone()).collect();
     }
     send_packed(
-        deployment,
+        &deployment.clients.sqs,
         queue,
-        packed(parked, 0, Duration::ZERO),
+        packed(parked, 0),
+        Duration::ZERO,
+        None,
         "parked events to the dead-letter queue",
     )
     .await

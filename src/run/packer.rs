@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
-use crate::aws::sqs::{send_all, Outgoing};
+use crate::aws::sqs::send_packed;
 use crate::input::packed::{newest_per_task, pack, Packable, PackedEvent, MAX_MESSAGE_BYTES};
 use crate::input::payload::{read_payload, Delivery, Invocation};
 use crate::run::delivery::batch_response;
@@ -87,26 +87,20 @@ async fn pack_batch(
     events.extend(refused);
     let reconcile: BTreeSet<String> = invocation.scheduled.into_iter().collect();
     let bodies = pack(events, reconcile, MAX_MESSAGE_BYTES);
-    let outgoing: Vec<Outgoing> = bodies
-        .iter()
-        .map(|body| Outgoing {
-            body: body.body.clone(),
-            delay: Duration::ZERO,
-            group: Some(MESSAGE_GROUP),
-        })
-        .collect();
-    let sent = send_all(&packer.sqs, &packer.work_queue_url, &outgoing).await;
-    let mut again = BTreeSet::new();
-    for (result, body) in sent.into_iter().zip(&bodies) {
-        if let Err(reason) = result {
-            warn!(messages = ?body.sources, error = %reason, "could not send packed events to the work queue; the inbox delivers them again");
-            again.extend(body.sources.iter().cloned());
-        }
-    }
+    let packed_messages = bodies.len();
+    let again = send_packed(
+        &packer.sqs,
+        &packer.work_queue_url,
+        bodies,
+        Duration::ZERO,
+        Some(MESSAGE_GROUP),
+        "packed events to the work queue",
+    )
+    .await;
     info!(
         events = received,
         newest,
-        packed_messages = bodies.len(),
+        packed_messages,
         returned = again.len(),
         "inbox events packed into the work queue"
     );
